@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Install whatever abc-bot needs and is missing: Debian packages (FluidSynth, a GM soundfont,
+# abcmidi, sox, chromium for browser tests), the pinned Python packages, and abcjs from npm.
+# Safe to run again: each step checks first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+apt_packages=(fluidsynth fluid-soundfont-gm abcmidi sox chromium)
+missing=()
+for pkg in "${apt_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  sudo_cmd=""
+  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+if ! python3 -m pip install -q --disable-pip-version-check -r requirements.txt --dry-run 2>/dev/null | grep -q "Would install"; then
+  :
+else
+  echo "setup: installing Python packages from requirements.txt"
+  python3 -m pip install -q --disable-pip-version-check -r requirements.txt
+fi
+
+# abcjs draws the score in the browser; the app serves it itself (never from a CDN).
+if [ ! -f static/abcjs/abcjs-basic-min.js ]; then
+  echo "setup: installing abcjs from the npm registry"
+  command -v npm >/dev/null || { echo "setup: npm is needed to fetch abcjs (apt-get install npm)"; exit 1; }
+  tmp=$(mktemp -d)
+  npm install --silent --no-audit --no-fund --prefix "$tmp" abcjs@6 >/dev/null
+  mkdir -p static/abcjs
+  cp "$tmp/node_modules/abcjs/dist/abcjs-basic-min.js" "$tmp/node_modules/abcjs/LICENSE.md" static/abcjs/ 2>/dev/null \
+    || cp "$tmp/node_modules/abcjs/dist/abcjs-basic-min.js" static/abcjs/
+  rm -rf "$tmp"
+fi
