@@ -1,0 +1,612 @@
+"""The render child: ABC -> MIDI (music21, repaired, abc2midi last) -> FluidSynth -> clean audio.
+
+`python -m bot.render_worker SOCKET` runs the server that bot.render starts: it imports music21
+once, listens on a Unix socket and forks one child per connection. The child leads its own
+process group, sets its resource limits, reads one JSON job, and answers with its pid (so the
+parent can kill the group) and then one JSON result. Nothing here is imported by the app.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import re
+import resource
+import select
+import signal
+import socket
+import subprocess
+import sys
+import time
+import wave
+from pathlib import Path
+
+from midi2audio import FluidSynth
+
+PEAK_DBFS = -1.0  # loudness target: FluidSynth's default gain leaves the peak near -27 dBFS
+TAIL_S = 1.0  # audio kept after the last note ends; FluidSynth renders reverb for seconds more
+FADE_S = 0.5  # fade-out at the very end, inside the tail, so the cut never clicks
+SILENCE = 1e-5  # a peak below this (-100 dBFS) is no audio at all
+WARM_UP = "X:1\nM:6/8\nL:1/8\nQ:1/4=120\nK:D\n|:A|d2e f2d|[1e3 d2:|[2e3 d3|]\n"
+
+
+class JobError(Exception):
+    """A render that failed for a reason the user should read (sent back as the error line)."""
+
+
+class Deadline(BaseException):
+    """The job's time ran out: raised by the alarm signal wherever the child is.
+
+    A BaseException, so that no `except Exception` (ours or music21's) swallows it.
+    """
+
+
+# --- MIDI ------------------------------------------------------------------------------------
+
+
+def _music21_score(text: str):
+    from music21 import converter
+
+    return converter.parseData(text, format="abc")
+
+
+def _dedupe_conductor_marks(score) -> int:
+    """Keep one copy of each time/key signature and tempo mark object; the number removed.
+
+    music21's ABC reader can put one TimeSignature object into several measures; MIDI export
+    then fails with "StreamException: the object ... is already found in this Stream" (about
+    8% of the corpus).
+    """
+    from music21 import key, meter, tempo
+
+    marks = (meter.TimeSignature, key.KeySignature, tempo.MetronomeMark)
+    seen: set[int] = set()
+    removed = 0
+    for container in list(score.recurse(streamsOnly=True, includeSelf=True)):
+        for element in list(container.getElementsByClass(marks)):
+            if id(element) in seen:
+                container.remove(element)
+                removed += 1
+            else:
+                seen.add(id(element))
+    return removed
+
+
+def _strip_repeats(score) -> None:
+    """Turn repeat bar lines, first/second endings and D.C./segno marks into plain music."""
+    from music21 import bar, repeat, spanner, stream
+
+    for measure in score.recurse().getElementsByClass(stream.Measure):
+        if isinstance(measure.leftBarline, bar.Repeat):
+            measure.leftBarline = None
+        if isinstance(measure.rightBarline, bar.Repeat):
+            measure.rightBarline = bar.Barline("regular")
+    marks = (spanner.RepeatBracket, repeat.RepeatExpression)
+    for container in list(score.recurse(streamsOnly=True, includeSelf=True)):
+        for element in list(container.getElementsByClass(marks)):
+            container.remove(element)
+
+
+def _to_midi(score):
+    from music21.midi import translate
+
+    return translate.streamToMidiFile(score)
+
+
+def midi_seconds(midi_file) -> tuple[float, int]:
+    """(seconds until the last note ends, number of notes) of a music21 MidiFile, tempo map included."""
+    from music21.midi import MetaEvents
+
+    tpq = midi_file.ticksPerQuarterNote
+    tempos: list[tuple[int, int]] = []  # (tick, microseconds a quarter)
+    last_tick = notes = 0
+    for track in midi_file.tracks:
+        tick = 0
+        for event in track.events:
+            if event.isDeltaTime():
+                tick += event.time
+            elif event.type == MetaEvents.SET_TEMPO:
+                tempos.append((tick, int.from_bytes(event.data, "big")))
+            elif event.isNoteOn() or event.isNoteOff():
+                last_tick = max(last_tick, tick)
+                notes += event.isNoteOn()
+    tempos.sort()
+    seconds, at, us = 0.0, 0, 500_000  # MIDI's default tempo is 120 quarter notes a minute
+    for tick, new_us in tempos:
+        if tick >= last_tick:
+            break
+        seconds += (tick - at) / tpq * us / 1e6
+        at, us = tick, new_us
+    seconds += (last_tick - at) / tpq * us / 1e6
+    return seconds, notes
+
+
+def _timed_events(track) -> list[tuple[int, object]]:
+    """(absolute tick, event) for each event of a music21 MidiTrack, delta times folded in."""
+    tick, timed = 0, []
+    for event in track.events:
+        if event.isDeltaTime():
+            tick += event.time
+        else:
+            timed.append((tick, event))
+    return timed
+
+
+def _set_timed_events(track, timed: list[tuple[int, object]]) -> None:
+    from music21.midi import DeltaTime
+
+    events, last = [], 0
+    for tick, event in timed:
+        events += [DeltaTime(track, time=tick - last, channel=event.channel), event]
+        last = tick
+    track.events = events
+
+
+def tidy_midi(midi_file, program: int) -> int:
+    """Set the instrument, drop zero-length notes and end every note with the music; notes dropped.
+
+    - every melodic channel plays General MIDI `program` (drums on channel 10 untouched);
+    - a zero-length note (music21 writes grace notes as a note-off and then a note-on of one
+      pitch at one tick) is removed: left in, its note-on would sound to the end of the tune;
+    - "all notes off" when the last note ends and "all sound off" TAIL_S later: FluidSynth
+      renders until every voice is silent, so one stuck note would fill the disk.
+    """
+    from music21.midi import ChannelVoiceMessages, MetaEvents, MidiEvent
+
+    end_tick = 0
+    tempo_us = 500_000
+    for track in midi_file.tracks:
+        for tick, event in _timed_events(track):
+            if event.isNoteOn() or event.isNoteOff():
+                end_tick = max(end_tick, tick)
+            elif event.type == MetaEvents.SET_TEMPO and tick <= end_tick:
+                tempo_us = int.from_bytes(event.data, "big")
+    tail_ticks = int(TAIL_S * 1e6 / tempo_us * midi_file.ticksPerQuarterNote)
+
+    dropped = 0
+    for track in midi_file.tracks:
+        timed = _timed_events(track)
+        zero: set[int] = set()
+        active: dict[tuple[int, int], int] = {}
+        orphan: dict[tuple[int, int], tuple[int, int]] = {}  # (channel, pitch) -> (tick, index)
+        for i, (tick, event) in enumerate(timed):
+            if not (event.isNoteOn() or event.isNoteOff()):
+                continue
+            key = (event.channel, event.pitch)
+            if event.isNoteOff():
+                if active.get(key, 0):
+                    active[key] -= 1
+                else:  # an off with no note sounding: the first half of a zero-length note
+                    orphan[key] = (tick, i)
+            elif orphan.get(key, (-1, -1))[0] == tick:
+                zero.update((orphan.pop(key)[1], i))
+                dropped += 1
+            else:
+                active[key] = active.get(key, 0) + 1
+        timed = [item for i, item in enumerate(timed) if i not in zero]
+        channels = sorted({e.channel for _, e in timed if e.isNoteOn() and e.channel != 10})
+        for _, event in timed:
+            if event.type == ChannelVoiceMessages.PROGRAM_CHANGE and event.channel != 10:
+                event.data = program
+        if not channels:
+            _set_timed_events(track, timed)
+            continue
+        head, tail = [], []
+        for channel in channels:
+            change = MidiEvent(track, type=ChannelVoiceMessages.PROGRAM_CHANGE, channel=channel)
+            change.data = program
+            head.append((0, change))
+            for tick, controller in ((end_tick, 123), (end_tick + tail_ticks, 120)):
+                control = MidiEvent(track, type=ChannelVoiceMessages.CONTROLLER_CHANGE, channel=channel)
+                control.parameter1, control.parameter2 = controller, 0
+                tail.append((tick, control))
+        body = [item for item in timed if item[1].type != MetaEvents.END_OF_TRACK]
+        end = [item for item in timed if item[1].type == MetaEvents.END_OF_TRACK]
+        merged = sorted(body + tail, key=lambda item: item[0])  # stable: tail after same-tick notes
+        last = merged[-1][0] if merged else 0
+        _set_timed_events(track, head + merged + [(max(last, tick), e) for tick, e in end])
+    return dropped
+
+
+def _abc2midi(job: dict, deadline: float) -> "object":
+    """The MIDI file abc2midi writes for the tune (read back with music21); JobError if none."""
+    from music21 import midi
+
+    binary = job["abc2midi"]
+    if not binary:
+        raise JobError("abc2midi is not installed")
+    paths = job["paths"]
+    abc_path = paths["abc"]
+    # Chord symbols are text in music21's rendering; abc2midi would play them as an
+    # accompaniment, so drop quoted strings for a like-for-like result.
+    text = re.sub(r'"[^"\n]*"', "", job["abc"])
+    Path(abc_path).write_text(text, encoding="latin-1", errors="replace")  # abc2midi reads bytes
+    try:
+        result = subprocess.run(
+            [binary, abc_path, "1", "-o", paths["mid"], "-silent", "-NGUI"],
+            capture_output=True, text=True, errors="replace",
+            timeout=max(0.1, deadline - time.monotonic()),
+        )
+    finally:
+        os.unlink(abc_path)
+    if not os.path.exists(paths["mid"]) or os.path.getsize(paths["mid"]) == 0:
+        lines = (result.stdout + result.stderr).strip().splitlines()
+        last = lines[-1] if lines else f"exit code {result.returncode}"
+        raise JobError(f"abc2midi wrote no MIDI ({last})")
+    midi_file = midi.MidiFile()
+    midi_file.open(paths["mid"])
+    midi_file.read()
+    midi_file.close()
+    return midi_file
+
+
+def _reason(err: BaseException) -> str:
+    text = str(err).splitlines()[0] if str(err) else ""
+    return f"{type(err).__name__}: {text[:100]}" if text else type(err).__name__
+
+
+def text_repairs(text: str, err: Exception) -> list[tuple[str, str]]:
+    """(repair note, repaired ABC) to try in order after music21 failed to read `text`.
+
+    First drop the token music21's message names (`cannot handle tuplet of form: '(0'`), then
+    try the music with its ornaments, tuplet marks, slurs, endings and annotations removed.
+    """
+    head, sep, body = text.partition("\nK:")
+    key_line, _, music = body.partition("\n")
+    rebuild = lambda new_music: f"{head}{sep}{key_line}\n{new_music}"  # noqa: E731
+    repairs = []
+    named = re.search(r"'([^'\n]{1,20})'", str(err))
+    if named and named.group(1).strip() and named.group(1) in music:
+        repairs.append((f"dropped {named.group(1)!r}", rebuild(music.replace(named.group(1), ""))))
+    simple = re.sub(r'"[^"\n]*"|![^!\n]*!|\{[^}\n]*\}', "", music)  # annotations, decorations, graces
+    simple = re.sub(r"\(\d+(?::\d*){0,2}", "", simple)  # tuplet marks: notes play at full length
+    simple = re.sub(r"\[\d[\d,-]*|(?<=\|)\d[\d,-]*", "", simple)  # first/second ending numbers
+    simple = re.sub(r"[()~.y]|[HLMOPSTuv](?=[_^=A-Ga-g\[])", "", simple)  # slurs, ornaments, spacers
+    simple = re.sub(r"/{3,}", "//", simple)
+    if simple != music:
+        repairs.append(("played without ornaments, tuplets, slurs and endings", rebuild(simple)))
+    return repairs
+
+
+def _score_midi(score, notes: list[str], max_seconds: float):
+    """MIDI for a parsed score: repeats expanded, else played once as written.
+
+    The duplicate marks are removed from every score and not listed as a repair: the music
+    is unchanged, only music21's export is spared a crash.
+    """
+    from music21 import harmony
+
+    _dedupe_conductor_marks(score)
+    # music21 writes these as zero-length notes, which tidy_midi removes: say so.
+    silent = []
+    if any(note.duration.isGrace for note in score.recurse().notes):
+        silent.append("grace notes")
+    if score.recurse().getElementsByClass(harmony.ChordSymbol).first() is not None:
+        silent.append("chord symbols")
+    if silent:
+        notes.append(f"{' and '.join(silent)} not played (music21 gives them no length)")
+    try:
+        midi_file = _to_midi(score)
+        seconds, _ = midi_seconds(midi_file)
+        if seconds <= max_seconds:
+            return midi_file
+        failure = f"expanded, the repeats last {seconds / 60:.0f} minutes"
+    except MemoryError:
+        raise
+    except Exception as err:  # music21 raises many types (ExpanderException, StreamException, ...)
+        failure = _reason(err)
+    _strip_repeats(score)
+    midi_file = _to_midi(score)
+    notes.append(f"rendered without expanding repeats ({failure})")
+    return midi_file
+
+
+def make_midi(job: dict, deadline: float) -> tuple[object, list[str], str]:
+    """(music21 MidiFile, repairs, engine) for the job's tune, trying each fallback in turn.
+
+    1. music21, repeats expanded; 2. music21 with repeats played as written (badly formed
+    repeats raise ExpanderException); 3. if music21 cannot read the text, the same after
+    text_repairs; 4. abc2midi, which reads much that music21 cannot. Every step after the
+    first is named in the repairs, so the chain stays visible.
+    """
+    text = job["abc"]
+    notes: list[str] = []
+    score = None
+    try:
+        score = _music21_score(text)
+    except MemoryError:  # the limit, not the tune: no fallback would fit either
+        raise
+    except Exception as err:  # ABCHandlerException, ABCTokenException, ValueError, ...
+        failure = f"music21 could not read the tune: {_reason(err)}"
+        for note, repaired in text_repairs(text, err):
+            try:
+                score = _music21_score(repaired)
+            except MemoryError:
+                raise
+            except Exception:
+                continue
+            notes.append(f"{note} ({failure})")
+            break
+    if score is not None:
+        try:
+            return _score_midi(score, notes, job["max_seconds"]), notes, "music21"
+        except MemoryError:
+            raise
+        except Exception as err:
+            failure = f"music21 could not write MIDI: {_reason(err)}"
+            notes = []
+    try:
+        midi_file = _abc2midi(job, deadline)
+    except (JobError, OSError, subprocess.SubprocessError) as err:
+        raise JobError(f"{failure}; {err}") from None
+    notes.append(f"MIDI made by abc2midi ({failure})")
+    return midi_file, notes, "abc2midi"
+
+
+# --- audio -----------------------------------------------------------------------------------
+
+
+class BoundedFluidSynth(FluidSynth):
+    """midi2audio's FluidSynth with midi2audio's command line plus what a server needs.
+
+    midi2audio runs `fluidsynth -ni SF MIDI -F OUT -r RATE` through subprocess.call: no timeout
+    and the exit code ignored (a bad soundfont gives a silent WAV). This subclass runs the same
+    command with a timeout, raw float output (normalised later without 16-bit rounding), quiet
+    logging, larger write blocks and on-demand sample loading (FluidR3_GM loads in 0.1 s and
+    45 MB instead of 0.3 s and 170 MB), and raises JobError on failure. Resource limits come
+    from the child process, which FluidSynth inherits.
+    """
+
+    def __init__(self, binary: str, sound_font: str, sample_rate: int, timeout_s: float) -> None:
+        super().__init__(sound_font, sample_rate)
+        self.binary = binary
+        self.timeout_s = timeout_s
+
+    def midi_to_audio(self, midi_file: str, audio_file: str) -> None:
+        """Write raw 32-bit float stereo samples for midi_file to audio_file."""
+        command = [
+            # -z 2048: bigger write blocks render a 30 s tune in 0.21 s instead of 0.31 s with
+            # the same samples (events are still timed per 64-sample synth block).
+            self.binary, "-ni", "-q", "-z", "2048", "-o", "synth.dynamic-sample-loading=1",
+            "-T", "raw", "-O", "float", "-r", str(self.sample_rate), "-F", audio_file,
+            self.sound_font, midi_file,
+        ]
+        try:
+            result = subprocess.run(
+                command, capture_output=True, text=True, errors="replace", timeout=self.timeout_s
+            )
+        except subprocess.TimeoutExpired:
+            raise JobError(f"FluidSynth took longer than {self.timeout_s:.1f} s") from None
+        if result.returncode == -signal.SIGXFSZ:
+            raise JobError("the audio would be larger than the file-size limit")
+        if result.returncode != 0 or not os.path.exists(audio_file):
+            lines = (result.stderr or result.stdout).strip().splitlines()
+            last = lines[-1] if lines else f"exit code {result.returncode}"
+            raise JobError(f"FluidSynth failed ({last})")
+
+
+def finish_audio(samples, sample_rate: int, music_seconds: float):
+    """Cut the reverb tail, normalise the peak to PEAK_DBFS and fade out; int16 stereo frames.
+
+    `samples` is float32 of shape (frames, 2); JobError when it holds no sound.
+    """
+    import numpy as np
+
+    keep = min(len(samples), int(round((music_seconds + TAIL_S) * sample_rate)))
+    samples = samples[:keep]
+    peak = float(np.max(np.abs(samples))) if len(samples) else 0.0
+    if peak < SILENCE:
+        raise JobError("the tune made no sound")
+    # In place: ten minutes of float stereo is 212 MB, and the child runs under RLIMIT_AS.
+    samples *= np.float32(10 ** (PEAK_DBFS / 20) / peak * 32767)
+    fade = min(len(samples), int(FADE_S * sample_rate))
+    if fade:
+        samples[-fade:] *= np.linspace(1.0, 0.0, fade, dtype=np.float32)[:, None]
+    np.rint(samples, out=samples)
+    return samples.astype(np.int16)
+
+
+def write_wav(path: str, frames, sample_rate: int) -> None:
+    """16-bit PCM WAV of int16 frames shaped (frames, channels)."""
+    import numpy as np
+
+    with wave.open(path, "wb") as out:
+        out.setnchannels(frames.shape[1])
+        out.setsampwidth(2)
+        out.setframerate(sample_rate)
+        data = frames if sys.byteorder == "little" else frames.byteswap()  # WAV is little-endian
+        out.writeframes(memoryview(np.ascontiguousarray(data)).cast("B"))
+
+
+def run_job(job: dict) -> dict:
+    """Do one render job in this (already limited) process; the result dict sent to the parent."""
+    import numpy as np
+
+    deadline = time.monotonic() + job["timeout_s"]
+    paths = job["paths"]
+    clock = [time.perf_counter()]
+    timings: dict[str, float] = {}
+
+    def lap(name: str) -> None:
+        now = time.perf_counter()
+        timings[name] = now - clock[0]
+        clock[0] = now
+
+    midi_file, notes, engine = make_midi(job, deadline)
+    tidy_midi(midi_file, job["program"])
+    music_seconds, count = midi_seconds(midi_file)
+    if count == 0:
+        raise JobError("the tune has no notes to play")
+    if music_seconds > job["max_seconds"]:
+        raise JobError(
+            f"the tune lasts {music_seconds / 60:.0f} minutes (at most {job['max_seconds'] / 60:.0f})"
+        )
+    midi_file.open(paths["mid"], "wb")
+    midi_file.write()
+    midi_file.close()
+    lap("midi")
+
+    rate = job["sample_rate"]
+    left = max(0.1, deadline - time.monotonic())
+    synth = BoundedFluidSynth(job["fluidsynth"], job["soundfont"], rate, left)
+    synth.midi_to_audio(paths["mid"], paths["raw"])
+    samples = np.fromfile(paths["raw"], dtype=np.float32)  # interleaved stereo
+    os.unlink(paths["raw"])
+    lap("fluidsynth")
+    frames = finish_audio(samples[: len(samples) // 2 * 2].reshape(-1, 2), rate, music_seconds)
+    write_wav(paths["wav"], frames, rate)
+    lap("audio")
+
+    compressed = False
+    if job["encoder"]:
+        command = [part.format(src=paths["wav"], dst=paths["ogg"]) for part in job["encoder"]]
+        left = max(0.1, deadline - time.monotonic())
+        result = subprocess.run(command, capture_output=True, timeout=left)
+        ogg = Path(paths["ogg"])
+        compressed = result.returncode == 0 and ogg.exists() and ogg.stat().st_size > 0
+        if not compressed:
+            notes.append("no OGG copy (the encoder failed)")
+        lap("encode")
+    # CPU seconds of this child and what it ran (FluidSynth, sox): the cost without the wait
+    # for a busy machine's cores.
+    used = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+    timings["cpu"] = sum(usage.ru_utime + usage.ru_stime for usage in used)
+    return {
+        "ok": True, "seconds": len(frames) / rate, "notes": notes,
+        "engine": engine, "compressed": compressed, "timings": timings,
+    }
+
+
+# --- the server and its children -------------------------------------------------------------
+
+
+def _limit(job: dict) -> None:
+    """Resource limits for this child and everything it starts (FluidSynth inherits them)."""
+    memory, size = job["memory_bytes"], job["file_bytes"]
+    cpu = int(job["timeout_s"]) + 2
+    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))  # also ends a child whose parent is gone
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    # An oversized write then raises OSError here instead of killing the process; subprocess
+    # restores the default for FluidSynth, which dies with SIGXFSZ and is reported as such.
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+
+
+def _on_alarm(signum, frame):
+    raise Deadline()
+
+
+def _child(conn: socket.socket) -> None:
+    """One request: announce our pid, read the job, run it under limits, send the result."""
+    conn.sendall(f"{os.getpid()}\n".encode())
+    data = b""
+    while not data.endswith(b"\n"):
+        chunk = conn.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    job = json.loads(data)
+    import warnings
+
+    warnings.simplefilter("ignore")  # music21 warns on odd ABC; the notes list says what matters
+    try:
+        try:
+            _limit(job)
+            signal.signal(signal.SIGALRM, _on_alarm)
+            signal.setitimer(signal.ITIMER_REAL, job["timeout_s"])
+            result = run_job(job)
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+    except Deadline:
+        error = f"rendering took longer than {job['timeout_s']:g} s and was stopped"
+        result = {"ok": False, "error": error}
+    except JobError as err:
+        result = {"ok": False, "error": str(err)}
+    except MemoryError:
+        megabytes = job["memory_bytes"] // 2**20
+        result = {"ok": False, "error": f"rendering needed more than {megabytes} MB of memory"}
+    except Exception as err:  # anything else is a bug or a tool failure: report it, never hang
+        result = {"ok": False, "error": f"rendering failed ({_reason(err)})"}
+    conn.sendall(json.dumps(result).encode())
+
+
+def serve(socket_path: str) -> None:
+    """Preload music21, then fork a limited child for each connection until stdin closes."""
+    import numpy  # noqa: F401  (preloaded so every child starts warm)
+
+    # One small tune through the whole MIDI path: music21 builds caches on first use (0.25 s),
+    # and every forked child inherits them.
+    score = _music21_score(WARM_UP)
+    _dedupe_conductor_marks(score)
+    midi_seconds(_to_midi(score))
+
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
+    try:
+        # Orphans of a killed child (its FluidSynth) are re-parented here and reaped too.
+        ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+    except (OSError, AttributeError):
+        pass
+    # SIGTERM and SIGHUP end the loop like EOF does, so the socket's folder is removed.
+    signal.signal(signal.SIGTERM, _on_stop)
+    signal.signal(signal.SIGHUP, _on_stop)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    tmp_path = socket_path + ".tmp"
+    try:
+        listener.bind(tmp_path)
+        os.chmod(tmp_path, 0o600)
+        listener.listen(128)
+        pid_path = os.path.join(os.path.dirname(socket_path), "server.pid")
+        Path(pid_path).write_text(str(os.getpid()))  # lets a later parent find a dead folder
+        os.rename(tmp_path, socket_path)  # the parent waits for this name: we are ready
+        _accept_loop(listener)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        listener.close()
+        for path in (socket_path, tmp_path, os.path.join(os.path.dirname(socket_path), "server.pid")):
+            if os.path.exists(path):
+                os.unlink(path)
+        try:
+            os.rmdir(os.path.dirname(socket_path))
+        except OSError:
+            pass
+
+
+def _on_stop(signum, frame):
+    raise KeyboardInterrupt
+
+
+def _accept_loop(listener: socket.socket) -> None:
+    """Fork a child per connection until stdin reaches EOF (the parent has gone)."""
+    stdin = sys.stdin.buffer
+    while True:
+        ready, _, _ = select.select([listener, stdin], [], [])
+        if stdin in ready and not os.read(stdin.fileno(), 4096):
+            return
+        if listener not in ready:
+            continue
+        conn, _ = listener.accept()
+        pid = os.fork()
+        if pid == 0:
+            code = 0
+            try:
+                listener.close()
+                os.setpgid(0, 0)
+                for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGCHLD):
+                    signal.signal(signum, signal.SIG_DFL)  # subprocess waits for its children
+                # music21 prints parser warnings itself; the result message carries what matters.
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, 1)
+                os.dup2(devnull, 2)
+                _child(conn)
+            except BaseException:
+                code = 1
+            finally:
+                os._exit(code)
+        conn.close()
+
+
+if __name__ == "__main__":
+    serve(sys.argv[1])
