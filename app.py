@@ -1,0 +1,227 @@
+"""abc-bot's page: a chat that writes folk tunes in ABC, draws the score and plays it.
+
+    python app.py                      # http://127.0.0.1:7860
+    python app.py --host 0.0.0.0 --port 8080
+    python app.py --share              # also a public gradio.live link, when the internet allows
+
+Layout and event wiring only; what a message means and the reply live in bot/chat.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+
+import gradio as gr
+
+from bot import links, page
+from bot.chat import (
+    AUTO, INSTRUMENT_CHOICES, KEYS, METERS, OUTPUTS_DIR, Chat, ChatError, Options, Session,
+)
+from bot.prompt import MAX_PROMPT_CHARS
+from bot.render import DEFAULT_INSTRUMENT
+
+EXAMPLES = [
+    "a jig in D",
+    "a slow air in G minor",
+    "a reel in A dorian",
+    "",  # surprise me
+    "continue",
+    "another",
+    "seed 7",
+    "X:1\nT:Pasted tune\nM:6/8\nL:1/8\nK:G\nGAB dBG|c2e dBG|GAB dBG|A3 A2D|\n",
+]
+EXAMPLE_LABELS = [
+    "a jig in D", "a slow air in G minor", "a reel in A dorian", "(empty: surprise me)",
+    "continue", "another", "seed 7", "a pasted tune (continue it)",
+]
+
+INTRO = """# abc-bot
+Type what you'd like (**"a jig in D"**) or paste a tune in ABC, then **Generate**. The tune is
+written while you watch, the score is drawn, and you can play and download it.
+Then say **continue**, **another**, **seed 42**, or ask for something new."""
+
+
+def build(bot: Chat, notice: str | None = None) -> gr.Blocks:
+    """The page, wired to `bot`."""
+    with gr.Blocks(title="abc-bot", delete_cache=(600, 3600)) as demo:
+        session = gr.State(Session())
+        autostart = gr.State(False)
+        gr.Markdown(INTRO)
+        gr.Markdown(notice or "", visible=bool(notice), elem_id="notice")
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3):
+                chatbot = gr.Chatbot(
+                    elem_id="chat", height=560, show_label=False, buttons=["copy"],
+                    feedback_options=None, placeholder="Your tunes appear here.",
+                )
+                with gr.Row():
+                    msg = gr.Textbox(
+                        show_label=False, placeholder='"a jig in D", or paste ABC…', lines=1,
+                        max_lines=12, max_length=MAX_PROMPT_CHARS, scale=6, elem_id="message",
+                        autofocus=True,
+                    )
+                    generate = gr.Button("Generate", variant="primary", scale=1, min_width=100,
+                                         elem_id="generate")
+                    stop = gr.Button("Stop", variant="stop", scale=1, min_width=80, elem_id="stop")
+                gr.Examples(
+                    [[e] for e in EXAMPLES], inputs=[msg], example_labels=EXAMPLE_LABELS,
+                    label="Try", examples_per_page=len(EXAMPLES),
+                )
+            with gr.Column(scale=2):
+                score = gr.HTML(
+                    "", html_template=page.SCORE_TEMPLATE, css_template=page.SCORE_CSS,
+                    js_on_load=page.SCORE_JS, head=page.abcjs_head(), elem_id="score",
+                    container=True, padding=True,
+                )
+                temperature = gr.Slider(*links.TEMPERATURE_RANGE, value=1.0, step=0.05, label="Temperature",
+                                        info="Low: safe and repetitive. High: adventurous.", elem_id="temperature")
+                bars = gr.Slider(*links.BARS_RANGE, value=16, step=1, label="Length (bars)", elem_id="bars")
+                with gr.Row():
+                    seed = gr.Number(value=None, precision=0, label="Seed", minimum=0,
+                                     maximum=links.SEED_RANGE[1], scale=2, elem_id="seed")
+                    random_seed = gr.Checkbox(value=True, label="random", scale=1,
+                                              info="a new seed every time", elem_id="random-seed")
+                with gr.Accordion("Advanced", open=False):
+                    top_k = gr.Slider(*links.TOP_K_RANGE, value=0, step=1, label="Top-k",
+                                      info="Sample among the k likeliest characters (0: all).")
+                    with gr.Row():
+                        meter = gr.Dropdown(list(METERS), value=AUTO, label="Meter")
+                        key = gr.Dropdown(list(KEYS), value=AUTO, label="Key")
+                    tempo = gr.Slider(0, links.TEMPO_RANGE[1], value=0, step=5, label="Tempo (BPM)",
+                                      info="0: the tune's own tempo.")
+                    instrument = gr.Dropdown(list(INSTRUMENT_CHOICES), value=DEFAULT_INSTRUMENT,
+                                             label="Instrument")
+
+        # The /compose API: hidden components, so callers get typed inputs and an audio file.
+        with gr.Column(visible=False):
+            api_prompt = gr.Textbox(label="prompt")
+            api_temperature = gr.Slider(*links.TEMPERATURE_RANGE, value=1.0, label="temperature")
+            api_bars = gr.Slider(*links.BARS_RANGE, value=16, step=1, label="bars")
+            api_seed = gr.Number(value=None, precision=0, label="seed")
+            api_abc = gr.Textbox(label="abc")
+            api_audio = gr.Audio(type="filepath", label="audio")
+            api_go = gr.Button()
+
+        controls = [temperature, bars, seed, random_seed, top_k, meter, key, tempo, instrument]
+        chat_inputs = [msg, chatbot, session, *controls]
+        chat_outputs = [chatbot, session, score, msg]
+
+        def on_message(message, history, state, temperature_, bars_, seed_, random_seed_, top_k_,
+                       meter_, key_, tempo_, instrument_, request: gr.Request):
+            try:
+                options = Options.from_controls(temperature_, bars_, seed_, random_seed_, top_k_,
+                                                meter_, key_, tempo_, instrument_)
+            except ChatError as err:
+                options = err
+            first = True
+            for step in bot.reply(message, history, state, options, request.session_hash):
+                yield step.history, step.session, step.abc, ("" if first else gr.skip())
+                first = False
+
+        def on_stop(history, request: gr.Request):
+            stopped = bot.stop(request.session_hash, history)
+            return gr.skip() if stopped is None else stopped
+
+        def on_load(request: gr.Request):
+            link = links.from_query(request.query_params, METERS, KEYS, INSTRUMENT_CHOICES)
+            if link == links.TuneLink():  # an ordinary visit: leave whatever was typed alone
+                return [gr.skip()] * (len(controls) + 1) + [False]
+            return (
+                link.prompt,
+                link.temperature,
+                link.bars,
+                link.seed,
+                link.seed is None,
+                link.top_k,
+                link.meter or AUTO,
+                link.key or AUTO,
+                link.tempo or 0,
+                link.instrument or DEFAULT_INSTRUMENT,
+                link.has_tune(),
+            )
+
+        def on_autostart(start, message, history, state, temperature_, bars_, seed_, random_seed_,
+                         top_k_, meter_, key_, tempo_, instrument_, request: gr.Request):
+            if not start:  # an ordinary visit: nothing to regenerate
+                yield gr.skip(), gr.skip(), gr.skip(), gr.skip()
+                return
+            yield from on_message(message, history, state, temperature_, bars_, seed_, random_seed_,
+                                  top_k_, meter_, key_, tempo_, instrument_, request)
+
+        def on_compose(prompt, temperature_, bars_, seed_, request: gr.Request):
+            try:
+                yield from bot.compose_api(prompt, temperature_, bars_, seed_, request.session_hash)
+            except ChatError as err:
+                raise gr.Error(str(err), print_exception=False) from None
+
+        running = gr.on(
+            [generate.click, msg.submit], on_message, chat_inputs, chat_outputs,
+            api_name="chat", api_visibility="undocumented", trigger_mode="once",
+            show_progress="minimal", show_progress_on=[chatbot],
+            concurrency_id="compose", concurrency_limit=bot.capacity,
+        )
+        loaded = demo.load(on_load, None, [msg, *controls, autostart], api_visibility="private", queue=False)
+        from_link = loaded.then(
+            on_autostart, [autostart, *chat_inputs], chat_outputs, api_visibility="private",
+            show_progress="minimal", show_progress_on=[chatbot],
+            concurrency_id="compose", concurrency_limit=bot.capacity,
+        )
+        stop.click(on_stop, [chatbot], [chatbot], cancels=[running, from_link],
+                   api_visibility="private", concurrency_limit=None)
+        api_go.click(
+            on_compose, [api_prompt, api_temperature, api_bars, api_seed], [api_abc, api_audio],
+            api_name="compose", concurrency_id="compose", concurrency_limit=bot.capacity,
+        )
+        # Typing a seed means "use this one": untick "random" in the browser.
+        seed.input(None, None, random_seed, js="() => false", api_visibility="private")
+
+        def on_unload(request: gr.Request):
+            bot.cancel(request.session_hash)  # closing the tab stops its tune
+
+        demo.unload(on_unload)
+    # A bounded queue: beyond it the page answers "busy" at once instead of piling up work.
+    demo.queue(max_size=2 * bot.capacity, default_concurrency_limit=2)
+    return demo
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--host", default=None,
+                        help="address to listen on (default 127.0.0.1, or $GRADIO_SERVER_NAME); 0.0.0.0 for all")
+    parser.add_argument("--port", type=int, default=None,
+                        help="port to listen on (default 7860, or $GRADIO_SERVER_PORT)")
+    parser.add_argument("--share", action="store_true",
+                        help="also make a public gradio.live link (needs the internet)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    notice = page.ensure_abcjs()
+    if notice:
+        print(f"abc-bot: {notice}", file=sys.stderr)
+    bot = Chat()
+    threading.Thread(target=bot.warm_up, name="warm-up", daemon=True).start()
+    # Served straight from disk (no copies in Gradio's cache): abcjs and the per-request outputs.
+    gr.set_static_paths([page.STATIC_DIR, OUTPUTS_DIR])
+    demo = build(bot, notice)
+    demo.launch(
+        server_name=args.host, server_port=args.port, share=args.share, prevent_thread_lock=True,
+        css=page.PAGE_CSS, max_threads=2 * bot.capacity + 8, show_error=False,
+    )
+    if args.share and not demo.share_url:
+        print(
+            "\nabc-bot: no public link could be made (this machine cannot reach Gradio's share "
+            f"server). The page is still served locally at {demo.local_url}",
+            file=sys.stderr, flush=True,
+        )
+    elif args.share:
+        print(f"abc-bot: public link {demo.share_url}", flush=True)
+    demo.block_thread()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

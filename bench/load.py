@@ -1,0 +1,226 @@
+"""Load test: many concurrent gradio_client sessions against the page's /compose endpoint.
+
+    python bench/load.py                      # starts app.py on a free loopback port
+    python bench/load.py --url http://127.0.0.1:7860 --users 16 --bars 16
+
+Measures, for one user alone and then for `--users` at once (in the same run, so the figures
+compare): time to the first streamed update and time to the audio file. Prints p50/p95,
+errors, temp files before/after, and the ratio of the loaded p95 time-to-audio to the
+single-user figure (the goal is <= 4x; serving 16 one after another would be about 8x).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gradio_client import Client
+
+REPO = Path(__file__).resolve().parent.parent
+PROMPTS = ["a jig in D", "a reel in G", "a slow air in A minor", "a hornpipe in C", "a polka in D",
+           "a waltz in G", "a march in A", "a slip jig in E minor"]
+
+
+@dataclass
+class Result:
+    """One request's timings (seconds from submit) or its error."""
+
+    first: float | None = None  # first streamed update
+    written: float | None = None  # last ABC update before the audio (the tune is written)
+    audio: float | None = None  # final output with the audio file
+    error: str | None = None
+    updates: int = 0
+
+
+@dataclass
+class Run:
+    """The app under test: its URL and, when we started it, its process."""
+
+    url: str
+    proc: subprocess.Popen | None = None
+    tmp: Path = Path(tempfile.gettempdir())  # the app's temp folder, where its temp files go
+    log: list[str] = field(default_factory=list)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_app(timeout_s: float = 120) -> Run:
+    """Start app.py on a free loopback port and wait until it serves."""
+    port = free_port()
+    # A temp folder of its own, so the count sees the app's files and nobody else's.
+    tmp = Path(tempfile.mkdtemp(prefix="abc-bot-bench-app-"))
+    env = dict(os.environ, GRADIO_ANALYTICS_ENABLED="False", PYTHONUNBUFFERED="1",
+               TMPDIR=str(tmp), GRADIO_TEMP_DIR=str(tmp / "gradio"))
+    proc = subprocess.Popen(
+        [sys.executable, str(REPO / "app.py"), "--host", "127.0.0.1", "--port", str(port)],
+        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        start_new_session=True,
+    )
+    run = Run(f"http://127.0.0.1:{port}/", proc, tmp)
+    ready = threading.Event()
+
+    def pump():
+        for line in proc.stdout:
+            run.log.append(line.rstrip())
+            if "Running on local URL" in line:
+                ready.set()
+
+    threading.Thread(target=pump, daemon=True).start()
+    if not ready.wait(timeout_s):
+        stop_app(run)
+        raise SystemExit("app did not start:\n" + "\n".join(run.log[-20:]))
+    return run
+
+
+def stop_app(run: Run) -> None:
+    if run.proc is not None and run.proc.poll() is None:
+        os.killpg(run.proc.pid, signal.SIGTERM)
+        try:
+            run.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(run.proc.pid, signal.SIGKILL)
+        shutil.rmtree(run.tmp, ignore_errors=True)
+
+
+def temp_files(folder: Path) -> int:
+    """Files under the app's temp folder (Gradio's cache, render scratch files, ...)."""
+    count = 0
+    for _root, _dirs, files in os.walk(folder):
+        count += len(files)
+    return count
+
+
+def one_request(client: Client, prompt: str, bars: int, seed: int, timeout_s: float,
+                ready: threading.Barrier | None = None) -> Result:
+    """Submit one /compose request and time it from the submit (as a click on Generate)."""
+    result = Result()
+    try:
+        if ready is not None:
+            ready.wait()  # every session submits at the same moment
+        start = time.monotonic()
+        job = client.submit(prompt, 1.0, bars, seed, api_name="/compose")
+        for abc, audio in job:
+            result.updates += 1
+            now = time.monotonic() - start
+            if result.first is None:
+                result.first = now
+            if audio:
+                result.audio = now
+            else:
+                result.written = now
+            if time.monotonic() - start > timeout_s:
+                job.cancel()
+                raise TimeoutError(f"no audio after {timeout_s:.0f} s")
+        if result.audio is None:
+            raise RuntimeError(f"finished without audio after {result.updates} updates")
+    except Exception as err:  # counted and printed, never hidden
+        result.error = f"{type(err).__name__}: {str(err)[:200]}"
+    return result
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-th percentile (0-100) by linear interpolation."""
+    values = sorted(values)
+    if len(values) == 1:
+        return values[0]
+    pos = (len(values) - 1) * q / 100
+    lo = int(pos)
+    hi = min(lo + 1, len(values) - 1)
+    return values[lo] + (values[hi] - values[lo]) * (pos - lo)
+
+
+def summary(name: str, results: list[Result]) -> dict:
+    ok = [r for r in results if r.error is None]
+    firsts = [r.first for r in ok if r.first is not None]
+    audios = [r.audio for r in ok if r.audio is not None]
+    row = {"name": name, "n": len(results), "errors": len(results) - len(ok)}
+    written = [r.written for r in ok if r.written is not None]
+    for key, values in (("first", firsts), ("written", written), ("audio", audios)):
+        row[f"{key}_p50"] = percentile(values, 50) if values else float("nan")
+        row[f"{key}_p95"] = percentile(values, 95) if values else float("nan")
+    print(f"{name:>12}: n={row['n']:2d} errors={row['errors']}  "
+          f"first update p50 {row['first_p50']:5.2f} s p95 {row['first_p95']:5.2f} s | "
+          f"written p50 {row['written_p50']:5.2f} s p95 {row['written_p95']:5.2f} s | "
+          f"audio p50 {row['audio_p50']:5.2f} s p95 {row['audio_p95']:5.2f} s", flush=True)
+    for r in results:
+        if r.error:
+            print(f"{'':>14}error: {r.error}")
+    return row
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--url", default=None, help="app to test (default: start app.py on a free loopback port)")
+    parser.add_argument("--users", type=int, default=16, help="concurrent sessions in the loaded run")
+    parser.add_argument("--single", type=int, default=3, help="one-at-a-time requests for the single-user figure")
+    parser.add_argument("--bars", type=int, default=16, help="bars per tune")
+    parser.add_argument("--timeout", type=float, default=240, help="seconds before a request counts as failed")
+    parser.add_argument("--settle", type=float, default=5, help="seconds to wait before counting temp files after")
+    args = parser.parse_args(argv)
+
+    run = start_app() if args.url is None else Run(args.url)
+    downloads = Path(tempfile.mkdtemp(prefix="abc-bot-bench-"))
+    try:
+        print(f"app: {run.url}  users: {args.users}  bars: {args.bars}", flush=True)
+        def client() -> Client:
+            return Client(run.url, verbose=False, download_files=str(downloads))
+
+        warm = one_request(client(), "a jig in D", args.bars, 1, args.timeout)  # loads model, renderer
+        if warm.error:
+            print(f"warm-up failed: {warm.error}")
+            return 1
+        shutil.rmtree(downloads, ignore_errors=True)
+        downloads.mkdir()
+        before = temp_files(run.tmp)
+        outputs_before = len(list((REPO / "outputs").glob("*")))
+
+        single = [one_request(client(), PROMPTS[i % len(PROMPTS)], args.bars, 100 + i, args.timeout)
+                  for i in range(args.single)]
+        # One session (Client) per user, each connected before the clock starts.
+        clients = [client() for _ in range(args.users)]
+        barrier = threading.Barrier(args.users)
+        results: list[Result | None] = [None] * args.users
+
+        def user(i: int) -> None:
+            results[i] = one_request(clients[i], PROMPTS[i % len(PROMPTS)], args.bars, 200 + i,
+                                     args.timeout, barrier)
+
+        threads = [threading.Thread(target=user, args=(i,)) for i in range(args.users)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+        one = summary("single user", single)
+        many = summary(f"{args.users} users", [r for r in results if r is not None])
+        shutil.rmtree(downloads, ignore_errors=True)  # the client's copies are ours, not the app's
+        time.sleep(args.settle)
+        after = temp_files(run.tmp)
+        ratio = many["audio_p95"] / one["audio_p50"]
+        print(f"temp files in {run.tmp}: before {before}, after {after} ({after - before:+d})")
+        outputs_after = len(list((REPO / "outputs").glob("*")))
+        print(f"outputs/ folders: {outputs_after - outputs_before:+d} (one per tune, kept for an hour)")
+        print(f"p95 time to audio with {args.users} users / single-user time to audio: {ratio:.2f}x (goal <= 4x)")
+        return 0 if many["errors"] == 0 and one["errors"] == 0 else 1
+    finally:
+        shutil.rmtree(downloads, ignore_errors=True)
+        stop_app(run)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

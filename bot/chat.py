@@ -1,0 +1,618 @@
+"""What a chat message means, and the streamed reply (no Gradio here; app.py wires it up).
+
+A message is one of:
+
+- words ("a jig in D") or nothing at all ("surprise me"): a new tune;
+- a pasted ABC tune: the bot continues it;
+- "continue": the last tune of this conversation, continued;
+- "another" / "again": a new tune from the same words and settings, with a fresh seed;
+- "seed 42": the same words again with that seed.
+
+The conversation's tune lives in a `Session` that the page keeps per browser tab (gr.State),
+so one person's "continue" never touches another's tune. Every finished tune is written to
+its own folder under `outputs/` (deleted after an hour): tune.abc, tune.mid and the audio.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import secrets
+import shutil
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from bot import links
+from bot.checkpoint import load_cached
+from bot.engine import BatchEngine
+from bot.generate import Settings, compose
+from bot.prompt import MAX_PROMPT_CHARS, PromptError
+from bot.render import DEFAULT_INSTRUMENT, INSTRUMENTS, RenderError, RenderSettings, render
+from bot.stepper import stepper_for
+
+log = logging.getLogger(__name__)
+
+OUTPUTS_DIR = Path(__file__).resolve().parent.parent / "outputs"
+
+# Choices the page offers for the Advanced pickers; AUTO lets the words or the model decide.
+AUTO = "Auto"
+METERS = (AUTO, "4/4", "3/4", "6/8", "2/4", "9/8", "12/8", "2/2", "3/2", "5/4")
+KEYS = (AUTO, "C", "G", "D", "A", "E", "F", "Bb", "Eb",
+        "Am", "Em", "Bm", "F#m", "Dm", "Gm", "Cm",
+        "Ddor", "Edor", "Ador", "Gmix", "Dmix", "Amix")
+INSTRUMENT_CHOICES = tuple(INSTRUMENTS)
+
+BUSY = "Busy, try again in a moment: I am writing as many tunes as I can right now."
+
+# Follow-up words, compared after lower-casing and dropping end punctuation.
+CONTINUE_WORDS = {"continue", "continue it", "continue the tune", "keep going", "go on",
+                  "carry on", "more", "longer", "extend", "extend it"}
+ANOTHER_WORDS = {"another", "another one", "again", "once more", "one more", "try again",
+                 "new tune", "another tune", "a new one", "something else"}
+_SEED_COMMAND = re.compile(r"^(?:new |use |with )?seed\s*[:=#]?\s*(\d{1,10})$")
+_LOOKS_LIKE_ABC = re.compile(r"(?m)^[A-Za-z]:|\|")
+
+
+class ChatError(ValueError):
+    """A message the bot cannot act on; the text is shown to the person as it is."""
+
+
+@dataclass
+class Options:
+    """The page's settings for the next tune (sliders, seed box, Advanced section)."""
+
+    temperature: float = 1.0  # sampling temperature, 0.1 (safe) to 2.0 (wild)
+    bars: int = 16  # bars of new music
+    seed: int | None = None  # None: draw a fresh seed for each tune
+    top_k: int = 0  # sample among the k likeliest characters; 0: all of them
+    meter: str | None = None  # force M: for a new tune; None: from the words or the model
+    key: str | None = None  # force K: for a new tune; None: from the words or the model
+    tempo: int | None = None  # beats per minute for the audio; None: the tune's own
+    instrument: str = DEFAULT_INSTRUMENT  # General MIDI instrument name the audio uses
+
+    @classmethod
+    def from_controls(cls, temperature, bars, seed=None, random_seed=True, top_k=0,
+                      meter=AUTO, key=AUTO, tempo=0, instrument=DEFAULT_INSTRUMENT) -> Options:
+        """Options from the page's raw control values; ChatError names a value out of range."""
+        try:
+            temperature = float(temperature)
+            bars = int(bars)
+            top_k = int(top_k or 0)
+            tempo = int(tempo or 0)
+            seed = None if random_seed or seed is None or seed == "" else int(float(seed))
+        except (TypeError, ValueError) as err:
+            raise ChatError(f"One of the settings is not a number ({err}).") from err
+        checks = (
+            ("Temperature", temperature, links.TEMPERATURE_RANGE),
+            ("Length", bars, links.BARS_RANGE),
+            ("Top-k", top_k, links.TOP_K_RANGE),
+        )
+        for name, value, (lo, hi) in checks:
+            if not lo <= value <= hi:
+                raise ChatError(f"{name} must be between {lo} and {hi}, not {value}.")
+        if seed is not None and not links.SEED_RANGE[0] <= seed <= links.SEED_RANGE[1]:
+            raise ChatError(f"The seed must be a whole number from 0 to {links.SEED_RANGE[1]}.")
+        if tempo and not links.TEMPO_RANGE[0] <= tempo <= links.TEMPO_RANGE[1]:
+            raise ChatError(f"Tempo must be between {links.TEMPO_RANGE[0]} and {links.TEMPO_RANGE[1]} BPM.")
+        if instrument not in INSTRUMENTS:
+            raise ChatError(f"I don't know the instrument {str(instrument)[:30]!r}.")
+        for name, value, choices in (("meter", meter, METERS), ("key", key, KEYS)):
+            if value not in choices:
+                raise ChatError(f"Pick a {name} from the list ({str(value)[:20]!r} is not one).")
+        return cls(
+            temperature=temperature, bars=bars, seed=seed, top_k=top_k,
+            meter=None if meter == AUTO else meter, key=None if key == AUTO else key,
+            tempo=tempo or None, instrument=instrument,
+        )
+
+    def settings(self, seed: int) -> Settings:
+        """The generator's settings for one tune."""
+        return Settings(temperature=self.temperature, top_k=self.top_k, bars=self.bars, seed=seed)
+
+    def render_settings(self) -> RenderSettings:
+        """The renderer's settings for one tune."""
+        return RenderSettings(tempo=self.tempo, instrument=self.instrument)
+
+
+@dataclass
+class Session:
+    """One browser tab's conversation: the last finished tune and what made it."""
+
+    abc: str | None = None  # the last tune as the generator wrote it
+    prompt: str | None = None  # the words (or pasted tune) that started it
+    seed: int | None = None  # the seed that made it
+    title: str = ""  # its title (T:)
+
+
+@dataclass
+class Intent:
+    """What one message asks for."""
+
+    kind: str  # "new", "paste", "continue", "another" or "seed"
+    prompt: str  # what the generator is primed with
+    seed: int  # the seed to use
+    meter: str | None = None
+    key: str | None = None
+
+    @property
+    def continues(self) -> bool:
+        """True when the prompt is a tune to continue (pasted, or this conversation's)."""
+        return self.kind in ("paste", "continue")
+
+
+def fresh_seed() -> int:
+    """A random seed short enough to read and share."""
+    return secrets.randbelow(1_000_000)
+
+
+def _words(message: str) -> str:
+    return re.sub(r"\s+", " ", message.strip().lower()).strip(" .!?")
+
+
+def interpret(message: str, session: Session, options: Options) -> Intent:
+    """What `message` asks for in this conversation; ChatError explains what it cannot do."""
+    message = (message or "").strip()
+    if len(message) > MAX_PROMPT_CHARS:
+        raise ChatError(
+            f"That is {len(message):,} characters; I can read up to {MAX_PROMPT_CHARS:,}. "
+            "Paste a shorter tune, or just the first few bars."
+        )
+    words = _words(message)
+    seed = options.seed if options.seed is not None else fresh_seed()
+    if words in CONTINUE_WORDS:
+        if not session.abc:
+            raise ChatError("There is no tune to continue yet. Ask for one first, e.g. \"a jig in D\".")
+        if len(session.abc) > MAX_PROMPT_CHARS:
+            raise ChatError("This tune is as long as I can continue. Say \"another\" for a new one.")
+        return Intent("continue", session.abc, seed)
+    if words in ANOTHER_WORDS:
+        # Same words and settings, but always a new seed: the same seed gives the same tune.
+        return Intent("another", session.prompt or "", fresh_seed(), options.meter, options.key)
+    match = _SEED_COMMAND.match(words)
+    if match:
+        seed = int(match.group(1))
+        if seed > links.SEED_RANGE[1]:
+            raise ChatError(f"The seed must be a whole number from 0 to {links.SEED_RANGE[1]}.")
+        return Intent("seed", session.prompt or "", seed, options.meter, options.key)
+    kind = "paste" if "\n" in message and _LOOKS_LIKE_ABC.search(message) else "new"
+    return Intent(kind, message, seed, options.meter, options.key)
+
+
+def clean_outputs(root: Path, max_age_s: float, now: float | None = None) -> int:
+    """Delete per-request folders under `root` older than `max_age_s`; returns how many."""
+    now = time.time() if now is None else now
+    removed = 0
+    if not root.is_dir():
+        return 0
+    for entry in root.iterdir():
+        try:
+            if entry.is_dir() and now - entry.stat().st_mtime > max_age_s:
+                shutil.rmtree(entry, ignore_errors=True)
+                removed += 1
+        except FileNotFoundError:
+            pass  # another request removed it first
+    return removed
+
+
+def with_title(abc: str, title: str) -> str:
+    """The tune as a standalone ABC file: `X:1` first and a `T:` title after it, when missing."""
+    lines = abc.strip("\n").split("\n")
+    if not lines[0].startswith("X:"):
+        lines.insert(0, "X:1")
+    header_end = next((i for i, line in enumerate(lines) if line.startswith("K:")), len(lines))
+    if not any(line.startswith("T:") for line in lines[:header_end]):
+        lines.insert(1, f"T:{title}")
+    return "\n".join(lines) + "\n"
+
+
+def title_for(intent: Intent, session: Session | None = None) -> str:
+    """A short title for the tune from the words that asked for it."""
+    if intent.kind == "continue" and session is not None and session.title:
+        return session.title
+    if intent.kind in ("paste", "continue"):
+        match = re.search(r"(?m)^T:\s*(.+)$", intent.prompt)
+        return match.group(1).strip()[:60] if match else "Your tune, continued"
+    words = re.sub(r"[^\w #'-]+", " ", intent.prompt.splitlines()[0] if intent.prompt else "")
+    words = re.sub(r"\s+", " ", words).strip()[:60]
+    return words[:1].upper() + words[1:] if words else "A surprise tune"
+
+
+def _code(abc: str) -> str:
+    # A fence longer than any backtick run inside keeps pasted text from closing it.
+    fence = "```"
+    while fence in abc:
+        fence += "`"
+    return f"{fence}abc\n{abc.rstrip()}\n{fence}"
+
+
+def _user_text(message: str) -> str:
+    message = message.strip()
+    if not message:
+        return "Surprise me!"
+    if "\n" in message:
+        return _code(message)
+    return message
+
+
+@dataclass
+class Reply:
+    """One step of the streamed reply: what the page shows now."""
+
+    history: list[dict]  # the chat messages, the reply last
+    session: Session  # the conversation after this step
+    abc: str = ""  # the tune so far, for the score
+    done: bool = False  # True on the last step
+    tune: str = ""  # when done: the finished tune as a standalone ABC file
+    audio: Path | None = None  # when done: the audio file, if it could be made
+    link: str = ""  # when done: the "Link to this tune" query string
+    error: str | None = None  # when the reply is a refusal or a failure: its text
+
+
+@dataclass
+class ChatConfig:
+    """How the chat serves many people on a small machine."""
+
+    outputs: Path = OUTPUTS_DIR  # per-request folders go here
+    max_age_s: float = 3600.0  # outputs older than this are deleted
+    batch: bool = True  # step all tunes being written together in one batched LSTM step
+    max_active: int = 16  # tunes written at once (the batched LSTM step serves them together)
+    max_waiting: int = 16  # requests that may wait for a free place; beyond this: "busy"
+    render_slots: int = 2  # audio renders at once (one per core)
+    min_interval_s: float = 0.15  # least time between two streamed updates (one person alone)
+    busy_writers: int = 4  # beyond this many tunes at once, updates slow down in proportion
+    poll_s: float = 0.25  # how often a waiting reply checks for Stop / a closed tab
+
+
+class Chat:
+    """The bot: turns messages into streamed replies, sharing the machine fairly."""
+
+    def __init__(self, config: ChatConfig = ChatConfig()):
+        self.config = config
+        config.outputs.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._admitted = 0  # requests writing or waiting for a place
+        self._generating = 0  # tunes being sampled right now
+        self._slots = threading.Semaphore(config.max_active)
+        self._cancels: dict[str, threading.Event] = {}
+        self._renders = ThreadPoolExecutor(config.render_slots, thread_name_prefix="render")
+        self._queued_renders = 0  # renders submitted and not yet started
+        self._engine: BatchEngine | None = None  # made with the model, on first use
+        self._last_clean = -math.inf
+        self.clean()
+
+    # -- housekeeping -----------------------------------------------------------------------
+
+    def clean(self) -> int:
+        """Delete outputs older than the configured age (at most once a minute)."""
+        now = time.time()
+        with self._lock:
+            if now - self._last_clean < 60:
+                return 0
+            self._last_clean = now
+        return clean_outputs(self.config.outputs, self.config.max_age_s, now)
+
+    def cancel(self, session_id: str | None) -> bool:
+        """Stop whatever the tab `session_id` is writing or rendering; False if nothing."""
+        if not session_id:
+            return False
+        with self._lock:
+            event = self._cancels.get(session_id)
+        if event is None:
+            return False
+        event.set()
+        return True
+
+    def stop(self, session_id: str | None, history: list[dict]) -> list[dict] | None:
+        """Stop the tab's tune; the chat with "Stopped." added, or None when nothing was running.
+
+        The page's Stop may close the reply before this runs, so an unfinished reply (its
+        first line still ends with "…") also counts as running.
+        """
+        cancelled = self.cancel(session_id)
+        last = history[-1] if history else None
+        text = _text_of(last["content"]) if last and last["role"] == "assistant" else ""
+        if cancelled or (last and last["role"] == "user") or text.split("\n", 1)[0].endswith("…"):
+            return [*history, _bot("Stopped.")]
+        return None
+
+    def close(self) -> None:
+        """Wait for renders in flight to finish (and their stopped replies' files to go)."""
+        self._renders.shutdown(wait=True)
+        if self._engine is not None:
+            self._engine.close()
+
+    def _model(self):
+        """(the loaded checkpoint, the shared batch engine or None), loaded on first use."""
+        loaded = load_cached()
+        with self._lock:
+            if self._engine is None and self.config.batch:
+                self._engine = BatchEngine(stepper_for(loaded.model))
+            return loaded, self._engine
+
+    def warm_up(self) -> None:
+        """Load the model and start the renderer, so the first person waits no longer than the rest."""
+        loaded, engine = self._model()
+        folder = self.config.outputs / f"warm-up-{uuid.uuid4().hex}"
+        try:
+            for _ in compose("", Settings(bars=1, seed=0), loaded, engine=engine):
+                pass
+            render("X:1\nM:4/4\nL:1/4\nK:C\nCDEF|]\n", folder, RenderSettings(compress=False))
+        except Exception:  # a failure here shows again, with its message, on the first request
+            log.exception("warm-up failed")
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    @property
+    def capacity(self) -> int:
+        """Requests the chat takes at once, writing or waiting (the page's concurrency limit)."""
+        return self.config.max_active + self.config.max_waiting
+
+    # -- the reply --------------------------------------------------------------------------
+
+    def reply(self, message: str, history: list[dict], session: Session, options: Options | ChatError,
+              session_id: str | None = None) -> Iterator[Reply]:
+        """Answer one chat message, streaming: each step is the whole page state.
+
+        `options` may be the ChatError raised while reading the page's settings; the reply
+        is then that message.
+        """
+        self.clean()
+        session = session if isinstance(session, Session) else Session()
+        history = list(history or []) + [{"role": "user", "content": _user_text(message or "")}]
+        try:
+            if isinstance(options, ChatError):
+                raise options
+            intent = interpret(message, session, options)
+        except ChatError as err:
+            yield _refusal(history, session, str(err))
+            return
+        cancel = threading.Event()
+        with self._lock:
+            if self._admitted >= self.capacity:
+                cancel = None
+            else:
+                self._admitted += 1
+                if session_id:
+                    self._cancels[session_id] = cancel
+        if cancel is None:
+            yield _refusal(history, session, BUSY)
+            return
+        try:
+            waiting = Reply(history + [_bot("Waiting for a free place (other tunes are being written)…")],
+                            session, session.abc or "")
+            while not self._slots.acquire(timeout=self.config.poll_s):
+                if cancel.is_set():
+                    return
+                yield waiting
+            try:
+                yield from self._write(intent, history, session, options, cancel)
+            finally:
+                self._slots.release()
+        finally:
+            with self._lock:
+                self._admitted -= 1
+                if session_id and self._cancels.get(session_id) is cancel:
+                    del self._cancels[session_id]
+
+    def _write(self, intent: Intent, history: list[dict], session: Session, options: Options,
+               cancel: threading.Event) -> Iterator[Reply]:
+        headline = _headline(intent, options)
+        folder = self.config.outputs / uuid.uuid4().hex  # never user text in a path
+        finished = False
+        try:
+            update = None
+            loaded, engine = self._model()
+            stream = compose(intent.prompt, options.settings(intent.seed), loaded,
+                             meter=intent.meter, key=intent.key, engine=engine)
+            with self._lock:
+                self._generating += 1
+            try:
+                last_sent = -math.inf
+                for update in stream:
+                    if cancel.is_set():
+                        return
+                    now = time.monotonic()
+                    if update.done or now - last_sent >= self._update_interval():
+                        last_sent = now
+                        shown = _mark_new(update.abc, update.new_from) if intent.continues else update.abc
+                        text = f"{headline}\n\n{_code(shown)}"
+                        yield Reply(history + [_bot(text)], session, update.abc)
+            finally:
+                stream.close()  # frees the generator's place in the batched LSTM step
+                with self._lock:
+                    self._generating -= 1
+            if update is None or cancel.is_set():
+                return
+
+            title = title_for(intent, session)
+            tune = with_title(update.abc, title)
+            prompt = session.prompt if intent.kind == "continue" else intent.prompt
+            session = Session(abc=update.abc, prompt=prompt or "", seed=update.seed, title=title)
+            folder.mkdir(parents=True)
+            abc_path = folder / "tune.abc"
+            abc_path.write_text(tune)
+            text = f"{_done_headline(title, options, update.seed)}\n\n{_code(tune)}"
+            working = Reply(history + [_bot("Making the audio…\n\n" + text)], session, update.abc)
+            yield working
+
+            notes = list(update.notices)
+            rendered = None
+            try:
+                for rendered in self._render(tune, folder, options.render_settings(), cancel):
+                    if rendered is None:  # still rendering: give the page a chance to Stop
+                        yield working
+            except RenderError as err:
+                notes.append(f"I couldn't make the audio: {err}")
+            except Exception:
+                log.exception("render failed")
+                notes.append("I couldn't make the audio for this one.")
+            if cancel.is_set():
+                return
+            files, audio = [abc_path], None
+            if rendered is not None:
+                audio = rendered.compressed or rendered.wav  # the smaller file plays in the page
+                files += [rendered.midi, rendered.wav]
+                # The renderer's repairs, without the technical detail in brackets.
+                notes += [re.sub(r"\s*\(.*", "", note) for note in rendered.notes]
+            link = _link(intent, options, update.seed)
+            finished = True
+            yield Reply(history + _final_messages(text, notes, audio, files, link), session, update.abc,
+                        done=True, tune=tune, audio=audio, link=link)
+        except PromptError as err:
+            yield _refusal(history, session, f"Sorry, I can't use that: {err}")
+        except Exception:  # the page must stay usable whatever goes wrong underneath
+            log.exception("reply failed")
+            yield _refusal(history, session, "Something went wrong on my side while writing that tune. "
+                                             "Please try again, perhaps with other words.")
+        finally:
+            if not finished:
+                shutil.rmtree(folder, ignore_errors=True)
+
+    def _update_interval(self) -> float:
+        """Seconds between streamed updates: longer when many tunes are written at once, as
+        every update costs the server time that the tunes themselves need."""
+        crowd = self._generating / self.config.busy_writers
+        return self.config.min_interval_s * max(1.0, crowd)
+
+    def _render_now(self, abc: str, folder: Path, settings: RenderSettings):
+        """One render on a render worker thread."""
+        with self._lock:
+            self._queued_renders -= 1
+            busy = self._queued_renders > 0 or self._generating > 0
+        if busy:
+            # Shed the optional OGG copy (half the render's time) while others wait for audio
+            # or are having tunes written: they get a WAV sooner, which plays just the same.
+            settings = replace(settings, compress=False)
+        return render(abc, folder, settings, "tune")
+
+    def _render(self, abc: str, folder: Path, settings: RenderSettings,
+                cancel: threading.Event) -> Iterator:
+        """Render in a worker (render_slots at once), yielding None while it runs, then the result."""
+        with self._lock:
+            self._queued_renders += 1
+        job: Future = self._renders.submit(self._render_now, abc, folder, settings)
+        delivered = False
+        try:
+            while True:
+                try:
+                    result = job.result(timeout=self.config.poll_s)
+                except TimeoutError:
+                    if cancel.is_set():
+                        return
+                    yield None
+                    continue
+                delivered = True
+                yield result
+                return
+        finally:
+            if not delivered and not job.done():
+                if job.cancel():  # it was still waiting for a worker: it never starts
+                    with self._lock:
+                        self._queued_renders -= 1
+                else:
+                    # render() has no way to be interrupted: it ends within its timeout, and
+                    # whatever it wrote for this stopped reply is deleted then.
+                    job.add_done_callback(lambda _: shutil.rmtree(folder, ignore_errors=True))
+
+    # -- the API ----------------------------------------------------------------------------
+
+    def compose_api(self, prompt: str, temperature: float, bars: int, seed: int | None,
+                    session_id: str | None = None) -> Iterator[tuple[str, Path | None]]:
+        """The /compose endpoint: (ABC so far, None) while writing, then (ABC file, audio path).
+
+        ChatError carries the friendly message for a refused prompt or a busy server.
+        """
+        random_seed = seed is None or seed == "" or float(seed) < 0
+        options = Options.from_controls(temperature, bars, seed, random_seed=random_seed)
+        sent = ""
+        for step in self.reply(prompt or "", [], Session(), options, session_id):
+            if step.error:
+                raise ChatError(step.error)
+            if step.done:
+                yield step.tune, step.audio
+            elif step.abc and step.abc != sent:
+                sent = step.abc
+                yield step.abc, None
+
+
+def _refusal(history: list[dict], session: Session, text: str) -> Reply:
+    return Reply(history + [_bot(text)], session, session.abc or "", done=True, error=text)
+
+
+def _text_of(content) -> str:
+    """The text of a message's content as Gradio sends it back (a string or a list of parts)."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(part.get("text", "") for part in content if isinstance(part, dict))
+    return ""
+
+
+def _bot(content) -> dict:
+    return {"role": "assistant", "content": content}
+
+
+def _headline(intent: Intent, options: Options) -> str:
+    what = {
+        "continue": "Continuing the tune",
+        "paste": "Continuing your tune",
+        "another": "Another one",
+        "seed": "Same words, new seed",
+        "new": f"Writing “{title_for(intent)}”" if intent.prompt else "Surprise!",
+    }[intent.kind]
+    return f"{what} (seed {intent.seed}, {options.bars} bars, temperature {_num(options.temperature)})…"
+
+
+def _done_headline(title: str, options: Options, seed: int) -> str:
+    return (f"Here is “{title}” (seed {seed}, {options.bars} bars, "
+            f"temperature {_num(options.temperature)}).")
+
+
+def _num(value: float) -> str:
+    return f"{value:.1f}" if value == round(value, 1) else f"{value:g}"
+
+
+def _mark_new(abc: str, new_from: int) -> str:
+    """The tune with a comment line showing where the new music starts (display only)."""
+    if not 0 < new_from < len(abc):
+        return abc
+    before, after = abc[:new_from], abc[new_from:]
+    return before.rstrip("\n") + "\n% ---- new music ----\n" + after.lstrip("\n")
+
+
+def _link(intent: Intent, options: Options, seed: int) -> str:
+    prompt = intent.prompt
+    if len(prompt) > links.MAX_LINK_PROMPT:
+        return ""
+    return links.TuneLink(
+        prompt=prompt, seed=seed, temperature=options.temperature, bars=options.bars,
+        top_k=options.top_k, meter=intent.meter, key=intent.key, tempo=options.tempo,
+        instrument=None if options.instrument == DEFAULT_INSTRUMENT else options.instrument,
+    ).to_query()
+
+
+def _download(path: Path, what: str, mime: str) -> dict:
+    # An explicit MIME type keeps the chat from turning a MIDI or audio download into a player.
+    return _bot({"file": {"path": str(path), "orig_name": path.name, "mime_type": mime}, "alt_text": what})
+
+
+def _final_messages(text: str, notes: list[str], audio: Path | None, files: list[Path],
+                    link: str) -> list[dict]:
+    """The finished reply: the tune and notes, the player, then one download per file."""
+    extra = f"\n\n*Note: {'; '.join(notes)}.*" if notes else ""
+    if link:
+        extra += f"\n\n[Link to this tune](?{link})"
+    messages = [_bot(text + extra)]
+    if audio is not None:
+        messages.append(_bot({"path": str(audio), "alt_text": "Listen"}))
+    kinds = {".abc": ("ABC notation", "text/vnd.abc"), ".mid": ("MIDI", "application/octet-stream")}
+    for path in files:
+        what, mime = kinds.get(path.suffix, (f"audio ({path.suffix[1:].upper()})", "application/octet-stream"))
+        messages.append(_download(path, what, mime))
+    return messages

@@ -1,0 +1,106 @@
+"""The running app through gradio_client: the /compose stream, its final ABC and audio, refusals."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+from gradio_client import Client
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app_url():
+    """app.py on a free loopback port, stopped (with its render server) after the module."""
+    port = _free_port()
+    env = dict(os.environ, GRADIO_ANALYTICS_ENABLED="False", PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen(
+        [sys.executable, "app.py", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        start_new_session=True,
+    )
+    log: list[str] = []
+    ready = threading.Event()
+
+    def pump():
+        for line in proc.stdout:
+            log.append(line)
+            if "Running on local URL" in line:
+                ready.set()
+
+    threading.Thread(target=pump, daemon=True).start()
+    try:
+        assert ready.wait(120), "app did not start:\n" + "".join(log[-30:])
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=20)
+
+
+def audio_samples(path: Path) -> np.ndarray:
+    """Mono float samples of a WAV or (via sox) an OGG file."""
+    if path.suffix == ".wav":
+        with wave.open(str(path)) as audio:
+            data = np.frombuffer(audio.readframes(audio.getnframes()), dtype="<i2")
+        return data.astype(np.float32) / 32768
+    raw = subprocess.run(["sox", str(path), "-t", "raw", "-e", "floating-point", "-b", "32", "-c", "1", "-"],
+                         capture_output=True, check=True).stdout
+    return np.frombuffer(raw, dtype=np.float32)
+
+
+def test_compose_streams_growing_abc_and_ends_with_a_tune_and_its_audio(app_url, tmp_path):
+    from music21 import converter
+
+    client = Client(app_url, verbose=False, download_files=str(tmp_path))
+    outputs = list(client.submit("a jig in D", 1.0, 8, 3, api_name="/compose"))
+    streamed = [abc for abc, audio in outputs[:-1]]
+    assert len(streamed) >= 2
+    assert all(b.startswith(a) for a, b in zip(streamed, streamed[1:]))  # updates only grow
+    assert all(audio is None for _, audio in outputs[:-1])
+
+    final_abc, audio = outputs[-1]
+    assert final_abc.startswith("X:1\nT:A jig in D\n")  # a standalone file: number and title added
+    assert [line for line in final_abc.splitlines() if not line.startswith("T:")] == streamed[-1].splitlines()
+    score = converter.parseData(final_abc, format="abc")
+    assert len(score.flatten().notes) >= 8
+
+    samples = audio_samples(Path(audio))
+    assert len(samples) > 8000 and float(np.sqrt(np.mean(samples**2))) > 0.01  # not silence
+
+
+def test_same_seed_gives_the_same_tune(app_url):
+    first = Client(app_url, verbose=False).predict("a reel in G", 1.0, 4, 11, api_name="/compose")
+    again = Client(app_url, verbose=False).predict("a reel in G", 1.0, 4, 11, api_name="/compose")
+    assert first[0] == again[0]
+
+
+@pytest.mark.parametrize("prompt, says", [("x" * 50_000, "characters"), ("V:1\nV:2\nK:C\nabc|", "several voices")])
+def test_a_bad_prompt_returns_a_message(app_url, prompt, says):
+    client = Client(app_url, verbose=False)
+    with pytest.raises(Exception, match=says):
+        client.predict(prompt, 1.0, 8, 1, api_name="/compose")
+
+
+def test_the_chat_answers_follow_ups_with_a_message(app_url):
+    client = Client(app_url, verbose=False)
+    history, score, box = client.predict(
+        "continue", [], 1.0, 8, None, True, 0, "Auto", "Auto", 0, "fiddle", api_name="/chat",
+    )
+    texts = [part["text"] for m in history for part in m["content"] if part.get("type") == "text"]
+    assert texts[0] == "continue" and "no tune to continue" in texts[-1]
+    assert box == ""

@@ -1,0 +1,227 @@
+"""The chat's logic without Gradio: what messages mean, follow-ups, bad input, the reply stream."""
+
+from __future__ import annotations
+
+import os
+import time
+import wave
+from pathlib import Path
+
+import pytest
+
+from bot import chat, links
+from bot.chat import BUSY, Chat, ChatConfig, ChatError, Options, Session, interpret
+from bot.prompt import MAX_PROMPT_CHARS
+
+JIG = "X:1\nT:Pasted\nM:6/8\nL:1/8\nK:G\nGAB dBG|c2e dBG|GAB dBG|A3 A2D|\n"
+
+
+@pytest.fixture
+def seeds(monkeypatch):
+    """Fresh seeds come out 1000, 1001, ... so tests are reproducible."""
+    counter = iter(range(1000, 2000))
+    monkeypatch.setattr(chat, "fresh_seed", lambda: next(counter))
+
+
+@pytest.fixture
+def bot(tmp_path):
+    # A short tune keeps the real model and renderer quick; no throttling so every update shows.
+    return Chat(ChatConfig(outputs=tmp_path / "outputs", min_interval_s=0.0, poll_s=0.05))
+
+
+def small(**kw) -> Options:
+    return Options(**{"bars": 4, "seed": 7, **kw})
+
+
+def last_text(reply) -> str:
+    for message in reversed(reply.history):
+        if isinstance(message["content"], str) and message["role"] == "assistant":
+            return message["content"]
+    raise AssertionError("no assistant text")
+
+
+# -- what a message means ------------------------------------------------------------------
+
+
+def test_words_start_a_new_tune_with_the_chosen_seed(seeds):
+    intent = interpret("a jig in D", Session(), Options(seed=42, meter="6/8"))
+    assert (intent.kind, intent.prompt, intent.seed, intent.meter) == ("new", "a jig in D", 42, "6/8")
+
+
+def test_random_seed_is_drawn_when_none_is_set(seeds):
+    assert interpret("a reel", Session(), Options(seed=None)).seed == 1000
+
+
+def test_empty_message_is_surprise_me(seeds):
+    intent = interpret("   ", Session(), Options())
+    assert (intent.kind, intent.prompt) == ("new", "")
+
+
+def test_continue_needs_a_tune_first():
+    with pytest.raises(ChatError, match="no tune to continue"):
+        interpret("continue", Session(), Options())
+
+
+def test_continue_primes_with_this_conversations_tune(seeds):
+    session = Session(abc="M:4/4\nK:D\nABcd|", prompt="a reel", seed=3)
+    intent = interpret("Continue!", session, Options())
+    assert (intent.kind, intent.prompt) == ("continue", session.abc)
+    assert intent.meter is None and intent.key is None  # the tune keeps its own headers
+
+
+@pytest.mark.parametrize("word", ["another", "again", "Again.", "one more"])
+def test_another_reuses_the_words_with_a_fresh_seed_even_when_the_seed_is_fixed(seeds, word):
+    session = Session(abc="K:D\nABcd|", prompt="a polka", seed=5)
+    intent = interpret(word, session, Options(seed=5))
+    assert (intent.kind, intent.prompt, intent.seed) == ("another", "a polka", 1000)
+
+
+def test_seed_command_reruns_the_words_with_that_seed():
+    intent = interpret("seed 42", Session(prompt="a hornpipe"), Options())
+    assert (intent.kind, intent.prompt, intent.seed) == ("seed", "a hornpipe", 42)
+
+
+def test_pasted_tune_is_continued(seeds):
+    assert interpret(JIG, Session(), Options()).kind == "paste"
+
+
+def test_too_long_message_is_refused_kindly():
+    with pytest.raises(ChatError, match="characters"):
+        interpret("a" * (MAX_PROMPT_CHARS + 1), Session(), Options())
+
+
+def test_settings_from_the_page_are_checked():
+    options = Options.from_controls(0.8, 8, 12, False, 5, "Auto", "Dm", 0, "flute")
+    assert (options.seed, options.meter, options.key, options.tempo, options.instrument) == (12, None, "Dm", None, "flute")
+    assert Options.from_controls(1.0, 16, 12, True).seed is None  # "random" wins over the box
+    with pytest.raises(ChatError, match="Temperature"):
+        Options.from_controls(5.0, 16)
+    with pytest.raises(ChatError, match="instrument"):
+        Options.from_controls(1.0, 16, instrument="kazoo-9000")
+
+
+# -- links -----------------------------------------------------------------------------------
+
+
+def test_link_round_trips_the_settings():
+    link = links.TuneLink(prompt="a jig in D", seed=42, temperature=0.8, bars=12, meter="6/8", instrument="flute")
+    query = link.to_query()
+    assert "prompt=a+jig+in+D" in query and "seed=42" in query
+    params = dict(p.split("=", 1) for p in query.split("&"))
+    from urllib.parse import unquote_plus
+
+    back = links.from_query({k: unquote_plus(v) for k, v in params.items()}, meters=("6/8",), instruments=("flute",))
+    assert back == link and back.has_tune()
+
+
+def test_bad_link_values_fall_back_to_defaults():
+    back = links.from_query({"seed": "-3", "temperature": "nan", "bars": "9999", "meter": "<script>"}, meters=("6/8",))
+    assert (back.seed, back.temperature, back.bars, back.meter) == (None, 1.0, 16, None)
+    assert len(back.problems) == 4 and not back.has_tune()
+
+
+# -- housekeeping ----------------------------------------------------------------------------
+
+
+def test_outputs_older_than_an_hour_are_deleted(tmp_path):
+    old, new = tmp_path / "old", tmp_path / "new"
+    for folder in (old, new):
+        folder.mkdir()
+        (folder / "tune.abc").write_text("X:1\n")
+    hour_ago = time.time() - 3700
+    os.utime(old, (hour_ago, hour_ago))
+    assert chat.clean_outputs(tmp_path, 3600) == 1
+    assert not old.exists() and new.exists()
+
+
+# -- the reply stream (real model and renderer, short tunes) ---------------------------------
+
+
+def test_reply_streams_a_growing_tune_then_files_and_audio(bot):
+    steps = list(bot.reply("a jig in D", [], Session(), small()))
+    writing = [s.abc for s in steps if s.abc and not s.done]
+    assert len(writing) >= 2
+    assert all(b.startswith(a) for a, b in zip(writing, writing[1:]))  # the tune only grows
+    final = steps[-1]
+    assert final.done and final.error is None
+    assert final.history[0] == {"role": "user", "content": "a jig in D"}
+    assert "```abc" in last_text(final) and "Link to this tune" in last_text(final)
+    assert final.audio is not None and final.audio.stat().st_size > 1000
+    files = [m["content"]["file"] for m in final.history if isinstance(m["content"], dict) and "file" in m["content"]]
+    downloads = [f["orig_name"] for f in files]
+    assert downloads == ["tune.abc", "tune.mid", "tune.wav"]
+    assert final.tune.startswith("X:1\nT:A jig in D\n") and "K:" in final.tune
+    with wave.open(str(final.audio.with_suffix(".wav"))) as audio:
+        assert audio.getnframes() > audio.getframerate()  # more than a second of sound
+    assert final.session.abc == final.abc and final.session.prompt == "a jig in D"
+    assert "seed=7" in final.link
+
+
+def test_continue_extends_this_tabs_tune_and_leaves_other_tabs_alone(bot):
+    first = list(bot.reply("a reel in G", [], Session(), small()))[-1]
+    other_tab = Session()
+    more = list(bot.reply("continue", first.history, first.session, small(seed=8)))[-1]
+    assert more.error is None
+    last_line = first.abc.rstrip("\n").splitlines()[-1]
+    assert last_line in more.abc and more.abc.index(last_line) < len(more.abc) - len(last_line) - 1
+    assert more.session.prompt == "a reel in G"  # "another" after this still means a reel in G
+    refused = list(bot.reply("continue", [], other_tab, small()))[-1]
+    assert refused.error and "no tune to continue" in refused.error
+    assert other_tab == Session()
+
+
+@pytest.mark.parametrize("message, options, says", [
+    ("a" * (MAX_PROMPT_CHARS + 1), small(), "characters"),  # too long
+    ("V:1\nV:2\nK:C\nabc|", small(), "several voices"),  # refused by the prompt reader
+    ("\x00\x01\x02 junk", small(), "binary"),
+    ("a jig", ChatError("Temperature must be between 0.1 and 2.0, not 9."), "Temperature"),  # bad setting
+])
+def test_bad_settings_and_input_get_a_friendly_message_not_a_traceback(bot, message, options, says):
+    steps = list(bot.reply(message, [], Session(), options))
+    assert steps[-1].done and not any(step.audio for step in steps)
+    text = last_text(steps[-1])
+    assert text == steps[-1].error and says in text and "Traceback" not in text
+    assert steps[-1].session == Session()  # the conversation's tune is untouched
+
+
+def test_a_full_house_says_busy(tmp_path):
+    bot = Chat(ChatConfig(outputs=tmp_path, max_active=1, max_waiting=0, min_interval_s=0.0))
+    first = bot.reply("a jig", [], Session(), small())
+    next(first)  # the first tune is being written
+    busy = list(bot.reply("a reel", [], Session(), small()))
+    assert busy[-1].error == BUSY
+    first.close()  # Stop: its place frees up
+    assert list(bot.reply("a reel", [], Session(), small()))[-1].error is None
+
+
+def test_stop_and_closed_tab_cancel_and_leave_no_files(tmp_path):
+    bot = Chat(ChatConfig(outputs=tmp_path, min_interval_s=0.0, poll_s=0.05))
+    stream = bot.reply("a jig", [], Session(), small(bars=32), session_id="tab-1")
+    next(stream)
+    assert bot.cancel("tab-1") is True  # what the Stop button and closing the tab call
+    rest = list(stream)
+    assert not any(step.done for step in rest)  # no finished tune after Stop
+    assert list(tmp_path.iterdir()) == []
+    assert bot.cancel("tab-1") is False  # nothing left running for that tab
+
+
+def test_stop_while_the_audio_is_made_leaves_no_files(tmp_path):
+    bot = Chat(ChatConfig(outputs=tmp_path, min_interval_s=0.0, poll_s=0.01))
+    stream = bot.reply("a jig", [], Session(), small(), session_id="tab-2")
+    for step in stream:
+        if last_text(step).startswith("Making the audio"):
+            break
+    assert len(list(tmp_path.iterdir())) == 1  # the tune's folder exists while rendering
+    bot.cancel("tab-2")
+    assert not any(step.done for step in stream)
+    bot.close()  # let the (uninterruptible) render finish
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_without_abcjs_or_npm_the_page_says_so(tmp_path):
+    from bot import page
+
+    missing = tmp_path / "abcjs" / "abcjs-basic-min.js"
+    assert page.ensure_abcjs(missing, npm=str(tmp_path / "no-such-npm")) == page.NO_SCORE_NOTICE
+    assert page.abcjs_head(missing) == "" and not missing.exists()
+    assert page.abcjs_head(page.ABCJS_FILE).startswith('<script src="/gradio_api/file=')
