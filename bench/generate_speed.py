@@ -1,0 +1,196 @@
+"""How fast does the generator sample? Figures from one run, as ratios against a baseline run beside them.
+
+    python bench/generate_speed.py
+    python bench/generate_speed.py --checkpoint /tmp/other/abc_lstm --chars 3000
+
+Prints: characters per second of the generator (bot.generate, bar checks on, retries
+counted as time spent), and of its bare LSTM step; the same for a naive loop (nn.LSTM called
+once per character with batch 1, softmax, multinomial) and their ratio; the bound set by
+memory bandwidth (weight bytes read per character over the bandwidth of a large-array copy
+measured here); the time from a 200-character seed to the first sampled character; and
+16 concurrent tunes stepped through one shared BatchEngine against 16 threads stepping alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from bot.engine import BatchEngine  # noqa: E402
+from bot.generate import Settings, compose, generate  # noqa: E402
+from bot.prompt import parse_prompt  # noqa: E402
+from bot.stepper import stepper_for  # noqa: E402
+
+# The seed for the first-character latency: a pasted tune, cut so that what the model is
+# primed with (header lines in its form, then the music) is SEED_CHARS long.
+SEED_CHARS = 200
+SEED_HEAD = "X:1\nT:The Kesh\nM:6/8\nL:1/8\nR:jig\nK:G\n"
+SEED_MUSIC = ("|:D|GAG GAB|ABA ABd|edd gdd|edB dBA|GAG GAB|ABA ABd|edd gdd|edB dBG:|\n"
+              "|:B|dBd ded|dBd ded|gfg aga|bgf gdB|dBd ded|dBd ded|gfg aga|bgf g2:|\n"
+              "|:d|gfg agf|gfg aga|bgf gdB|dBd ded|gfg agf|gfg aga|bgf gdB|AGF G2:|\n")
+
+
+def seed_prompt(vocab: str):
+    """The pasted-tune prompt whose prime is SEED_CHARS characters."""
+    for cut in range(len(SEED_MUSIC)):
+        prompt = parse_prompt(SEED_HEAD + SEED_MUSIC[:cut], vocab)
+        if len(prompt.prime) >= SEED_CHARS:
+            return prompt
+    raise ValueError("seed music too short")
+
+
+def naive_chars_per_second(model, vocab_size: int, chars: int) -> float:
+    """nn.LSTM once per character, batch 1: softmax and multinomial on the logits."""
+    token = torch.zeros(1, 1, dtype=torch.long)
+    state = None
+    with torch.no_grad():
+        for _ in range(20):  # warm-up
+            logits, state = model(token, state)
+        start = time.perf_counter()
+        for _ in range(chars):
+            logits, state = model(token, state)
+            probs = torch.softmax(logits[0, -1], dim=-1)
+            token = torch.multinomial(probs, 1).view(1, 1)
+        return chars / (time.perf_counter() - start)
+
+
+def step_chars_per_second(stepper, chars: int, rng: np.random.Generator) -> float:
+    """The fused step alone, batch 1, with the generator's numpy sampling."""
+    state = stepper.zero(1)
+    token = 0
+    for _ in range(20):
+        logits, state = stepper.step(torch.tensor([token]), state)
+    start = time.perf_counter()
+    for _ in range(chars):
+        logits, state = stepper.step(torch.tensor([token]), state)
+        z = logits[0].numpy().astype(np.float64)
+        p = np.exp(z - z.max())
+        cdf = np.cumsum(p)
+        token = int(np.searchsorted(cdf, rng.random() * cdf[-1], side="right"))
+        token = min(token, stepper.vocab_size - 1)
+    return chars / (time.perf_counter() - start)
+
+
+def generator_chars_per_second(loaded, tunes: int) -> tuple[float, float]:
+    """(tune characters per second, characters sampled per second incl. retried ones) of bot.generate."""
+    made = sampled = 0
+    seconds = 0.0
+    for seed in range(tunes):
+        settings = Settings(seed=seed, bars=32)
+        start = time.perf_counter()
+        tune = generate("a reel in D", settings, loaded)
+        seconds += time.perf_counter() - start
+        made += len(tune.abc) - tune.new_from
+    return made / seconds, made
+
+
+def copy_bandwidth() -> float:
+    """Bytes per second of a large-array copy (read + write), best of five."""
+    source = np.ones(64 * 2**20 // 4, dtype=np.float32)  # 64 MiB, far past the caches
+    target = np.empty_like(source)
+    best = 0.0
+    for _ in range(5):
+        start = time.perf_counter()
+        np.copyto(target, source)
+        best = max(best, 2 * source.nbytes / (time.perf_counter() - start))
+    return best
+
+
+def first_char_ms(loaded, repeats: int = 7) -> tuple[float, float, int]:
+    """(ms from a 200-character seed to the first sampled character, ms to the first streamed bar, seed length)."""
+    stepper = stepper_for(loaded.model)
+    prompt = seed_prompt(loaded.vocab)
+    seed_chars = len(prompt.prime)
+    first, bar = [], []
+    for i in range(repeats):
+        start = time.perf_counter()
+        # What compose does before its first character: prime with the seed, then one draw.
+        logits, state = stepper.prime(loaded.encode("\n\n" + prompt.prime))
+        z = logits.numpy().astype(np.float64)
+        int(np.argmax(z))
+        first.append((time.perf_counter() - start) * 1000)
+        start = time.perf_counter()
+        stream = compose(prompt, Settings(seed=i, bars=4), loaded)
+        next(stream)  # headers and the pasted music
+        next(stream)  # the first new bar
+        bar.append((time.perf_counter() - start) * 1000)
+        stream.close()
+    return statistics.median(first), statistics.median(bar), seed_chars
+
+
+def concurrent(loaded, users: int, engine: BatchEngine | None) -> float:
+    """Total tune characters per second of `users` threads each writing one tune."""
+    made = [0] * users
+
+    def work(i: int) -> None:
+        tune = generate("a jig in G", Settings(seed=100 + i, bars=16), loaded, engine=engine)
+        made[i] = len(tune.abc) - tune.new_from
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(users)]
+    start = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sum(made) / (time.perf_counter() - start)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--checkpoint", default=None, help="checkpoint stem (default: the shipped one)")
+    parser.add_argument("--chars", type=int, default=2000, help="characters per timed loop (default 2000)")
+    parser.add_argument("--tunes", type=int, default=8, help="tunes for the generator's rate (default 8)")
+    parser.add_argument("--users", type=int, default=16, help="concurrent tunes for the engine test (default 16)")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1, as the bot runs)")
+    args = parser.parse_args(argv)
+
+    from bot.checkpoint import DEFAULT_CHECKPOINT, load
+
+    torch.set_num_threads(args.threads)
+    stem = args.checkpoint or str(DEFAULT_CHECKPOINT)
+    loaded = load(stem)
+    config = loaded.model.config
+    print(f"checkpoint {stem}: steps {loaded.card.get('steps')}, {config.layers}x{config.hidden} LSTM, "
+          f"vocabulary {config.vocab_size}; torch threads {torch.get_num_threads()}")
+    stepper = stepper_for(loaded.model)
+
+    naive = naive_chars_per_second(loaded.model, config.vocab_size, args.chars)
+    step = step_chars_per_second(stepper, args.chars, np.random.default_rng(0))
+    gen, made = generator_chars_per_second(loaded, args.tunes)
+    bandwidth = copy_bandwidth()
+    fp32_bytes = sum(p.numel() * 4 for n, p in loaded.model.named_parameters() if not n.startswith("embed"))
+    first, first_bar, seed_chars = first_char_ms(loaded)
+    print(f"naive nn.LSTM loop (batch 1)        {naive:10.0f} chars/s")
+    print(f"fused step + sampling (batch 1)     {step:10.0f} chars/s   {step / naive:5.1f}x naive")
+    print(f"generator, bar checks on            {gen:10.0f} chars/s   {gen / naive:5.1f}x naive  ({made} chars in {args.tunes} tunes)")
+    print(f"copy bandwidth                      {bandwidth / 1e9:10.2f} GB/s")
+    print(f"weights read per char: fused bf16 {stepper.bytes_per_step / 1e6:.1f} MB, nn.LSTM fp32 {fp32_bytes / 1e6:.1f} MB")
+    print(f"bandwidth bound (fused, bf16)       {bandwidth / stepper.bytes_per_step:10.0f} chars/s   "
+          "(weights that fit in the caches can beat it)")
+    print(f"bandwidth bound (nn.LSTM, fp32)     {bandwidth / fp32_bytes:10.0f} chars/s")
+    print(f"first character after a {seed_chars}-char seed {first:6.1f} ms (prime + first draw); "
+          f"first streamed bar {first_bar:.1f} ms")
+
+    alone = concurrent(loaded, args.users, None)
+    with BatchEngine(stepper) as engine:
+        shared = concurrent(loaded, args.users, engine)
+        batch = engine.rows / max(1, engine.steps)
+    print(f"{args.users} concurrent tunes, each stepping alone {alone:10.0f} chars/s in all")
+    print(f"{args.users} concurrent tunes, one BatchEngine     {shared:10.0f} chars/s in all   "
+          f"{shared / alone:5.1f}x  (mean batch {batch:.1f})")
+    goals = step / naive >= 5 and first <= 50
+    print("goals (>= 5x naive, <= 50 ms to first character):", "met" if goals else "NOT met")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

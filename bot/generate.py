@@ -1,0 +1,632 @@
+"""Sample tunes from the CharLSTM: a prompt in, a stream of growing, complete ABC tunes out.
+
+    python -m bot.generate --prompt "a jig in D" --num 3 --out outputs/
+    python -m bot.generate --prompt "$(cat my_tune.abc)" --bars 8 --seed 7
+
+The model is primed once with the prompt (header lines and any pasted music, `bot.prompt`),
+then samples one character per step carrying the LSTM state (`bot.stepper`); header fields
+the prompt left open are written by the model first, checked, and fixed if unusable.
+
+Every bar in time: while a bar is written its duration is tracked (`bot.bars`). Once it is
+exactly full only a bar line may follow; a bar line where no bar line is right is drawn
+again; a note that runs past the bar, or a bar that closes wrong anyway, rolls the state back
+to the bar's start and the bar is sampled again, up to `Settings.retries` times; then the bar
+before is taken back once (a full bar before a section that wants a pickup is fixed there),
+then the closest try is kept. Pickups and their complements are right as abc2midi counts
+them. `bot.syntax` keeps the text readable by abc2midi and music21 all along.
+
+Streaming: the newest bar is held back until the next one is accepted (it may still be taken
+back), so text never retracts; the last update closes the tune with `|]` or `:|`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import secrets
+import sys
+from dataclasses import dataclass, field
+from fractions import Fraction
+from functools import lru_cache
+from contextlib import nullcontext
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Iterator
+
+import numpy as np
+import torch
+
+from bot.abc import RHYTHMS, TUNE_END, default_unit, parse_key
+from bot.bars import BarRules, BarSplitter, Measure, Timing, Verdict, final_token, measure
+from bot.prompt import Prompt, PromptError, parse_prompt
+from bot.stepper import State, Stepper, stepper_for
+from bot.syntax import SyntaxGuard
+
+if TYPE_CHECKING:
+    from bot.engine import BatchEngine
+
+# Meters the model may pick when nobody chose one: the common ones of the training tunes
+# (the corpus also has 4/1, 3/1 and the like, which make poor surprises).
+CHOSEN_METERS = {"2/4", "3/4", "4/4", "6/8", "2/2", "3/8", "9/8", "6/4", "3/2", "12/8", "4/2"}
+CHOSEN_UNITS = {"1/4", "1/8", "1/16"}
+
+# When a bar is exactly full only these may follow: a bar line, a space, a tie or a slur's
+# end (and `/`, which can only shorten a note still being written).
+_AFTER_FULL_BAR = set("|: -)")
+
+# Longest bar text before a try counts as lost (a runaway without bar lines).
+MAX_BAR_CHARS = 160
+
+# Bars a first ending (`|1`) needs at least before the tune's end: it, `:|2` and its second.
+ENDING_ROOM = 4
+
+# A tune may sample this many times max_chars in all (tries included) before the rest of it
+# is sampled without bar checks: an untrained model never gets stuck retrying.
+RETRY_BUDGET = 4
+
+
+@dataclass
+class Settings:
+    """How to sample one tune."""
+
+    temperature: float = 1.0  # divides the logits: < 1 safer, > 1 wilder (0.1 .. 2.0)
+    top_k: int = 0  # sample among the k likeliest characters only; 0 = all
+    bars: int = 16  # length in bars (1 .. 64); the model may end the tune sooner
+    max_chars: int = 3000  # hard cap on generated characters, whatever happens
+    seed: int | None = None  # RNG seed: same seed, same prompt, same settings -> same tune; None = random
+    bar_check: bool = True  # keep every bar in time (off: plain sampling, for comparison)
+    retries: int = 12  # resamplings of a bar of the wrong length before keeping the closest try
+
+    def __post_init__(self):
+        if not 0.1 <= self.temperature <= 2.0:
+            raise ValueError(f"temperature must be between 0.1 and 2.0, got {self.temperature}")
+        if not isinstance(self.top_k, int) or self.top_k < 0:
+            raise ValueError(f"top_k must be 0 (off) or a positive whole number, got {self.top_k!r}")
+        if not isinstance(self.bars, int) or not 1 <= self.bars <= 64:
+            raise ValueError(f"bars must be a whole number from 1 to 64, got {self.bars!r}")
+        if not isinstance(self.max_chars, int) or not 50 <= self.max_chars <= 100_000:
+            raise ValueError(f"max_chars must be from 50 to 100000, got {self.max_chars!r}")
+        if self.seed is not None and (not isinstance(self.seed, int) or not 0 <= self.seed < 2**63):
+            raise ValueError(f"seed must be None or a whole number from 0 to 2**63-1, got {self.seed!r}")
+        if not isinstance(self.retries, int) or not 0 <= self.retries <= 100:
+            raise ValueError(f"retries must be from 0 to 100, got {self.retries!r}")
+
+
+@dataclass
+class Update:
+    """The tune so far, as streamed to the page."""
+
+    abc: str  # the whole tune so far: headers + music; only ever grows between updates
+    new_from: int  # index in `abc` where newly generated music starts (after headers and pasted music)
+    done: bool  # the last update: `abc` is a complete tune ending with a final bar line
+    seed: int  # the seed used (reported so a tune can be made again)
+    notices: list[str] = field(default_factory=list)  # things the person should know
+
+
+StepFn = Callable[[int, State], tuple[torch.Tensor, State]]
+
+
+class _Sequence:
+    """One sequence being sampled: LSTM state, next-character logits, the RNG."""
+
+    def __init__(self, stepper: Stepper, vocab: str, settings: Settings, seed: int):
+        self.stepper = stepper
+        self.vocab = vocab
+        self.index = {c: i for i, c in enumerate(vocab)}
+        self.settings = settings
+        self.rng = np.random.default_rng(seed)
+        self.inverse_temperature = np.float32(1 / settings.temperature)
+        self.step_fn: StepFn = lambda token, state: _single_step(stepper, token, state)
+        self.steps = 0  # characters fed so far, retries included
+        self.away = nullcontext  # with a shared engine: "not stepping now, don't wait for me"
+        self.state = stepper.zero(1)
+        self.logits = np.zeros(len(vocab), dtype=np.float32)
+
+    def feed(self, text: str) -> None:
+        """Read fixed text: one call for several characters, a step for one."""
+        if not text:
+            return
+        ids = [self.index[c] for c in text]
+        self.steps += len(ids)
+        if len(ids) == 1:
+            logits, self.state = self.step_fn(ids[0], self.state)
+        else:
+            with self.away():
+                logits, self.state = self.stepper.prime(ids, self.state)
+        self.logits = logits.reshape(-1).numpy()
+
+    def draw(self, banned: np.ndarray | None = None) -> str:
+        """Sample the next character (temperature, top-k, never a banned one)."""
+        z = self.logits
+        if banned is not None and not banned.all():
+            z = np.where(banned, -np.inf, z)
+        k = self.settings.top_k
+        if 0 < k < len(z):
+            kth = np.partition(z, len(z) - k)[len(z) - k]
+            z = np.where(z >= kth, z, -np.inf)
+        cdf = np.cumsum(np.exp((z - z.max()) * self.inverse_temperature))  # (V,) float32
+        choice = int(cdf.searchsorted(self.rng.random() * cdf[-1], side="right"))
+        return self.vocab[min(choice, len(self.vocab) - 1)]
+
+    def snapshot(self) -> tuple[State, np.ndarray]:
+        """The state to come back to (states are never changed in place)."""
+        return self.state, self.logits
+
+    def restore(self, snap: tuple[State, np.ndarray]) -> None:
+        """Go back to a snapshot."""
+        self.state, self.logits = snap
+
+
+def _single_step(stepper: Stepper, token: int, state: State) -> tuple[torch.Tensor, State]:
+    logits, state = stepper.step(torch.tensor([token]), state)
+    return logits[0], state
+
+
+@dataclass
+class _Try:
+    """A closed bar that failed its check, kept in case every try fails."""
+
+    gen: str  # generated text up to the bar line
+    snap: tuple[State, np.ndarray]  # LSTM state after the bar line
+    after: str  # the character that ended the bar line (first of the next bar)
+    token: str
+    reading: Measure
+    verdict: Verdict
+
+
+@dataclass
+class _Bar:
+    """The newest accepted bar, held back from the stream."""
+
+    start: tuple | None  # (LSTM snapshot, splitter, gen length) at its start, to take it back
+    rules: BarRules  # the bar rules before it was committed
+    end: int  # index in gen where its bar line starts
+    token: str  # its bar line
+    given: int  # leading characters of the bar line that belong to the pasted music
+
+
+class _Composer:
+    """Writes one tune: headers (choosing any the prompt left open), then bar after bar."""
+
+    def __init__(self, loaded, prompt: Prompt, settings: Settings, seed: int, engine: BatchEngine | None):
+        self.prompt = prompt
+        self.settings = settings
+        self.seed = seed
+        self.vocab = loaded.vocab
+        self.engine = engine
+        self.seq = _Sequence(stepper_for(loaded.model), loaded.vocab, settings, seed)
+        self.notices = list(prompt.notices)
+        self.syntax = _guard_for(loaded.vocab)
+        self.first_ending = self.syntax.char("1")
+        self.after_full_bar = self.syntax.only(_AFTER_FULL_BAR)
+        self.after_full_bar_open = self.syntax.only(_AFTER_FULL_BAR | {"/"})
+        # Characters sampled in all (tries rolled back included) before bar checks stop.
+        self.budget = settings.max_chars * RETRY_BUDGET
+
+    # -- headers ---------------------------------------------------------------------
+
+    def _choose_line(self, prefix: str, valid: Callable[[str], bool]) -> str | None:
+        """Let the model write a header line after `prefix` until `valid`; None (state unchanged) if it never is."""
+        before = self.seq.snapshot()
+        self.seq.feed(prefix)
+        start = self.seq.snapshot()
+        for _ in range(8):
+            value, ended = "", False
+            while len(value) < 16:
+                ch = self.seq.draw(self.syntax.newline if not value else None)
+                self.seq.feed(ch)
+                if ch == "\n":
+                    ended = True
+                    break
+                value += ch
+            if ended and valid(value):
+                return value
+            self.seq.restore(start)
+        self.seq.restore(before)
+        return None
+
+    def _field(self, name: str, given: str, valid: Callable[[str], bool], default: str) -> str:
+        """A header value: the prompt's, else the model's choice, else `default`."""
+        if not given:
+            given = self._choose_line(f"{name}:", valid)
+            if given is not None:
+                return given
+            given = default
+        self.seq.feed(f"{name}:{given}\n")
+        return given
+
+    def _headers(self) -> tuple[str, str, str]:
+        """(printed header lines, meter, unit): fixed by the prompt or chosen by the model now."""
+        p = self.prompt
+        if p.complete:
+            self.seq.feed(p.prime)
+            return p.headers, p.meter, p.unit
+        meter = self._field("M", p.meter, lambda v: v in CHOSEN_METERS, "4/4")
+        unit = self._field("L", p.unit, lambda v: v in CHOSEN_UNITS, default_unit(meter))
+        rhythm = p.rhythm
+        if rhythm:
+            self.seq.feed(f"R:{rhythm}\n")
+        elif self.seq.draw(self.syntax.only("RK")) == "R":  # the model would name a rhythm
+            rhythm = self._choose_line("R:", lambda v: v in set(RHYTHMS.values()))
+        key = self._field("K", p.key, _is_plain_key, "C")
+        block = f"M:{meter}\nL:{unit}\n" + (f"R:{rhythm}\n" if rhythm else "") + f"K:{key}\n"
+        return "X:1\n" + block, meter, unit
+
+    # -- music -----------------------------------------------------------------------
+
+    def run(self) -> Iterator[Update]:
+        """Prime, write headers, then stream bars until the tune ends."""
+        if self.engine is None:
+            yield from self._run()
+            return
+        with self.engine.session() as session:
+            self.seq.step_fn, self.seq.away = session.step, session.away
+            yield from self._run()
+
+    def _run(self) -> Iterator[Update]:
+        self.seq.feed(TUNE_END)  # what precedes every tune in the training stream
+        headers, meter, unit = self._headers()
+        head = headers + self.prompt.music
+        new_from = len(head)
+        with self.seq.away():  # the engine need not wait while the caller has the update
+            yield Update(head, new_from, False, self.seed, list(self.notices))
+
+        self.rules = BarRules(timing=Timing(meter, _unit_fraction(unit)))
+        self.splitter = BarSplitter()
+        given = self._given_music()
+        for ch in given:  # read the pasted music's bars: pickup, sections, the open bar
+            if self.splitter.closes(ch):
+                content, token = self.splitter.close()
+                reading = measure(content, self.rules.timing)
+                self.rules.commit(reading, token, self.rules.judge(reading, token))
+            self.splitter.feed(ch)
+        self.rules.bars = 0  # count new bars only
+        self.before_gen = given[-1:] or "\n"  # the character before the first sampled one
+        self.gen = ""  # generated text on the current path (model form)
+        self.visible = 0  # gen[:visible] has been streamed
+        # The newest accepted bar is held back: the next bar may still take it back (when no
+        # try of its own fits), and the tune's last bar line may become a final one.
+        self.last: _Bar | None = None
+        # The bar line at the end of the streamed text, and how much of it is already shown
+        # (a pasted tune may end on a bar line the first sampled character continues).
+        self.shown_token = self.splitter.token
+        self.retaken_at = -1  # gen length where a bar was taken back once already
+        self.seq.steps = 0  # the retry budget counts sampled characters only
+        shown = None
+        for done in self._bars():
+            text = head + self.gen[: self.visible] + (self._ending() + "\n" if done else "")
+            if text != shown or done:
+                shown = text
+                with self.seq.away():
+                    yield Update(text, new_from, done, self.seed, list(self.notices))
+            if done:
+                return
+
+    def _given_music(self) -> str:
+        """The pasted music in model form: the prime after its header lines."""
+        if not self.prompt.is_continuation:
+            return ""
+        k_line = re.search(r"(?m)^K:.*\n", self.prompt.prime)
+        return self.prompt.prime[k_line.end():] if k_line else ""
+
+    def _ending(self) -> str:
+        """Text after gen[:visible] that closes the tune: the last bar and a final bar line."""
+        last = self.last
+        if last is None:  # the streamed text ends on a bar line (or has none)
+            token = self.shown_token
+            final = self._final_token(token) if token else "|]"
+            return final[len(token):] if final.startswith(token) else ""
+        body = self.gen[self.visible : last.end]
+        shown = last.token[: last.given]  # part of the bar line that is pasted music
+        final = self._final_token(last.token)
+        return body + (final[len(shown):] if final.startswith(shown) else last.token[len(shown):])
+
+    def _last_char(self) -> str:
+        return self.gen[-1] if self.gen else self.before_gen
+
+    def _bars(self) -> Iterator[bool]:
+        """Sample bar after bar; yields False after each accepted bar, True at the end."""
+        check = self.settings.bar_check
+        seq, split = self.seq, self.splitter
+        start = (seq.snapshot(), split.clone(), len(self.gen))
+        tries: list[_Try | None] = []  # failed tries of this bar (None: nothing to keep)
+        strict = check  # bar checks on (until the retry budget is spent)
+        lenient = not check  # no duration checks: plain sampling, or every try of this bar was lost
+        while True:
+            if self.seq.steps > self.budget and strict:
+                # Retries have cost as much as several whole tunes: finish without bar checks.
+                strict, lenient = False, True
+            if len(self.gen) >= self.settings.max_chars:
+                self.notices.append(f"stopped at the {self.settings.max_chars}-character cap")
+                yield True
+                return
+            reading = measure(split.content, self.rules.timing)
+            closed = None  # (after, token, reading, verdict) of a bar to accept
+            lost = False
+            if not lenient and self._overflows(reading, split):
+                tries.append(None)
+                lost = True
+            else:
+                banned = self._banned(reading, lenient) if check else None
+                ch = seq.draw(banned) if banned is None or not banned.all() else None
+                while ch is not None and not lenient and self._cannot_close(ch, reading):
+                    banned = banned | self.syntax.char(ch)  # a bar line now would be wrong: draw again
+                    ch = seq.draw(banned) if not banned.all() else None
+                if ch is None:  # nothing may follow: this try is lost
+                    tries.append(None)
+                    lost = True
+                elif ch == "\n" and self._last_char() == "\n":  # the model ends the tune
+                    verdict = self.rules.judge(reading, self._final_token("", reading), final=True)
+                    if verdict.kind == "empty" or verdict.ok or lenient:
+                        self._end_here(verdict)
+                        yield True
+                        return
+                    tries.append(None)
+                    lost = True
+                elif split.closes(ch):
+                    content, token = split.close()
+                    reading = measure(content, self.rules.timing)
+                    verdict = self._judge(reading, token)
+                    if not verdict.ok and len(self.gen) <= len(token):
+                        verdict.ok = True  # the bar is all pasted music: not ours to judge
+                    if verdict.ok or lenient:
+                        closed = (ch, token, reading, verdict)
+                    else:
+                        tries.append(_Try(self.gen, seq.snapshot(), ch, token, reading, verdict))
+                        lost = True
+            if lost:
+                start, lenient, closed = self._after_lost_try(start, tries)
+                if closed is None:
+                    if not tries:  # the bar before was taken back: its retries start afresh
+                        lenient = not strict
+                    continue
+            if closed is not None:
+                ch, token, reading, verdict = closed
+                self._accept(start, reading, token, verdict)
+                tries, lenient = [], not strict
+                if self.rules.bars >= self.settings.bars:
+                    yield True
+                    return
+                yield False
+                start = (seq.snapshot(), split.clone(), len(self.gen))
+            split.feed(ch)
+            seq.feed(ch)
+            self.gen += ch
+
+    def _after_lost_try(self, start, tries: list[_Try | None]) -> tuple[tuple, bool, tuple | None]:
+        """Roll back after a try that failed: (bar start, go on unchecked?, a closed try to accept).
+
+        Below the retry limit the bar is simply sampled again. At the limit the bar before it
+        is taken back once (both are written again: a full bar before a section that wants a
+        pickup is fixed there); after that the closest closed try is kept, or, if no try ever
+        closed a bar, the next try runs unchecked, so the tune always moves on.
+        """
+        self._rollback(start)
+        if len(tries) <= self.settings.retries:
+            return start, False, None
+        last = self.last
+        if last is not None and last.start[2] != self.retaken_at:
+            self.retaken_at = last.start[2]
+            self.rules = last.rules
+            self.last = None
+            self._rollback(last.start)
+            tries.clear()
+            return last.start, False, None
+        kept = [t for t in tries if t is not None]
+        if not kept:
+            return start, True, None
+        best = min(kept, key=lambda t: t.verdict.miss)
+        self.gen = best.gen
+        self.seq.restore(best.snap)
+        self.splitter.close()  # the bar is over: the splitter starts the next one
+        self.splitter.mode, self.splitter.line_start, self.splitter.field_letter = "", False, False
+        return start, False, (best.after, best.token, best.reading, best.verdict)
+
+    def _end_here(self, verdict: Verdict) -> None:
+        """The model ended the tune: after the last bar, or after a right unfinished one."""
+        if verdict.kind == "empty":
+            return  # the last bar's line becomes the final one
+        # The unfinished bar is right as a last bar: it becomes the held bar, with no bar line.
+        self._show_last()
+        self.gen = self.gen.rstrip()
+        self.last = _Bar(start=None, rules=self.rules, end=len(self.gen), token="", given=0)
+
+    def _judge(self, reading: Measure, token: str) -> Verdict:
+        verdict = self.rules.judge(reading, token)
+        if verdict.counts and self.rules.bars + verdict.counts >= self.settings.bars:
+            # This bar ends the tune: judge it with the bar line it will get.
+            verdict = self.rules.judge(reading, self._final_token(token, reading), final=True)
+        return verdict
+
+    def _final_token(self, token: str, reading: Measure | None = None) -> str:
+        """The bar line that ends the tune in place of `token`: `:|` closes an open first ending."""
+        in_ending = self.rules.ending_open or (reading is not None and reading.ending.startswith("1"))
+        return ":|" if in_ending and not token.startswith(":") else final_token(token)
+
+    def _show_last(self) -> None:
+        """Stream the held bar: a newer one follows it, so nothing can change it any more."""
+        if self.last is not None:
+            self.visible = self.last.end + len(self.last.token) - self.last.given
+            self.shown_token, self.last = self.last.token, None
+
+    def _accept(self, start, reading: Measure, token: str, verdict: Verdict) -> None:
+        """Commit a closed bar: the one held before is streamed, this one is held."""
+        rules_before = self.rules.clone()
+        self.rules.commit(reading, token, verdict)
+        self._show_last()
+        in_gen = min(len(token), len(self.gen))
+        self.last = _Bar(start=start, rules=rules_before, end=len(self.gen) - in_gen, token=token,
+                         given=len(token) - in_gen)
+
+    def _rollback(self, start) -> None:
+        """Back to the state at the start of the bar."""
+        snap, split, length = start
+        self.seq.restore(snap)
+        vars(self.splitter).update(vars(split))  # in place: callers hold the splitter
+        self.gen = self.gen[:length]
+
+    def _cannot_close(self, ch: str, reading: Measure) -> bool:
+        """Whether `ch` would close the bar being written at a duration no bar line makes right.
+
+        Checked only for the character drawn (a bar line is rare), which samples exactly as
+        if every such character had been banned beforehand.
+        """
+        split = self.splitter
+        if self.rules.timing.bar is None or not reading.elements or reading.rest_bars:
+            return False
+        if split.token:
+            if not split.closes(ch) or len(self.gen) <= len(split.token):
+                return False  # the bar line goes on, or the bar is pasted music
+            return not self._judge(reading, split.token).ok
+        if not split.in_music or ch not in "|:":
+            return False
+        tokens = (":|", "::") if ch == ":" else ("|", "||", "|:", "|]")
+        return not any(self._judge(reading, token).ok for token in tokens)
+
+    def _may_end(self, reading: Measure) -> bool:
+        """Whether the tune may end before the bar being written goes on."""
+        rules = self.rules
+        if rules.bars == 0:
+            return False  # not before a first new bar
+        if reading.elements:  # the open bar must be right as a last bar
+            return rules.judge(reading, self._final_token("", reading), final=True).ok
+        if rules.ending_open:
+            return False  # not inside a first ending
+        # A short bar before a section line left a debt: only a pickup's complement may end the tune.
+        return rules.debt is None or rules.debt in (rules.pickup, rules.section_pickup, rules.repeat_pickup)
+
+    def _limit(self, reading: Measure) -> Fraction | None:
+        """The longest duration the bar being written may reach; None when unchecked."""
+        bar = reading.timing.bar
+        if bar is None:
+            return None
+        debt = self.rules.debt
+        return debt if debt is not None and not self.rules.replays(reading) else bar
+
+    def _overflows(self, reading: Measure, split: BarSplitter) -> bool:
+        """Whether the bar being written already runs past its longest right duration."""
+        if len(split.content) > MAX_BAR_CHARS:
+            return True
+        limit = self._limit(reading)
+        if limit is None:
+            return False
+        if reading.settled > limit:
+            return True
+        # An element still being written after the bar is full can only overrun it.
+        return reading.open and reading.settled >= limit and reading.duration > reading.settled
+
+    def _banned(self, reading: Measure, lenient: bool) -> np.ndarray:
+        """Characters that cannot be right next: bad syntax always, wrong durations unless `lenient`."""
+        banned = self.syntax.banned(self.splitter, self.rules, self._last_char())
+        if self.settings.bars - self.rules.bars <= ENDING_ROOM:
+            # Too near the end for a first ending to get its `:|2` before the tune stops.
+            split = self.splitter
+            if split.token == "|" or (split.mode == "[" and split.content.endswith("[")):
+                banned |= self.first_ending
+        if lenient:
+            return banned
+        if self._last_char() == "\n" and not self._may_end(reading):
+            banned |= self.syntax.newline  # a second newline would end the tune here
+        limit = self._limit(reading)
+        if self.splitter.in_music and limit is not None and reading.duration == limit and reading.elements:
+            # The bar is full: only a bar line (or what may stand before one) may follow.
+            banned |= self.after_full_bar_open if reading.open else self.after_full_bar
+        return banned
+
+
+@lru_cache(maxsize=8)
+def _guard_for(vocab: str) -> SyntaxGuard:
+    """One SyntaxGuard per alphabet (its masks are built once and shared by every tune)."""
+    return SyntaxGuard(vocab)
+
+
+def _is_plain_key(value: str) -> bool:
+    key = parse_key(value)
+    return key is not None and key[0] + key[1] == value
+
+
+def _unit_fraction(unit: str) -> Fraction:
+    match = re.fullmatch(r"\s*(\d+)/(\d+)\s*", unit)
+    if match and int(match.group(1)) and int(match.group(2)):
+        return Fraction(int(match.group(1)), int(match.group(2)))
+    return Fraction(1, 8)
+
+
+def compose(prompt: str | Prompt, settings: Settings, loaded=None, meter: str | None = None,
+            key: str | None = None, engine: BatchEngine | None = None) -> Iterator[Update]:
+    """Stream one tune for a prompt (text, or a parsed Prompt) as Updates; the last has done=True.
+
+    `loaded` is a checkpoint.Loaded (None: the shipped checkpoint, loaded once). `meter` and
+    `key` are the page's pickers for a text prompt. `engine`, a `bot.engine.BatchEngine`
+    shared by threads, steps this tune's characters together with other tunes'. Raises
+    PromptError (bad prompt) or ValueError (bad settings) here, before the first update.
+    """
+    if loaded is None:
+        from bot.checkpoint import load_cached  # here: importing this module loads nothing
+
+        loaded = load_cached()
+    if isinstance(prompt, str):
+        prompt = parse_prompt(prompt, loaded.vocab, meter=meter, key=key)
+    seed = settings.seed if settings.seed is not None else secrets.randbelow(2**31)
+    return _Composer(loaded, prompt, settings, seed, engine).run()
+
+
+def generate(prompt: str | Prompt, settings: Settings, loaded=None, **kwargs) -> Update:
+    """The finished tune (the last Update of `compose`)."""
+    update = None
+    for update in compose(prompt, settings, loaded, **kwargs):
+        pass
+    return update
+
+
+def main(argv: list[str] | None = None) -> int:
+    """CLI: write --num tunes into --out and print them."""
+    parser = argparse.ArgumentParser(prog="python -m bot.generate", description=__doc__.split("\n")[0])
+    parser.add_argument("--prompt", default="", help='words ("a reel in G"), a tune to continue, or "" to be surprised')
+    parser.add_argument("--meter", default=None, help="time signature, e.g. 6/8 (overrides the words)")
+    parser.add_argument("--key", default=None, help="key, e.g. D, Em, A dorian (overrides the words)")
+    defaults = Settings()
+    parser.add_argument("--temperature", type=float, default=defaults.temperature, help="sampling temperature, 0.1 .. 2.0 (default 1.0)")
+    parser.add_argument("--top-k", type=int, default=defaults.top_k, help="sample among the k likeliest characters; 0 = off (default)")
+    parser.add_argument("--bars", type=int, default=defaults.bars, help="length in bars, 1 .. 64 (default 16)")
+    parser.add_argument("--max-chars", type=int, default=defaults.max_chars, help="hard cap on generated characters (default 3000)")
+    parser.add_argument("--seed", type=int, default=None, help="seed of the first tune; tune i uses seed+i (default: random)")
+    parser.add_argument("--num", type=int, default=1, help="how many tunes (default 1)")
+    parser.add_argument("--out", default=None, help="folder for the .abc files (default: print only)")
+    parser.add_argument("--no-bar-check", action="store_true", help="plain sampling, no bar-duration control")
+    parser.add_argument("--checkpoint", default=None, help="checkpoint stem (default: the shipped one)")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1: one sequence is faster on one core)")
+    args = parser.parse_args(argv)
+
+    from bot.checkpoint import DEFAULT_CHECKPOINT, CheckpointError, load_cached
+
+    torch.set_num_threads(max(1, args.threads))
+    if args.num < 1:
+        parser.error(f"--num must be at least 1, got {args.num}")
+    try:
+        loaded = load_cached(str(args.checkpoint or DEFAULT_CHECKPOINT))
+        prompt = parse_prompt(args.prompt, loaded.vocab, meter=args.meter, key=args.key)
+        first_seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
+        out = Path(args.out) if args.out else None
+        if out:
+            out.mkdir(parents=True, exist_ok=True)
+        for i in range(args.num):
+            settings = Settings(
+                temperature=args.temperature, top_k=args.top_k, bars=args.bars, max_chars=args.max_chars,
+                seed=first_seed + i, bar_check=not args.no_bar_check,
+            )
+            tune = generate(prompt, settings, loaded)
+            if out:
+                path = out / f"tune_{tune.seed}.abc"
+                path.write_text(tune.abc)
+                print(f"% {path}")
+            for notice in tune.notices:
+                print(f"% {notice}")
+            print(tune.abc)
+    except (PromptError, ValueError, CheckpointError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

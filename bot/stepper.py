@@ -1,0 +1,158 @@
+"""The CharLSTM's inference maths, fused for sampling one character at a time.
+
+`nn.LSTM` called once per character spends most of its time in per-call overhead. Sampling
+needs far less: the first layer's input projection is a table lookup (embedding times
+weights plus both biases, precomputed per character), the other layers' input and recurrent
+products are one matrix product, and the gates are a handful of element-wise operations.
+
+Weights are held in bfloat16 (the model trained under bfloat16 autocast), which halves the
+bytes read per character, and bfloat16 matrix products on the CPU give each row the same
+result whatever the batch size: a sequence sampled alone or stepped beside others draws
+the same characters from the same seed (see `bot.engine`). State and gates stay float32.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from bot.model import CharLSTM
+
+_BF16 = torch.bfloat16
+
+
+@dataclass
+class State:
+    """LSTM state for a batch of sequences: h (layers, batch, hidden) bfloat16, c the same in float32.
+
+    h is only ever read by bfloat16 matrix products, so it is kept in bfloat16; c carries the
+    cell's memory and stays float32.
+    """
+
+    h: torch.Tensor
+    c: torch.Tensor
+
+    @property
+    def batch(self) -> int:
+        """Sequences held."""
+        return self.h.shape[1]
+
+    def row(self, index: int) -> State:
+        """One sequence's state, batch 1 (a copy, safe to keep as a snapshot)."""
+        return State(self.h[:, index : index + 1].clone(), self.c[:, index : index + 1].clone())
+
+    @staticmethod
+    def stack(states: list[State]) -> State:
+        """Batch-1 states side by side, in order."""
+        return State(torch.cat([s.h for s in states], 1), torch.cat([s.c for s in states], 1))
+
+
+class Stepper:
+    """Batched single-character LSTM steps and whole-sequence priming for one CharLSTM."""
+
+    def __init__(self, model: CharLSTM):
+        if model.training:
+            raise ValueError("Stepper needs a model in eval mode (call model.eval()): dropout would change its priming")
+        config = model.config
+        self.layers, self.hidden, self.vocab_size = config.layers, config.hidden, config.vocab_size
+        self.model = model
+        lstm = model.lstm
+        with torch.no_grad():
+            # PyTorch orders gates i, f, g, o; reorder rows to i, f, o, g so one sigmoid
+            # covers the first 3H columns and one tanh the last H.
+            order = self._gate_order()
+            w_ih0 = lstm.weight_ih_l0.detach().float()[order]  # (4H, E)
+            bias0 = (lstm.bias_ih_l0 + lstm.bias_hh_l0).detach().float()[order]
+            # Layer 0's input product for every character: (V, 4H), float32.
+            self.input0 = (model.embed.weight.detach().float() @ w_ih0.T + bias0).contiguous()
+            self.w_hh0 = lstm.weight_hh_l0.detach()[order].to(_BF16).contiguous()  # (4H, H)
+            # Upper layers: [W_ih | W_hh] so one product takes [x, h] (B, 2H) -> (B, 4H).
+            self.w_upper, self.b_upper = [], []
+            for k in range(1, self.layers):
+                w = torch.cat([getattr(lstm, f"weight_ih_l{k}"), getattr(lstm, f"weight_hh_l{k}")], 1)
+                self.w_upper.append(w.detach()[order].to(_BF16).contiguous())  # (4H, 2H)
+                b = getattr(lstm, f"bias_ih_l{k}") + getattr(lstm, f"bias_hh_l{k}")
+                self.b_upper.append(b.detach().float()[order].contiguous())
+            self.w_out = model.head.weight.detach().to(_BF16).contiguous()  # (V, H)
+            self.b_out = model.head.bias.detach().float().contiguous()
+
+    def _gate_order(self) -> torch.Tensor:
+        h = self.hidden
+        i, f, g, o = (torch.arange(k * h, (k + 1) * h) for k in range(4))
+        return torch.cat([i, f, o, g])
+
+    @property
+    def bytes_per_step(self) -> int:
+        """Weight bytes read for one character (the memory-bandwidth cost of a step)."""
+        tensors = [self.w_hh0, self.w_out, self.b_out, *self.w_upper, *self.b_upper]
+        return sum(t.numel() * t.element_size() for t in tensors) + 4 * self.input0.shape[1]
+
+    def zero(self, batch: int = 1) -> State:
+        """Zero state for `batch` sequences."""
+        shape = (self.layers, batch, self.hidden)
+        return State(torch.zeros(shape, dtype=_BF16), torch.zeros(shape))
+
+    def step(self, tokens: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
+        """Feed one character per sequence: tokens (B,) int64 -> logits (B, V) float32, new state."""
+        # No autograd to switch off: the weights are detached copies and states never need grad.
+        logits, h, c = _step(tokens, state.h, state.c, self.input0, self.w_hh0, self.w_upper,
+                             self.b_upper, self.w_out, self.b_out, self.hidden)
+        return logits, State(h, c)
+
+    def prime(self, ids: list[int], state: State | None = None) -> tuple[torch.Tensor, State]:
+        """Feed a whole text to one sequence at once: logits (V,) after its last character, and the state.
+
+        The model's own nn.LSTM reads the text in one call (layer by layer, each layer's input
+        product as one matrix product), under the same bfloat16 autocast it trained with.
+        """
+        if not ids:
+            raise ValueError("prime needs at least one character")
+        state = state or self.zero(1)
+        with torch.no_grad(), torch.autocast("cpu", dtype=_BF16):
+            x = self.model.embed(torch.tensor([ids]))  # (1, T, E)
+            out, (h, c) = self.model.lstm(x, (state.h.float(), state.c))  # out (1, T, H)
+        last = out[0, -1:].to(_BF16)
+        logits = F.linear(last, self.w_out).float().add_(self.b_out)
+        return logits[0], State(h.to(_BF16).contiguous(), c.float().contiguous())
+
+
+def _cell(gates: torch.Tensor, c: torch.Tensor, hidden: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """One LSTM cell: gates (B, 4H) float32 in i, f, o, g order (a fresh tensor, overwritten),
+    c (B, H) float32 -> new h (B, H) bfloat16, new c."""
+    sig = gates[:, : 3 * hidden].sigmoid_()
+    c = torch.addcmul(sig[:, hidden : 2 * hidden] * c, sig[:, :hidden], gates[:, 3 * hidden :].tanh_())
+    return (sig[:, 2 * hidden :] * c.tanh()).to(torch.bfloat16), c
+
+
+def _step(tokens: torch.Tensor, h: torch.Tensor, c: torch.Tensor, input0: torch.Tensor, w_hh0: torch.Tensor,
+          w_upper: list[torch.Tensor], b_upper: list[torch.Tensor], w_out: torch.Tensor, b_out: torch.Tensor,
+          hidden: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The step's maths; h, c (layers, B, H) -> logits (B, V), new h, new c."""
+    gates = input0[tokens] + F.linear(h[0], w_hh0)  # (B, 4H) float32
+    x, c0 = _cell(gates, c[0], hidden)
+    hs, cs = [x], [c0]
+    for k in range(len(w_upper)):
+        both = torch.cat([x, h[k + 1]], 1)  # (B, 2H) bfloat16
+        gates = F.linear(both, w_upper[k]).float().add_(b_upper[k])
+        x, ck = _cell(gates, c[k + 1], hidden)
+        hs.append(x)
+        cs.append(ck)
+    logits = F.linear(x, w_out).float().add_(b_out)
+    return logits, torch.stack(hs), torch.stack(cs)
+
+
+_CACHE: "weakref.WeakKeyDictionary[CharLSTM, Stepper]" = weakref.WeakKeyDictionary()
+_CACHE_LOCK = threading.Lock()
+
+
+def stepper_for(model: CharLSTM) -> Stepper:
+    """The Stepper of `model`, built once per model object (kept while the model lives)."""
+    with _CACHE_LOCK:
+        stepper = _CACHE.get(model)
+        if stepper is None:
+            stepper = _CACHE[model] = Stepper(model)
+        return stepper

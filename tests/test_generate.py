@@ -1,0 +1,242 @@
+"""Sampling: reproducible, streamed text that only grows, complete tunes, bars in time, shared steps."""
+
+import threading
+
+import pytest
+import torch
+
+from bot.abc import parse_meter
+from bot.bars import BarRules, BarSplitter, Timing, audit
+from bot.checkpoint import DEFAULT_CHECKPOINT, Loaded, load
+from bot.engine import BatchEngine
+from bot.generate import Settings, compose, generate, main
+from bot.model import CharLSTM, ModelConfig
+from bot.prompt import parse_prompt
+from bot.stepper import Stepper, stepper_for
+from bot.syntax import SyntaxGuard
+
+VOCAB = "\n !\"#$'()*+,-./0123456789:<=>ABCDEFGHIKLMNOPQRSTUVWZ[\\]^_`abcdefghijklmnoprstuvwxyz{|}~"
+
+KESH = """X:7
+T:The Kesh
+M:6/8
+L:1/8
+R:jig
+K:G
+|:D|GAG GAB|ABA ABd|edd gdd|edB dBA|
+GAG GAB|ABA AB"""
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """One torch thread, as the bot runs: tiny products gain nothing from two, and lose a lot
+    when the other core is busy."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def tiny() -> Loaded:
+    """An untrained two-layer model: fast, and writes anything at all."""
+    torch.manual_seed(0)
+    model = CharLSTM(ModelConfig(vocab_size=len(VOCAB), embedding=8, hidden=32, layers=2, dropout=0.0))
+    model.eval()
+    return Loaded(model=model, vocab=VOCAB, card={})
+
+
+@pytest.fixture(scope="module")
+def shipped() -> Loaded:
+    """The checkpoint in the repo (loaded once for this module)."""
+    return load(DEFAULT_CHECKPOINT)
+
+
+def body_and_timing(abc: str) -> tuple[str, Timing]:
+    """The music after the K: line, and the M:/L: it starts with."""
+    head, body = abc.split("\nK:", 1)[0], abc.split("\nK:", 1)[1].split("\n", 1)[1]
+    fields = dict(line.split(":", 1) for line in head.splitlines() if line[1:2] == ":")
+    numerator, denominator = fields["L"].split("/")
+    from fractions import Fraction
+
+    return body, Timing(fields["M"], Fraction(int(numerator), int(denominator)))
+
+
+def test_same_seed_same_tune(tiny):
+    settings = Settings(seed=7, bars=4, max_chars=400)
+    first, again = generate("a reel in G", settings, tiny), generate("a reel in G", settings, tiny)
+    assert first.abc == again.abc and first.seed == 7
+    other = generate("a reel in G", Settings(seed=8, bars=4, max_chars=400), tiny)
+    assert other.abc != first.abc
+
+
+def test_seed_is_reported_when_random(tiny):
+    tune = generate("", Settings(bars=2, max_chars=200), tiny)
+    assert generate("", Settings(seed=tune.seed, bars=2, max_chars=200), tiny).abc == tune.abc
+
+
+def test_stream_only_grows_and_ends_with_the_final_text(shipped):
+    updates = list(compose("a jig in D", Settings(seed=3, bars=8), shipped))
+    for before, after in zip(updates, updates[1:]):
+        assert after.abc.startswith(before.abc)
+    assert [u.done for u in updates] == [False] * (len(updates) - 1) + [True]
+    final = updates[-1].abc
+    assert final.startswith("X:1\nM:6/8\nL:1/8\nR:jig\nK:D\n")
+    assert final.rstrip().endswith(("|]", ":|"))
+    assert len({u.new_from for u in updates}) == 1
+
+
+@pytest.mark.parametrize("prompt", ["", "an air"])
+def test_every_tune_has_the_required_headers(shipped, prompt):
+    abc = generate(prompt, Settings(seed=11, bars=4), shipped).abc
+    lines = abc.splitlines()
+    assert lines[0] == "X:1"
+    for name in "MLK":
+        assert any(line.startswith(f"{name}:") for line in lines)
+    meter = next(line[2:] for line in lines if line.startswith("M:"))
+    assert parse_meter(meter) is not None
+
+
+def test_pasted_tune_is_continued_from_where_it_ends(shipped):
+    prompt = parse_prompt(KESH, shipped.vocab)
+    tune = generate(prompt, Settings(seed=5, bars=8), shipped)
+    assert tune.abc.startswith(prompt.headers + prompt.music)
+    assert tune.new_from == len(prompt.headers + prompt.music)
+    assert tune.abc[tune.new_from :].strip()  # something new was written
+    body, timing = body_and_timing(tune.abc)
+    assert all(v.ok for v in audit(body, timing))  # the pasted half bar was completed in time
+
+
+def test_twenty_tunes_at_temperature_one_have_every_bar_in_time(shipped):
+    prompts = ["", "a jig in D", "a reel in G", "a hornpipe in A", "a waltz in G"]
+    for i in range(20):
+        tune = generate(prompts[i % 5], Settings(temperature=1.0, seed=100 + i), shipped)
+        body, timing = body_and_timing(tune.abc)
+        verdicts = audit(body, timing)
+        assert all(v.ok for v in verdicts), (tune.abc, [v for v in verdicts if not v.ok])
+        assert tune.abc.rstrip().endswith(("|]", ":|"))
+
+
+def test_length_in_bars_is_respected(shipped):
+    tune = generate("a reel in D", Settings(seed=2, bars=4), shipped)
+    body, timing = body_and_timing(tune.abc)
+    counted = sum(v.counts for v in audit(body, timing))
+    assert 1 <= counted <= 4
+
+
+def test_character_cap_ends_at_a_bar_line(tiny):
+    tune = generate("a jig in D", Settings(seed=1, max_chars=60, bar_check=False), tiny)
+    assert tune.done and tune.abc.rstrip().endswith("|]")
+    assert len(tune.abc) <= len("X:1\nM:6/8\nL:1/8\nR:jig\nK:D\n") + 60 + 3
+
+
+def test_plain_sampling_still_gives_a_complete_tune(shipped):
+    tune = generate("a polka in D", Settings(seed=4, bar_check=False, bars=8), shipped)
+    assert tune.abc.rstrip().endswith(("|]", ":|"))
+
+
+def test_top_k_one_ignores_the_seed(shipped):
+    settings = dict(top_k=1, bars=4, bar_check=False)
+    assert generate("a jig in G", Settings(seed=1, **settings), shipped).abc == \
+        generate("a jig in G", Settings(seed=2, **settings), shipped).abc
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("temperature", 3.0, "temperature"), ("temperature", 0.0, "temperature"), ("top_k", -1, "top_k"),
+    ("bars", 0, "bars"), ("bars", 65, "bars"), ("max_chars", 10, "max_chars"), ("seed", -1, "seed"),
+])
+def test_bad_settings_name_the_value(field, value, message):
+    with pytest.raises(ValueError, match=message):
+        Settings(**{field: value})
+
+
+def test_prompt_notices_reach_the_updates(tiny):
+    first = next(compose("X:1\nM:6/8\nL:1/8\nK:D\nd2e f€d|\n", Settings(seed=1, bars=1, max_chars=100), tiny))
+    assert any("'€'" in notice for notice in first.notices)
+
+
+def test_stepper_gives_the_models_logits(shipped):
+    text = "M:6/8\nL:1/8\nR:jig\nK:D\nA|d2e fed|"
+    ids = shipped.encode(text)
+    with torch.no_grad():
+        expected, _ = shipped.model(torch.tensor([ids]))
+    stepper = Stepper(shipped.model)
+    state = stepper.zero(1)
+    for i, token in enumerate(ids):
+        logits, state = stepper.step(torch.tensor([token]), state)
+        # bfloat16 weights, as in training: close, not equal
+        assert torch.allclose(logits[0], expected[0, i], atol=0.15), i
+    primed, _ = stepper.prime(ids)
+    assert torch.allclose(primed, expected[0, -1], atol=0.15)
+
+
+def test_batched_step_gives_each_row_its_own_result(shipped):
+    stepper = stepper_for(shipped.model)
+    state = stepper.zero(3)
+    state.h.normal_(0, 0.5)
+    tokens = torch.tensor([5, 17, 40])
+    together, _ = stepper.step(tokens, state)
+    for row in range(3):
+        alone, _ = stepper.step(tokens[row : row + 1], state.row(row))
+        assert torch.equal(alone[0], together[row])
+
+
+def test_threads_sharing_a_batch_engine_write_the_same_tunes(shipped):
+    jobs = [("a jig in D", 21), ("a reel in G", 22), ("", 23), ("a waltz in A", 24)]
+    alone = {seed: generate(p, Settings(seed=seed, bars=6), shipped).abc for p, seed in jobs}
+    shared = {}
+    with BatchEngine(stepper_for(shipped.model)) as engine:
+        def work(pairs):
+            for prompt, seed in pairs:
+                shared[seed] = generate(prompt, Settings(seed=seed, bars=6), shipped, engine=engine).abc
+
+        threads = [threading.Thread(target=work, args=(jobs[i::2],)) for i in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert engine.rows > engine.steps  # some steps really were shared
+    assert shared == alone
+
+
+def test_cli_writes_one_file_per_tune(tmp_path, capsys):
+    code = main(["--prompt", "a jig in D", "--num", "2", "--seed", "5", "--bars", "4", "--out", str(tmp_path)])
+    assert code == 0
+    files = sorted(p.name for p in tmp_path.iterdir())
+    assert files == ["tune_5.abc", "tune_6.abc"]
+    texts = [(tmp_path / name).read_text() for name in files]
+    assert texts[0] != texts[1] and all(t.startswith("X:1\nM:6/8") for t in texts)
+    assert texts[0] in capsys.readouterr().out
+
+
+def test_cli_reports_a_bad_prompt(capsys):
+    assert main(["--prompt", "x" * 6000]) == 2
+    assert "limit" in capsys.readouterr().err
+
+
+def allowed_after(text: str, rules: BarRules | None = None) -> set[str]:
+    """Characters the SyntaxGuard lets follow `text` (bar text read from a bar's start)."""
+    split = BarSplitter(line_start=False)
+    for ch in text:
+        if split.closes(ch):
+            split.close()
+        split.feed(ch)
+    banned = SyntaxGuard(VOCAB).banned(split, rules or BarRules(started=True), text[-1:] or "\n")
+    return {c for c, b in zip(VOCAB, banned) if not b}
+
+
+def test_syntax_guard_keeps_abc_readable():
+    assert allowed_after("d2e =") <= set("ABCDEFGabcdefg")  # `=^F` breaks music21
+    assert "|" not in allowed_after("d2e fed:|")  # abc2midi reads `:||` as a plain bar line
+    assert allowed_after("d2e fed|") & set("0123456789") == {"1"}  # `|2` only after `:|`
+    assert "{" not in allowed_after("{g}(")  # two grace groups need a note between
+    assert "u" not in allowed_after("d2e ") and "!" not in allowed_after("d2e ")
+    assert "H" not in allowed_after("d2e ")  # abc2midi counts a fermata note twice as long
+    assert ":" not in allowed_after("d2e\ng")  # `g:` at a line's start reads as a field
+    assert allowed_after("d2e\nK") == {":"} and "K" in allowed_after("d2e\n")  # a key change
+
+
+def test_syntax_guard_closes_a_first_ending_with_its_second():
+    rules = BarRules(started=True, ending_open=True)
+    assert allowed_after("d2e fed:|", rules) == {"2"}
+    assert ":" not in allowed_after("d2e fed|", rules)  # no `|:` inside a first ending
