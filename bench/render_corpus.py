@@ -2,6 +2,7 @@
 
     python bench/render_corpus.py                 # a fixed random 1,000 tunes (seed 0)
     python bench/render_corpus.py --sample 300 --seed 1
+    python bench/render_corpus.py --generated 60     # tunes the shipped model writes
     python bench/render_corpus.py --all           # every tune (about 12,900; long)
     python bench/render_corpus.py --bot-form      # training tunes in the bot's form (X:1 + normalised)
 
@@ -64,6 +65,19 @@ def bot_form_tunes() -> list[tuple[str, str]]:
     return [(f"train#{i + 1}", "X:1\n" + tune) for i, tune in enumerate(load_corpus().train)]
 
 
+def generated_tunes(count: int) -> list[tuple[str, str]]:
+    """(label, ABC) for `count` tunes the shipped model writes (temperature 1.0, seeds 0..count-1)."""
+    from bot.generate import Settings, compose
+
+    prompts = ["", "a jig in D", "a reel in G", "a slow air in E minor", "a hornpipe in A", "a waltz in F"]
+    tunes = []
+    for seed in range(count):
+        prompt = prompts[seed % len(prompts)]
+        *_, last = compose(prompt, Settings(seed=seed))
+        tunes.append((f"generated seed {seed} {prompt!r}", last.abc))
+    return tunes
+
+
 def reason_key(message: str) -> str:
     """A failure message with its specifics (numbers, quoted values) blanked, for grouping."""
     key = re.sub(r"'[^']*'|\"[^\"]*\"", "'…'", message)
@@ -85,6 +99,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed for the random sample (default 0)")
     parser.add_argument("--bot-form", action="store_true",
                         help="normalised training tunes with X:1 (the bot's own form), not raw ones")
+    which.add_argument("--generated", type=int, default=0,
+                       help="instead, render this many tunes written by the shipped model")
     parser.add_argument("--jobs", type=int, default=2, choices=(1, 2),
                         help="renders at once (default 2)")
     parser.add_argument("--ogg", action="store_true",
@@ -93,12 +109,15 @@ def main() -> None:
                         help="renders of the 16-bar tune to time (default 5)")
     args = parser.parse_args()
 
-    tunes = bot_form_tunes() if args.bot_form else corpus_tunes()
-    if not args.all:
+    if args.generated:
+        tunes = generated_tunes(args.generated)
+    else:
+        tunes = bot_form_tunes() if args.bot_form else corpus_tunes()
+    if not args.all and not args.generated:
         tunes = random.Random(args.seed).sample(tunes, min(args.sample, len(tunes)))
     settings = RenderSettings(compress=args.ogg)
-    kind = "bot-form training" if args.bot_form else "raw corpus"
-    which = "all" if args.all else f"sample, seed {args.seed}"
+    kind = "generated" if args.generated else "bot-form training" if args.bot_form else "raw corpus"
+    which = ("model seeds 0.." + str(args.generated - 1)) if args.generated else "all" if args.all else f"sample, seed {args.seed}"
     print(f"rendering {len(tunes):,} {kind} tunes ({which}), {args.jobs} at a time")
 
     with tempfile.TemporaryDirectory(prefix="render-bench-") as tmp:
