@@ -131,10 +131,10 @@ TICKS = 2**14 * 9 * 5 * 7
 
 
 @lru_cache(maxsize=4096)
-def _element_ticks(length_text: str, chord_text: str, unit: Fraction) -> tuple[int, Fraction]:
+def _element_ticks(length_text: str, chord_text: str | None, unit_num: int, unit_den: int) -> tuple[int, Fraction]:
     """(ticks, written length) of a note or chord: its length text times the unit note."""
     length = note_length(length_text) * (note_length(chord_text) if chord_text is not None else 1)
-    ticks = length * unit * TICKS
+    ticks = length * Fraction(unit_num * TICKS, unit_den)
     return (ticks.numerator // ticks.denominator), length
 
 
@@ -152,6 +152,7 @@ def measure(text: str, timing: Timing) -> Measure:
     tuplet_left, tuplet_q, tuplet_p = 0, 1, 1
     broken_next: tuple[int, int] | None = None  # (times, over) waiting for the element after `>` or `<`
     broken_end = -1  # where the last broken-rhythm mark ended
+    unit = (timing.unit.numerator, timing.unit.denominator)
 
     for match in _ELEMENT.finditer(text):
         kind = match.lastgroup
@@ -161,6 +162,7 @@ def measure(text: str, timing: Timing) -> Measure:
             name = match.group("iname") or match.group("lname")
             value = match.group("ivalue") if kind == "inline" else match.group("lvalue")
             timing = timing.with_field(name, value)
+            unit = (timing.unit.numerator, timing.unit.denominator)
             fields += 1
             continue
         if kind == "variant":
@@ -193,15 +195,15 @@ def measure(text: str, timing: Timing) -> Measure:
                 irregular = "broken rhythm with no note before it"
             continue
         if kind == "note":
-            duration, length = _element_ticks(match.group("nlen"), None, timing.unit)
+            duration, length = _element_ticks(match.group("nlen"), None, *unit)
         elif kind == "rest":
-            duration, length = _element_ticks(match.group("rlen"), None, timing.unit)
+            duration, length = _element_ticks(match.group("rlen"), None, *unit)
         elif kind == "chord":
             first_note = _CHORD_NOTE.search(match.group("inner"))
             if first_note is None:
                 duration, length = 0, Fraction(0)
             else:
-                duration, length = _element_ticks(first_note.group("len"), match.group("clen"), timing.unit)
+                duration, length = _element_ticks(first_note.group("len"), match.group("clen"), *unit)
         else:  # quote, decoration, grace notes: no time
             continue
         if length.denominator & (length.denominator - 1):

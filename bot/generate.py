@@ -53,8 +53,9 @@ CHOSEN_UNITS = {"1/4", "1/8", "1/16"}
 # end (and `/`, which can only shorten a note still being written).
 _AFTER_FULL_BAR = set("|: -)")
 
-# Longest bar text before a try counts as lost (a runaway without bar lines).
-MAX_BAR_CHARS = 160
+# Longest bar text before a try counts as lost (a runaway without bar lines); the longest
+# bars of the training tunes, with chord symbols and ornaments, stay well below it.
+MAX_BAR_CHARS = 100
 
 # Bars a first ending (`|1`) needs at least before the tune's end: it, `:|2` and its second.
 ENDING_ROOM = 4
@@ -157,7 +158,7 @@ class _Sequence:
 
 
 def _single_step(stepper: Stepper, token: int, state: State) -> tuple[torch.Tensor, State]:
-    logits, state = stepper.step(torch.tensor([token]), state)
+    logits, state = stepper.step(stepper.token[token], state)
     return logits[0], state
 
 

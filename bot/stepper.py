@@ -79,6 +79,8 @@ class Stepper:
                 self.b_upper.append(b.detach().float()[order].contiguous())
             self.w_out = model.head.weight.detach().to(_BF16).contiguous()  # (V, H)
             self.b_out = model.head.bias.detach().float().contiguous()
+        # One (1,) index tensor per character, made once: a batch-1 step then builds none.
+        self.token = [torch.tensor([i]) for i in range(self.vocab_size)]
 
     def _gate_order(self) -> torch.Tensor:
         h = self.hidden

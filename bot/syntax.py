@@ -31,13 +31,15 @@ class SyntaxGuard:
         self.fermata = self._ban("H")
         self.newline = self._ban("\n")
         self.after_empty_bar = ~self._ban("|:]")
-        self.in_quote = self._ban('|\n :[]"') & ~self._ban('"')
+        self.in_quote = self._ban("|\n :[]")
         self.close_quote = ~self._ban('"')
         self.colon = ~self._ban(":")
         self.colon_ban = self._ban(":")
         self.bar_char = self._ban("|")
         self.first_ending_mark = self._ban("1")
         self.sharp = self._ban("#")
+        self.close_slur = self._ban(")")
+        self.space = self._ban(" ")
         self.quote_start = ~self._ban(set("ABCDEFG^_<>@"))
         self.in_chord_symbol = ~self._ban(set("ABCDEFGabcdefghijklmnopqrstuvwxyz0123456789#/+()-\""))
         self.in_grace = ~self._ban(set("ABCDEFGabcdefg^_=,'/0123456789}"))
@@ -169,6 +171,10 @@ class SyntaxGuard:
             return banned | self.after_ornament
         if last and last in "<>":
             return banned | self.after_broken
+        if not last or last.isspace() or last == "(":
+            banned = banned | self.close_slur  # a slur ends on a note
+            if tail.endswith("  "):
+                banned = banned | self.space  # runs of blanks are a model lost, not music
         if _GRACE_WAITING.search(tail if "}" in tail else content[-24:]):
             banned = banned | self.grace  # abc2midi needs a note between two grace groups
         note_end = _NOTE_TAIL.search(tail)

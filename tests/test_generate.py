@@ -234,6 +234,8 @@ def test_syntax_guard_keeps_abc_readable():
     assert "H" not in allowed_after("d2e ")  # abc2midi counts a fermata note twice as long
     assert ":" not in allowed_after("d2e\ng")  # `g:` at a line's start reads as a field
     assert allowed_after("d2e\nK") == {":"} and "K" in allowed_after("d2e\n")  # a key change
+    assert allowed_after('d2e "') == set("ABCDEFG^_<>@") & set(VOCAB)  # a chord symbol or an annotation
+    assert " " not in allowed_after('d2e "^D.C.')  # a quote left open would swallow the music
 
 
 def test_syntax_guard_closes_a_first_ending_with_its_second():
