@@ -114,7 +114,7 @@ def read_key(text: str) -> str | None:
     accidental = (match.group("acc") or "").strip(" -").lower()
     tonic += {"#": "#", "♯": "#", "sharp": "#", "b": "b", "♭": "b", "flat": "b"}.get(accidental, "")
     mode = (match.group("mode") or "").lower()
-    key = parse_key(f"{tonic}{mode if mode != 'm' else 'm'}")
+    key = parse_key(tonic + mode)
     return None if key is None else key[0] + key[1]
 
 

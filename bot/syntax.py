@@ -52,9 +52,9 @@ class SyntaxGuard:
         self._token_cache: dict[str, np.ndarray] = {}
         self._start_cache: dict[str, np.ndarray] = {}
         notes = set("ABCDEFGabcdefg")
-        # Letters music may hold: notes, rests, spacer, multi-bar rest, trill and bowings.
-        # At the start of a line also the fields the model knows in a tune's body.
-        music_letters = notes | set("zxyZT")  # bowings `u` `v` left out: abc2midi misreads `uu`, `Eu(B`
+        # Letters music may hold: notes, rests, spacer, multi-bar rest and trill. Bowings `u`
+        # `v` are left out: abc2midi misreads `uu` and `Eu(B`.
+        music_letters = notes | set("zxyZT")
         letters = {c for c in vocab if c.isalpha()}
         # Closers with nothing open, symbols no reader knows, and `!` `+` decorations (rare in
         # the tunes, and half-written ones make abc2midi skip notes).
@@ -72,7 +72,7 @@ class SyntaxGuard:
         self.tie = self._ban("-")
         self.broken = self._ban("<>")
         self.digits = self._ban("0123456789")
-        self.chord_start = ~self._ban(notes | set("^_=zKLM|123456789"))
+        self.chord_start = ~self._ban(notes | set("^_=zK|123456789"))  # a chord, `[K:`, `[|` or `[1`
         self.in_chord = ~self._ban(notes | set("^_=,'0123456789/]"))  # no ties inside: abc2midi misreads `[B3-d]`
         self.chord_full = ~self._ban(set("0123456789/]"))
         self.in_field = self._ban("|\n[")
@@ -87,39 +87,38 @@ class SyntaxGuard:
         `rules` gives the tune's repeat and ending state; `last_char` is the character
         before (which may belong to the previous bar's bar line).
         """
-        masks = self
-        banned = masks.fermata.copy()  # abc2midi counts a fermata note twice as long
+        banned = self.fermata.copy()  # abc2midi counts a fermata note twice as long
         if split.token:
-            banned |= masks.after_token(split)  # only bar lines every reader knows
-            banned |= masks.bar_start(split)  # and what ends the bar line must start a bar
+            banned |= self.after_token(split)  # only bar lines every reader knows
+            banned |= self.bar_start(split)  # and what ends the bar line must start a bar
             in_ending = rules.ending_open or bool(_FIRST_ENDING.match(split.content))
             if split.token == "|" and rules.repeat_open:
-                banned |= masks.colon_ban  # abc2midi rejects a second `|:` before the first's `:|`
+                banned |= self.colon_ban  # abc2midi rejects a second `|:` before the first's `:|`
             if split.token == "|" and in_ending:
-                banned |= masks.in_ending  # a first ending holds plain bars and ends at its `:|`
+                banned |= self.in_ending  # a first ending holds plain bars and ends at its `:|`
             if split.token == ":|":
                 # `:|2` only closes a first ending, and a first ending needs its second.
-                banned |= masks.second_ending if in_ending else masks.later_endings
+                banned |= self.second_ending if in_ending else self.later_endings
             if split.token == "|" and not split.content.strip() and rules.started and (
                     "\n" not in split.content or rules.debt is not None):
-                banned |= masks.after_empty_bar  # `| |` is no bar; `| |:` or `|| |]` are fine
+                banned |= self.after_empty_bar  # `| |` is no bar; `| |:` or `|| |]` are fine
         elif split.mode == "":
-            banned |= masks.music(split.content, split.line_start, split.field_letter)
+            banned |= self.music(split.content, split.line_start, split.field_letter)
             if not split.content and last_char in "|:]":
-                banned |= masks.bar_char | masks.colon_ban  # `|` + `:|` would read as `|:|`
+                banned |= self.bar_char | self.colon_ban  # `|` + `:|` would read as `|:|`
             elif not split.content.strip() and rules.started:
-                banned |= masks.colon_ban  # `| :|`: abc2midi adds the empty bar to the repeat's pickup
+                banned |= self.colon_ban  # `| :|`: abc2midi adds the empty bar to the repeat's pickup
         elif split.mode == "(":
-            banned |= masks.tuplet(split.content)
+            banned |= self.tuplet(split.content)
             if _GRACE_WAITING.search(split.content[-24:]):
-                banned |= masks.grace  # `{A}({G}F`: abc2midi needs a note between two grace groups
+                banned |= self.grace  # `{A}({G}F`: abc2midi needs a note between two grace groups
         elif split.mode == "[":
             in_ending = rules.ending_open or bool(_FIRST_ENDING.match(split.content))
-            banned |= masks.bracket(split.content, rules.second_allowed, in_ending)
+            banned |= self.bracket(split.content, rules.second_allowed, in_ending)
         elif split.mode == '"':
-            banned |= masks.quote(split.content[split.content.rfind('"') :])
+            banned |= self.quote(split.content[split.content.rfind('"') :])
         elif split.mode == "{":
-            banned |= masks.in_grace  # grace notes hold notes only (abc2midi plays `~` as graces too)
+            banned |= self.in_grace  # grace notes hold notes only (abc2midi plays `~` as graces too)
         return banned
 
     def quote(self, quote: str) -> np.ndarray:
@@ -210,7 +209,7 @@ class SyntaxGuard:
             if in_ending:
                 banned = banned | self.bar_char | self.first_ending_mark  # no `[|` or `[1` inside `[1`
             return banned
-        if inner[0] in "KLM":
+        if inner[0] == "K":
             return self.colon if len(inner) == 1 else self.in_field
         notes = sum(c.isalpha() for c in inner)
         return self.chord_full if notes >= 6 else self.in_chord

@@ -1,6 +1,7 @@
 """Sampling: reproducible, streamed text that only grows, complete tunes, bars in time, shared steps."""
 
 import threading
+from fractions import Fraction
 
 import pytest
 import torch
@@ -57,8 +58,6 @@ def body_and_timing(abc: str) -> tuple[str, Timing]:
     head, body = abc.split("\nK:", 1)[0], abc.split("\nK:", 1)[1].split("\n", 1)[1]
     fields = dict(line.split(":", 1) for line in head.splitlines() if line[1:2] == ":")
     numerator, denominator = fields["L"].split("/")
-    from fractions import Fraction
-
     return body, Timing(fields["M"], Fraction(int(numerator), int(denominator)))
 
 
