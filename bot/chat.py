@@ -28,6 +28,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import torch
+
 from bot import links
 from bot.checkpoint import load_cached
 from bot.engine import BatchEngine
@@ -274,6 +276,9 @@ class Chat:
 
     def __init__(self, config: ChatConfig = ChatConfig()):
         self.config = config
+        # One torch thread: the LSTM steps are small, and with renders busy on the other core
+        # two OpenMP threads stall each other (measured: bench/generate_speed.py --threads 2).
+        torch.set_num_threads(1)
         config.outputs.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._admitted = 0  # requests writing or waiting for a place

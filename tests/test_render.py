@@ -243,8 +243,8 @@ def test_timeout_stops_the_render_and_its_fluidsynth(tmp_path):
     render(REEL, tmp_path / "warm", FAST)  # server started, so the time limit covers only the work
     watcher.start()
     try:
-        with pytest.raises(RenderError, match="longer than 3 s"):
-            render(long_tune, tmp_path / "out", RenderSettings(tempo=20, timeout_s=3.0, compress=False))
+        with pytest.raises(RenderError, match=r"longer than 1(\.0)? s"):
+            render(long_tune, tmp_path / "out", RenderSettings(tempo=20, timeout_s=1.0, compress=False))
     finally:
         done.set()
         watcher.join()
