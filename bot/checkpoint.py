@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-import torch
 from safetensors.torch import load_file, save_file
 
 from bot.model import CharLSTM, ModelConfig
