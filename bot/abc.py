@@ -114,7 +114,7 @@ def read_tune(text: str) -> Tune:
         if match and not line.startswith("|"):
             name, value = match.group(1), match.group(2).strip()
             if name in "MLK":
-                tune.body.append(f"{name}:{_normalise_field(name, value)}")
+                tune.body.append(f"{name}:{normalise_field(name, value)}")
             elif name == "V":
                 tune.body.append(line)  # kept so the multi-voice check can see it
             continue
@@ -127,9 +127,7 @@ def read_tune(text: str) -> Tune:
 def parse_meter(value: str) -> Fraction | None:
     """The length of one bar in whole notes for an M: value; None for free meter."""
     value = value.strip()
-    if value in ("C", "4/4"):
-        return Fraction(1)
-    if value == "C|":
+    if value in ("C", "C|"):  # common time and cut time both fill one whole note
         return Fraction(1)
     match = re.fullmatch(r"(\d+(?:\+\d+)*)/(\d+)", value)
     if not match:
@@ -163,7 +161,8 @@ def parse_key(value: str) -> tuple[str, str] | None:
     return tonic, mode
 
 
-def _normalise_field(name: str, value: str) -> str:
+def normalise_field(name: str, value: str) -> str:
+    """A header value in the model's form (`M:C` -> `4/4`, `K: D mix` -> `Dmix`)."""
     value = re.sub(r"\s+", " ", value.strip())
     if name == "M":
         if value in ("C", "c"):
@@ -223,13 +222,8 @@ def normalise(text: str) -> str:
     bad = sorted({c for c in body if not (" " <= c <= "~" or c == "\n")})
     if bad:
         raise AbcError(f"characters outside printable ASCII: {''.join(bad)!r}")
-    meter = _normalise_field("M", tune.get("M") or "none")
-    unit = _normalise_field("L", tune.get("L") or default_unit(meter))
+    meter = normalise_field("M", tune.get("M") or "none")
+    unit = normalise_field("L", tune.get("L") or default_unit(meter))
     rhythm_raw = tune.get("R")
     rhythm = normalise_rhythm(rhythm_raw) if rhythm_raw else None
-    return header_block(meter, unit, _normalise_field("K", key), rhythm) + body + "\n"
-
-
-def normalise_field(name: str, value: str) -> str:
-    """A header value (M:, L:, K: ...) in the model's form: `C` -> `4/4`, `G major` -> `G`."""
-    return _normalise_field(name, value)
+    return header_block(meter, unit, normalise_field("K", key), rhythm) + body + "\n"

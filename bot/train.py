@@ -191,6 +191,7 @@ def train(config: TrainConfig) -> TrainResult:
         lookup[ord(c)] = i
     encode = lambda text: torch.from_numpy(lookup[np.frombuffer(text.encode("latin-1"), dtype=np.uint8)])
     val_ids = encode(join_tunes(held_out))
+    fingerprint = corpus.fingerprint()  # hashed once: every saved checkpoint names the same data
 
     model_config = ModelConfig(len(vocab), config.embedding, config.hidden, config.layers, config.dropout)
     model = CharLSTM(model_config)
@@ -246,7 +247,7 @@ def train(config: TrainConfig) -> TrainResult:
             if step % config.eval_every == 0 or step in (total, config.max_steps) or step % steps_per_epoch == 0:
                 if main_rank:
                     best = _evaluate_and_save(model, vocab, val_ids, window, step, steps_per_epoch, best,
-                                              history, corpus, config, elapsed_before + seconds, optimizer, state_path)
+                                              history, corpus, fingerprint, config, elapsed_before + seconds, optimizer, state_path)
                 window = {"nll": 0.0, "correct": 0, "chars": 0}
     bar.close()
     if world > 1:
@@ -261,7 +262,7 @@ def train(config: TrainConfig) -> TrainResult:
 
 
 def _evaluate_and_save(model, vocab, val_ids, window, step, steps_per_epoch, best, history, corpus,
-                       config, elapsed, optimizer, state_path) -> float:
+                       fingerprint, config, elapsed, optimizer, state_path) -> float:
     """Score the held-out stream, log a history row, keep the best checkpoint, save run state."""
     metrics = score(model, val_ids)
     chars = max(1, window["chars"])
@@ -283,7 +284,7 @@ def _evaluate_and_save(model, vocab, val_ids, window, step, steps_per_epoch, bes
             "name": "abc-bot char-LSTM",
             "format": "safetensors weights + this JSON card; build bot.model.CharLSTM(ModelConfig(**model))",
             "data": {
-                "fingerprint_sha256": corpus.fingerprint(),
+                "fingerprint_sha256": fingerprint,
                 "tunes_per_collection": corpus.counts,
                 "train_tunes": len(corpus.train),
                 "held_out_tunes": len(corpus.held_out),
