@@ -148,6 +148,13 @@ class Intent:
         return self.kind in ("paste", "continue")
 
 
+def shed_load(settings: RenderSettings, busy: bool) -> RenderSettings:
+    """The render settings to use now: while anyone else waits for audio or a tune, skip the
+    optional OGG copy (its encoder takes as long as the synthesis). They get the WAV sooner,
+    which plays the same in the page."""
+    return replace(settings, compress=False) if busy else settings
+
+
 def fresh_seed() -> int:
     """A random seed short enough to read and share."""
     return secrets.randbelow(1_000_000)
@@ -265,7 +272,10 @@ class ChatConfig:
     batch: bool = True  # step all tunes being written together in one batched LSTM step
     max_active: int = 16  # tunes written at once (the batched LSTM step serves them together)
     max_waiting: int = 16  # requests that may wait for a free place; beyond this: "busy"
-    render_slots: int = 2  # audio renders at once (one per core)
+    # Audio renders at once: one per core plus one, as each FluidSynth run idles about 0.1 s
+    # waiting on its own threads (bench/load.py, two runs each: p95 to audio 4.3 and 4.3 s
+    # with 2, 3.8 and 4.1 s with 3).
+    render_slots: int = 3
     min_interval_s: float = 0.15  # least time between two streamed updates (one person alone)
     busy_writers: int = 4  # beyond this many tunes at once, updates slow down in proportion
     poll_s: float = 0.25  # how often a waiting reply checks for Stop / a closed tab
@@ -287,6 +297,7 @@ class Chat:
         self._cancels: dict[str, threading.Event] = {}
         self._renders = ThreadPoolExecutor(config.render_slots, thread_name_prefix="render")
         self._queued_renders = 0  # renders submitted and not yet started
+        self._running_renders = 0  # renders started and not yet finished
         self._engine: BatchEngine | None = None  # made with the model, on first use
         self._last_clean = -math.inf
         self.clean()
@@ -485,23 +496,26 @@ class Chat:
         crowd = self._generating / self.config.busy_writers
         return self.config.min_interval_s * max(1.0, crowd)
 
-    def _render_now(self, abc: str, folder: Path, settings: RenderSettings):
-        """One render on a render worker thread."""
+    def _render_now(self, abc: str, folder: Path, settings: RenderSettings, stop: threading.Event):
+        """One render on a render worker thread; setting `stop` kills it."""
         with self._lock:
             self._queued_renders -= 1
-            busy = self._queued_renders > 0 or self._generating > 0
-        if busy:
-            # Shed the optional OGG copy (half the render's time) while others wait for audio
-            # or are having tunes written: they get a WAV sooner, which plays just the same.
-            settings = replace(settings, compress=False)
-        return render(abc, folder, settings, "tune")
+            busy = self._queued_renders > 0 or self._running_renders > 0 or self._generating > 0
+            self._running_renders += 1
+        settings = shed_load(settings, busy)
+        try:
+            return render(abc, folder, settings, "tune", cancel=stop)
+        finally:
+            with self._lock:
+                self._running_renders -= 1
 
     def _render(self, abc: str, folder: Path, settings: RenderSettings,
                 cancel: threading.Event) -> Iterator:
         """Render in a worker (render_slots at once), yielding None while it runs, then the result."""
         with self._lock:
             self._queued_renders += 1
-        job: Future = self._renders.submit(self._render_now, abc, folder, settings)
+        stop = threading.Event()
+        job: Future = self._renders.submit(self._render_now, abc, folder, settings, stop)
         delivered = False
         try:
             while True:
@@ -521,8 +535,9 @@ class Chat:
                     with self._lock:
                         self._queued_renders -= 1
                 else:
-                    # render() has no way to be interrupted: it ends within its timeout, and
-                    # whatever it wrote for this stopped reply is deleted then.
+                    # Running: kill it (within render.CANCEL_POLL_S) so its slot frees up for
+                    # others, and delete whatever this stopped reply had written.
+                    stop.set()
                     job.add_done_callback(lambda _: shutil.rmtree(folder, ignore_errors=True))
 
     # -- the API ----------------------------------------------------------------------------

@@ -1,58 +1,40 @@
 """The page's own assets: the abcjs score widget (HTML, JS, CSS) and getting abcjs onto disk.
 
-abcjs is installed from the npm registry at set-up (`scripts/setup.sh`) into
-`static/abcjs/` and served by the app itself, never from a CDN. Where set-up did not run (a
-Hugging Face Space), `ensure_abcjs` fetches it with npm at start-up, and the page says
+abcjs is installed from the npm registry at set-up (`scripts/setup.sh` runs `python -m
+bot.abcjs`) into `static/abcjs/` and served by the app itself, never from a CDN. Where set-up
+did not run (a Hugging Face Space), `ensure_abcjs` fetches it at start-up, and the page says
 plainly when the score cannot be drawn.
 """
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import tempfile
 from pathlib import Path
+
+from bot import abcjs
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 ABCJS_FILE = STATIC_DIR / "abcjs" / "abcjs-basic-min.js"
-ABCJS_PACKAGE = "abcjs@6"  # the major version setup.sh installs
-NPM_TIMEOUT_S = 180
 
 NO_SCORE_NOTICE = (
-    "Sheet music is unavailable on this server: abcjs could not be installed "
-    "(it needs `npm`; run `bash scripts/setup.sh`). Tunes still stream and play."
+    "Sheet music is unavailable on this server: abcjs could not be fetched from the npm "
+    "registry (run `bash scripts/setup.sh` where the registry can be reached). Tunes still "
+    "stream and play."
 )
 
 
-def ensure_abcjs(path: Path = ABCJS_FILE, npm: str | None = None) -> str | None:
-    """Make sure abcjs is on disk, installing it with npm when missing.
+def ensure_abcjs(path: Path = ABCJS_FILE, registry: str = abcjs.REGISTRY) -> str | None:
+    """Make sure abcjs is on disk, fetching it from the npm registry when missing.
 
     Returns None when the file is there, else a one-line notice for the page.
     """
     if path.is_file():
         return None
-    npm = npm or shutil.which("npm")
-    if npm is None:
+    try:
+        version = abcjs.install(path, registry)
+    except abcjs.FetchError as err:
+        print(f"abcjs: {err}")
         return NO_SCORE_NOTICE
-    with tempfile.TemporaryDirectory(prefix="abcjs-") as tmp:
-        try:
-            subprocess.run(
-                [npm, "install", "--silent", "--no-audit", "--no-fund", "--prefix", tmp, ABCJS_PACKAGE],
-                check=True,
-                capture_output=True,
-                timeout=NPM_TIMEOUT_S,
-            )
-            built = Path(tmp) / "node_modules" / "abcjs" / "dist" / path.name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(built, path.with_suffix(".tmp"))
-            path.with_suffix(".tmp").replace(path)
-            licence = Path(tmp) / "node_modules" / "abcjs" / "LICENSE.md"
-            if licence.is_file():
-                shutil.copyfile(licence, path.parent / licence.name)
-        except (OSError, subprocess.SubprocessError) as err:
-            detail = getattr(err, "stderr", b"") or b""
-            print(f"abcjs: npm install {ABCJS_PACKAGE} failed: {err} {detail.decode(errors='replace')[-300:]}")
-            return NO_SCORE_NOTICE
+    print(f"abcjs: installed {abcjs.PACKAGE} {version} into {path.parent}")
     return None
 
 

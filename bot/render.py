@@ -73,6 +73,10 @@ class RenderError(ValueError):
     """A tune that cannot be rendered, or a missing tool; the message is one user-facing line."""
 
 
+class RenderStopped(RenderError):
+    """The caller's cancel event was set: the render was killed and its files removed."""
+
+
 @dataclass(frozen=True)
 class Limits:
     """Bounds a tune must meet before any parsing or synthesis (hostile or runaway input)."""
@@ -553,8 +557,12 @@ def _remove_dead_sockets() -> None:
             pass
 
 
-def _run_child(job: dict, timeout_s: float) -> dict:
-    """Send one job to a forked child and wait for its result; kill its process group on timeout."""
+CANCEL_POLL_S = 0.05  # how often a waiting render looks at its cancel event
+
+
+def _run_child(job: dict, timeout_s: float, cancel: threading.Event | None = None) -> dict:
+    """Send one job to a forked child and wait for its result; kill its process group on
+    timeout or when `cancel` is set (RenderStopped)."""
     sock = _SERVER.connect(timeout_s)
     deadline = time.monotonic() + timeout_s + 2.0  # the child enforces timeout_s itself first
     pid = None
@@ -563,19 +571,29 @@ def _run_child(job: dict, timeout_s: float) -> dict:
         sock.shutdown(socket.SHUT_WR)
         data = b""
         while True:
-            sock.settimeout(max(0.01, deadline - time.monotonic()))
-            chunk = sock.recv(65536)
+            # The child sends its pid first thing: until then there is nothing to kill yet.
+            if cancel is not None and cancel.is_set() and pid is not None:
+                _kill_group(pid)
+                raise RenderStopped("the render was stopped")
+            left = deadline - time.monotonic()
+            if left <= 0:
+                _kill_group(pid)
+                raise RenderError(f"rendering took longer than {timeout_s:g} s and was stopped")
+            sock.settimeout(min(left, CANCEL_POLL_S) if cancel is not None else left)
+            try:
+                chunk = sock.recv(65536)
+            except (socket.timeout, TimeoutError):
+                continue
             if not chunk:
                 break
             data += chunk
             if pid is None and b"\n" in data:
                 first, data = data.split(b"\n", 1)
                 pid = int(first)
-    except (socket.timeout, TimeoutError):
-        _kill_group(pid)
-        raise RenderError(f"rendering took longer than {timeout_s:g} s and was stopped") from None
     finally:
         sock.close()
+    if cancel is not None and cancel.is_set():
+        raise RenderStopped("the render was stopped")
     try:
         return json.loads(data)
     except ValueError:  # nothing or half a message: the child died (memory limit, CPU limit, crash)
@@ -599,9 +617,11 @@ _STEM = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def render(
-    abc: str, out_dir: Path, settings: RenderSettings = RenderSettings(), stem: str = "tune"
+    abc: str, out_dir: Path, settings: RenderSettings = RenderSettings(), stem: str = "tune",
+    cancel: threading.Event | None = None,
 ) -> Rendered:
-    """Render one ABC tune to out_dir/{stem}.mid, .wav and (with an encoder) .ogg; RenderError if not."""
+    """Render one ABC tune to out_dir/{stem}.mid, .wav and (with an encoder) .ogg; RenderError if
+    not. Setting `cancel` kills the render within CANCEL_POLL_S (RenderStopped), leaving no files."""
     if not _STEM.fullmatch(stem):
         raise ValueError(f"stem {stem!r} must be 1-64 letters, digits, '_' or '-'")
     fluidsynth = _fluidsynth()
@@ -641,7 +661,7 @@ def render(
         "paths": {kind: str(path) for kind, path in part.items()},
     }
     try:
-        result = _run_child(job, settings.timeout_s)
+        result = _run_child(job, settings.timeout_s, cancel)
         if not result.get("ok"):
             raise RenderError(result.get("error") or "rendering failed")
         final = {kind: out_dir / f"{stem}.{kind}" for kind in ("mid", "wav", "ogg")}

@@ -62,6 +62,14 @@ class TrainConfig:
     resume: bool = field(default=False, metadata={"help": "continue from the run state beside --out"})
 
 
+def launcher() -> str:
+    """How this run was started, so the card's command reruns it (torchrun keeps its rank count)."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world > 1:
+        return f"torchrun --nproc_per_node {world} -m bot.train "
+    return "python -m bot.train "
+
+
 def parse_args(argv: list[str] | None) -> TrainConfig:
     """A TrainConfig from the command line; every flag comes from a field, with its help."""
     parser = argparse.ArgumentParser(prog="python -m bot.train", description=__doc__.split("\n")[0])
@@ -295,7 +303,7 @@ def _evaluate_and_save(model, vocab, val_ids, window, step, steps_per_epoch, bes
             "epochs": row["epoch"],
             "wall_time_s": row["elapsed_s"],
             "validation": {"bits_per_char": row["val_bpc"], "accuracy": row["val_acc"]},
-            "command": "python -m bot.train " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+            "command": launcher() + " ".join(shlex.quote(a) for a in sys.argv[1:]),
         }
         checkpoint.save(model, vocab, card, stem)
     write_curve(history, stem)

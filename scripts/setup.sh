@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install whatever abc-bot needs and is missing: Debian packages (FluidSynth, a GM soundfont,
-# abcmidi, sox, chromium for browser tests), the pinned Python packages, and abcjs from npm.
+# abcmidi, sox, chromium for browser tests), the pinned Python packages, and abcjs from the npm registry.
 # Safe to run again: each step checks first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,14 +25,9 @@ else
   python3 -m pip install -q --disable-pip-version-check -r requirements.txt
 fi
 
-# abcjs draws the score in the browser; the app serves it itself (never from a CDN).
+# abcjs draws the score in the browser; the app serves it itself (never from a CDN). It comes
+# from the npm registry, checked against the registry's sha512, without needing npm.
 if [ ! -f static/abcjs/abcjs-basic-min.js ]; then
   echo "setup: installing abcjs from the npm registry"
-  command -v npm >/dev/null || { echo "setup: npm is needed to fetch abcjs (apt-get install npm)"; exit 1; }
-  tmp=$(mktemp -d)
-  npm install --silent --no-audit --no-fund --prefix "$tmp" abcjs@6 >/dev/null
-  mkdir -p static/abcjs
-  cp "$tmp/node_modules/abcjs/dist/abcjs-basic-min.js" "$tmp/node_modules/abcjs/LICENSE.md" static/abcjs/ 2>/dev/null \
-    || cp "$tmp/node_modules/abcjs/dist/abcjs-basic-min.js" static/abcjs/
-  rm -rf "$tmp"
+  python3 -m bot.abcjs
 fi

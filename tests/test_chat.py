@@ -11,6 +11,7 @@ import pytest
 from bot import chat, links
 from bot.chat import BUSY, Chat, ChatConfig, ChatError, Options, Session, interpret
 from bot.prompt import MAX_PROMPT_CHARS
+from bot.render import ogg_encoder
 
 JIG = "X:1\nT:Pasted\nM:6/8\nL:1/8\nK:G\nGAB dBG|c2e dBG|GAB dBG|A3 A2D|\n"
 
@@ -193,6 +194,22 @@ def test_a_full_house_says_busy(tmp_path):
     assert list(bot.reply("a reel", [], Session(), small()))[-1].error is None
 
 
+def test_audio_sheds_the_ogg_copy_only_while_others_wait(tmp_path):
+    """A tune finished while another is being written gets its WAV to play at once; a tune
+    rendered alone gets the smaller OGG."""
+    if ogg_encoder() is None:
+        pytest.fail("sox with Ogg Vorbis is needed (scripts/setup.sh installs it)")
+    bot = Chat(ChatConfig(outputs=tmp_path, min_interval_s=0.0))
+    other = bot.reply("a reel", [], Session(), small(bars=32))
+    next(other)  # someone else's tune is being written
+    crowded = list(bot.reply("a jig", [], Session(), small()))[-1]
+    assert crowded.done and crowded.audio.suffix == ".wav"
+    other.close()
+    alone = list(bot.reply("a jig", [], Session(), small()))[-1]
+    assert alone.done and alone.audio.suffix == ".ogg"
+    assert alone.audio.read_bytes()[:4] == b"OggS"
+
+
 def test_stop_and_closed_tab_cancel_and_leave_no_files(tmp_path):
     bot = Chat(ChatConfig(outputs=tmp_path, min_interval_s=0.0, poll_s=0.05))
     stream = bot.reply("a jig", [], Session(), small(bars=32), session_id="tab-1")
@@ -213,14 +230,15 @@ def test_stop_while_the_audio_is_made_leaves_no_files(tmp_path):
     assert len(list(tmp_path.iterdir())) == 1  # the tune's folder exists while rendering
     bot.cancel("tab-2")
     assert not any(step.done for step in stream)
-    bot.close()  # let the (uninterruptible) render finish
+    bot.close()  # wait for the killed render's worker to hand back its slot
     assert list(tmp_path.iterdir()) == []
 
 
-def test_without_abcjs_or_npm_the_page_says_so(tmp_path):
+def test_without_abcjs_or_its_registry_the_page_says_so(tmp_path):
     from bot import page
 
     missing = tmp_path / "abcjs" / "abcjs-basic-min.js"
-    assert page.ensure_abcjs(missing, npm=str(tmp_path / "no-such-npm")) == page.NO_SCORE_NOTICE
+    unreachable = "http://127.0.0.1:9"  # the discard port: nothing listens there
+    assert page.ensure_abcjs(missing, registry=unreachable) == page.NO_SCORE_NOTICE
     assert page.abcjs_head(missing) == "" and not missing.exists()
     assert page.abcjs_head(page.ABCJS_FILE).startswith('<script src="/gradio_api/file=')

@@ -24,6 +24,7 @@ from bot.render import (
     DEFAULT_TEMPOS,
     INSTRUMENTS,
     RenderError,
+    RenderStopped,
     RenderSettings,
     check_tune,
     find_soundfont,
@@ -251,6 +252,36 @@ def test_timeout_stops_the_render_and_its_fluidsynth(tmp_path):
     assert seen, "FluidSynth was never running, so the test proved nothing"
     assert our_fluidsynths() == []
     assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_cancel_kills_a_running_render_and_its_fluidsynth(tmp_path):
+    # The same long tune: without the cancel, FluidSynth would run for seconds.
+    long_tune = HEADER + "|:" + "d8|e8|" * 11 + "d8|e8:|\n"
+    render(REEL, tmp_path / "warm", FAST)
+    cancel = threading.Event()
+
+    def stop_once_fluidsynth_runs() -> None:
+        deadline = time.monotonic() + 20
+        while not our_fluidsynths() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        cancel.set()
+
+    stopper = threading.Thread(target=stop_once_fluidsynth_runs)
+    stopper.start()
+    start = time.monotonic()
+    try:
+        with pytest.raises(RenderStopped):
+            render(long_tune, tmp_path / "out", RenderSettings(tempo=20, compress=False), cancel=cancel)
+    finally:
+        stopper.join()
+    stopped_after = time.monotonic() - start
+    assert cancel.is_set(), "the render ended before FluidSynth was seen, so the test proved nothing"
+    assert our_fluidsynths() == []
+    assert list((tmp_path / "out").iterdir()) == []
+    # The whole render of 9.6 minutes of audio takes far longer than this on these cores.
+    full = time.monotonic()
+    render(long_tune, tmp_path / "full", RenderSettings(tempo=20, compress=False))
+    assert stopped_after < (time.monotonic() - full) / 2
 
 
 def test_file_size_limit_stops_fluidsynth_and_removes_partial_files(tmp_path):
