@@ -21,7 +21,7 @@ fi
 # pip itself checks what is already there (about 3 s when nothing is missing). A quiet
 # `--dry-run` cannot tell us instead: -q hides its "Would install" line.
 echo "setup: checking Python packages from requirements.txt"
-python3 -m pip install -q --disable-pip-version-check -r requirements.txt
+python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore -r requirements.txt
 
 # abcjs draws the score in the browser; the app serves it itself (never from a CDN). It comes
 # from the npm registry, checked against the registry's sha512, without needing npm.
