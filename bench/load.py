@@ -3,8 +3,9 @@
     python bench/load.py                      # starts app.py on a free loopback port
     python bench/load.py --url http://127.0.0.1:7860 --users 16 --bars 16
 
-Measures, for one user alone and then for `--users` at once (in the same run, so the figures
-compare): time to the first streamed update and time to the audio file. Prints p50/p95,
+Measures the same requests (prompt, seed) sent one at a time and then by `--users` sessions at
+once, in the same run so the figures compare: time to the first streamed update and time to
+the audio file (fetched in full). Prints p50/p95,
 errors, temp files before/after, and the ratio of the loaded p95 time-to-audio to the
 single-user figure (the goal is <= 4x; serving 16 one after another would be about 8x).
 """
@@ -190,7 +191,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--url", default=None, help="app to test (default: start app.py on a free loopback port)")
     parser.add_argument("--users", type=int, default=16, help="concurrent sessions in the loaded run")
-    parser.add_argument("--single", type=int, default=3, help="one-at-a-time requests for the single-user figure")
+    parser.add_argument("--single", type=int, default=0,
+                        help="one-at-a-time requests for the single-user figure (default 0: all of the "
+                             "loaded run's requests, so both figures time the same tunes)")
     parser.add_argument("--bars", type=int, default=16, help="bars per tune")
     parser.add_argument("--timeout", type=float, default=240, help="seconds before a request counts as failed")
     parser.add_argument("--settle", type=float, default=5, help="seconds to wait before counting temp files after")
@@ -209,16 +212,19 @@ def main(argv: list[str] | None = None) -> int:
         before = temp_files(run.tmp)
         outputs_before = len(list((REPO / "outputs").glob("*")))
 
-        single = [one_request(client(), PROMPTS[i % len(PROMPTS)], args.bars, 100 + i, args.timeout)
-                  for i in range(args.single)]
+        # The same (prompt, seed) requests alone and then together: a slow air's audio takes
+        # longer to make than a polka's, so the two figures must time the same tunes.
+        requests = [(PROMPTS[i % len(PROMPTS)], 200 + i) for i in range(args.users)]
+        alone = requests[: args.single] if args.single > 0 else requests
+        single = [one_request(client(), prompt, args.bars, seed, args.timeout) for prompt, seed in alone]
         # One session (Client) per user, each connected before the clock starts.
         clients = [client() for _ in range(args.users)]
         barrier = threading.Barrier(args.users)
         results: list[Result | None] = [None] * args.users
 
         def user(i: int) -> None:
-            results[i] = one_request(clients[i], PROMPTS[i % len(PROMPTS)], args.bars, 200 + i,
-                                     args.timeout, barrier)
+            prompt, seed = requests[i]
+            results[i] = one_request(clients[i], prompt, args.bars, seed, args.timeout, barrier)
 
         threads = [threading.Thread(target=user, args=(i,)) for i in range(args.users)]
         busy0, wall0, mine0 = machine_busy_s(), time.monotonic(), time.process_time()
