@@ -153,6 +153,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tunes", type=int, default=8, help="tunes for the generator's rate (default 8)")
     parser.add_argument("--users", type=int, default=16, help="concurrent tunes for the engine test (default 16)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1, as the bot runs)")
+    parser.add_argument("--gather-ms", type=float, default=None,
+                        help="the engine's wait for a full batch (default: BatchEngine's own)")
     args = parser.parse_args(argv)
 
     from bot.checkpoint import DEFAULT_CHECKPOINT, load
@@ -183,7 +185,8 @@ def main(argv: list[str] | None = None) -> int:
           f"first streamed bar {first_bar:.1f} ms")
 
     alone = concurrent(loaded, args.users, None)
-    with BatchEngine(stepper) as engine:
+    gather = {} if args.gather_ms is None else {"gather_s": args.gather_ms / 1000}
+    with BatchEngine(stepper, **gather) as engine:
         shared = concurrent(loaded, args.users, engine)
         batch = engine.rows / max(1, engine.steps)
     print(f"{args.users} concurrent tunes, each stepping alone {alone:10.0f} chars/s in all")

@@ -20,7 +20,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.model import CharLSTM, ModelConfig  # noqa: E402
-from bot.train import TrainConfig, train_step  # noqa: E402
+from bot.train import TrainConfig, make_optimizer, train_step  # noqa: E402
 
 VOCAB = 87  # the shipped alphabet's size
 
@@ -49,7 +49,7 @@ def main() -> None:
     x, y = tokens[:, :-1], tokens[:, 1:]
 
     model = CharLSTM(ModelConfig(VOCAB, config.embedding, config.hidden, config.layers, config.dropout)).train()
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    optimizer = make_optimizer(model, config)
     state = [None]
 
     def ours():

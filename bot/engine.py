@@ -42,9 +42,10 @@ class BatchEngine:
         self.stepper = stepper
         self.max_batch = max_batch  # most sequences in one step
         # Longest wait for the other active sequences to ask. 16 threads take 2-3 ms between
-        # them to sample and ask again, so 2 ms split the batch (16 tunes: 2,050 chars/s, mean
-        # batch 9.6); 10 ms keeps it whole (2,410 chars/s, batch 10.8; tunes end at different
-        # times). A lone sequence never waits: its own request completes the batch.
+        # them to sample and ask again, so 2 ms splits the batch more often (bench/
+        # generate_speed.py --gather-ms 2: 16 tunes 2,205 chars/s, mean batch 10.0; 10 ms:
+        # 2,369 chars/s, batch 11.1; tunes end at different times, so never 16). A lone
+        # sequence never waits: its own request completes the batch.
         self.gather_s = gather_s
         self._cond = threading.Condition()
         self._pending: list[_Request] = []

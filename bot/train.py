@@ -110,6 +110,13 @@ def lr_at(step: int, total: int, config: TrainConfig) -> float:
     return config.min_lr + 0.5 * (config.lr - config.min_lr) * (1 + math.cos(math.pi * progress))
 
 
+def make_optimizer(model, config: TrainConfig) -> torch.optim.Optimizer:
+    """AdamW as training uses it (bench/train_speed.py times the same one)."""
+    # fused: one kernel for all parameters, 2.3 ms a step here against 20.9 ms for the default
+    # per-tensor loop (the same update, rounding aside); 1.5% of a training step.
+    return torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay, fused=True)
+
+
 def train_step(model, optimizer, x, y, state, config: TrainConfig):
     """One truncated-BPTT step on (rows, seq) ids; returns (loss, correct, new state)."""
     with torch.autocast("cpu", dtype=torch.bfloat16, enabled=config.bf16):
@@ -203,7 +210,7 @@ def train(config: TrainConfig) -> TrainResult:
 
     model_config = ModelConfig(len(vocab), config.embedding, config.hidden, config.layers, config.dropout)
     model = CharLSTM(model_config)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    optimizer = make_optimizer(model, config)
     train_chars = len(join_tunes(corpus.train))
     rows = config.batch // world
     steps_per_epoch = (train_chars - 1) // (config.batch * config.seq)
