@@ -66,10 +66,11 @@ def latest_release(registry: str = REGISTRY) -> Release:
         versions = meta["versions"]
     except (ValueError, KeyError, TypeError):
         raise FetchError(f"{registry} did not answer with npm package metadata") from None
-    releases = [v for v in versions if len(_version_key(v)) == 3 and _version_key(v)[0] == MAJOR]
+    keys = {version: _version_key(version) for version in versions}
+    releases = [version for version, key in keys.items() if len(key) == 3 and key[0] == MAJOR]
     if not releases:
         raise FetchError(f"{registry} lists no {PACKAGE} {MAJOR}.x release")
-    version = max(releases, key=_version_key)
+    version = max(releases, key=keys.__getitem__)
     dist = versions[version].get("dist", {})
     if not str(dist.get("integrity", "")).startswith("sha512-") or not dist.get("tarball"):
         raise FetchError(f"{PACKAGE} {version} has no sha512 integrity to check the download against")
@@ -111,17 +112,9 @@ def install(target: Path, registry: str = REGISTRY) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Install abcjs where the page looks for it, unless it is already there."""
-    from bot.page import ABCJS_FILE
+    from bot.page import ensure_abcjs  # the page's own check, so both fetch alike
 
-    if ABCJS_FILE.is_file():
-        return 0
-    try:
-        version = install(ABCJS_FILE)
-    except FetchError as err:
-        print(f"abcjs: {err}", file=sys.stderr)
-        return 1
-    print(f"abcjs: installed {PACKAGE} {version} from {REGISTRY} into {ABCJS_FILE.parent}")
-    return 0
+    return 1 if ensure_abcjs() else 0
 
 
 if __name__ == "__main__":

@@ -148,13 +148,6 @@ class Intent:
         return self.kind in ("paste", "continue")
 
 
-def shed_load(settings: RenderSettings, busy: bool) -> RenderSettings:
-    """The render settings to use now: while anyone else waits for audio or a tune, skip the
-    optional OGG copy (its encoder takes as long as the synthesis). They get the WAV sooner,
-    which plays the same in the page."""
-    return replace(settings, compress=False) if busy else settings
-
-
 def fresh_seed() -> int:
     """A random seed short enough to read and share."""
     return secrets.randbelow(1_000_000)
@@ -296,8 +289,7 @@ class Chat:
         self._slots = threading.Semaphore(config.max_active)
         self._cancels: dict[str, threading.Event] = {}
         self._renders = ThreadPoolExecutor(config.render_slots, thread_name_prefix="render")
-        self._queued_renders = 0  # renders submitted and not yet started
-        self._running_renders = 0  # renders started and not yet finished
+        self._renders_in_flight = 0  # submitted and not yet finished (waiting or running)
         self._engine: BatchEngine | None = None  # made with the model, on first use
         self._last_clean = -math.inf
         self.clean()
@@ -499,21 +491,22 @@ class Chat:
     def _render_now(self, abc: str, folder: Path, settings: RenderSettings, stop: threading.Event):
         """One render on a render worker thread; setting `stop` kills it."""
         with self._lock:
-            self._queued_renders -= 1
-            busy = self._queued_renders > 0 or self._running_renders > 0 or self._generating > 0
-            self._running_renders += 1
-        settings = shed_load(settings, busy)
+            busy = self._renders_in_flight > 1 or self._generating > 0  # anyone but this one
+        if busy:
+            # Shed the optional OGG copy (its encoder takes as long as the synthesis) while
+            # anyone else waits for audio or a tune: they get the WAV sooner, which plays the same.
+            settings = replace(settings, compress=False)
         try:
             return render(abc, folder, settings, "tune", cancel=stop)
         finally:
             with self._lock:
-                self._running_renders -= 1
+                self._renders_in_flight -= 1
 
     def _render(self, abc: str, folder: Path, settings: RenderSettings,
                 cancel: threading.Event) -> Iterator:
         """Render in a worker (render_slots at once), yielding None while it runs, then the result."""
         with self._lock:
-            self._queued_renders += 1
+            self._renders_in_flight += 1
         stop = threading.Event()
         job: Future = self._renders.submit(self._render_now, abc, folder, settings, stop)
         delivered = False
@@ -533,7 +526,7 @@ class Chat:
             if not delivered and not job.done():
                 if job.cancel():  # it was still waiting for a worker: it never starts
                     with self._lock:
-                        self._queued_renders -= 1
+                        self._renders_in_flight -= 1
                 else:
                     # Running: kill it (within render.CANCEL_POLL_S) so its slot frees up for
                     # others, and delete whatever this stopped reply had written.

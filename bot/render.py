@@ -1,6 +1,6 @@
 """ABC text -> MIDI -> audio: bound the tune, then parse and synthesise it in a child process.
 
-    check_tune(abc)              fast bounds check in this process (no music21, no FluidSynth)
+    prepare_tune(abc, tempo)     fast bounds check in this process (no music21, no FluidSynth)
     render(abc, out_dir)         -> Rendered(midi, wav, compressed, seconds, notes)
     python -m bot.render IN.abc OUT.wav [--tempo BPM] [--instrument NAME] [--midi OUT.mid]
 
@@ -400,11 +400,6 @@ def _scan_body(body: list[str], meter: str | None, unit: Fraction) -> tuple[Frac
                     kept.append(f"[{pieces[i + 1]}:{value}]")
         out.append("".join(kept))
     return total, bars, out
-
-
-def check_tune(abc: str, tempo: int | None = None) -> None:
-    """Fast bounds check (text, bars, L:, M:, Q:, note lengths, duration); RenderError if refused."""
-    prepare_tune(abc, tempo)
 
 
 # --- tools -----------------------------------------------------------------------------------

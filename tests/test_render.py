@@ -26,7 +26,6 @@ from bot.render import (
     RenderError,
     RenderStopped,
     RenderSettings,
-    check_tune,
     find_soundfont,
     prepare_tune,
     render,
@@ -180,7 +179,7 @@ def test_tempo_comes_from_caller_then_q_then_rhythm():
 def test_hostile_input_is_refused_before_any_work(tmp_path, monkeypatch, name):
     abc, reason = HOSTILE[name]
     with pytest.raises(RenderError, match=re.escape(reason)):
-        check_tune(abc)
+        prepare_tune(abc)
     monkeypatch.setattr(render_mod, "_run_child", no_work)  # no music21, no FluidSynth
     with pytest.raises(RenderError, match=re.escape(reason)) as refused:
         render(abc, tmp_path / "out")
@@ -191,7 +190,7 @@ def test_hostile_input_is_refused_before_any_work(tmp_path, monkeypatch, name):
 
 def test_text_that_is_not_a_string_is_refused():
     with pytest.raises(RenderError, match="bytes"):
-        check_tune(REEL.encode())
+        prepare_tune(REEL.encode())
 
 
 # --- tools and limits ------------------------------------------------------------------------
