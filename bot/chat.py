@@ -33,7 +33,7 @@ import torch
 from bot import links
 from bot.checkpoint import load_cached
 from bot.engine import BatchEngine
-from bot.generate import Settings, compose
+from bot.generate import Settings, Update, compose
 from bot.prompt import MAX_PROMPT_CHARS, PromptError
 from bot.render import DEFAULT_INSTRUMENT, INSTRUMENTS, RenderError, RenderSettings, render
 from bot.stepper import stepper_for
@@ -445,7 +445,7 @@ class Chat:
             folder.mkdir(parents=True)
             abc_path = folder / "tune.abc"
             abc_path.write_text(tune)
-            text = f"{_done_headline(title, options, update.seed)}\n\n{_code(tune)}"
+            text = f"{_done_headline(title, options, update)}\n\n{_code(tune)}"
             working = Reply(history + [_bot("Making the audio…\n\n" + text)], session, update.abc)
             yield working
 
@@ -582,9 +582,11 @@ def _headline(intent: Intent, options: Options) -> str:
     return f"{what} (seed {intent.seed}, {options.bars} bars, temperature {_num(options.temperature)})…"
 
 
-def _done_headline(title: str, options: Options, seed: int) -> str:
-    return (f"Here is “{title}” (seed {seed}, {options.bars} bars, "
-            f"temperature {_num(options.temperature)}).")
+def _done_headline(title: str, options: Options, update: Update) -> str:
+    bars = f"{update.bars} bars"
+    if update.bars < options.bars:  # the model closed the tune early: say so, not the slider's number
+        bars += f", as it came to its close before the {options.bars} asked for"
+    return f"Here is “{title}” (seed {update.seed}, {bars}, temperature {_num(options.temperature)})."
 
 
 def _num(value: float) -> str:

@@ -101,6 +101,7 @@ class Update:
     done: bool  # the last update: `abc` is a complete tune ending with a final bar line
     seed: int  # the seed used (reported so a tune can be made again)
     notices: list[str] = field(default_factory=list)  # things the person should know
+    bars: int = 0  # new bars written so far (a pickup counts none); may end below Settings.bars
 
 
 StepFn = Callable[[int, State], tuple[torch.Tensor, State]]
@@ -292,13 +293,15 @@ class _Composer:
         self.shown_token = self.splitter.token
         self.retaken_at = -1  # gen length where a bar was taken back once already
         self.seq.steps = 0  # the retry budget counts sampled characters only
+        self.closing_bars = 0  # a last bar the model ended without a bar line (_end_here)
         shown = None
         for done in self._bars():
             text = head + self.gen[: self.visible] + (self._ending() + "\n" if done else "")
             if text != shown or done:
                 shown = text
                 with self.seq.away():
-                    yield Update(text, new_from, done, self.seed, list(self.notices))
+                    bars = self.rules.bars + self.closing_bars
+                    yield Update(text, new_from, done, self.seed, list(self.notices), bars)
             if done:
                 return
 
@@ -430,6 +433,7 @@ class _Composer:
         self._show_last()
         self.gen = self.gen.rstrip()
         self.last = _Bar(start=None, rules=self.rules, end=len(self.gen), token="", given=0)
+        self.closing_bars = verdict.counts  # this last bar is not in rules.bars: it has no bar line
 
     def _judge(self, reading: Measure, token: str) -> Verdict:
         verdict = self.rules.judge(reading, token)

@@ -242,3 +242,12 @@ def test_without_abcjs_or_its_registry_the_page_says_so(tmp_path):
     assert page.ensure_abcjs(missing, registry=unreachable) == page.NO_SCORE_NOTICE
     assert page.abcjs_head(missing) == "" and not missing.exists()
     assert page.abcjs_head(page.ABCJS_FILE).startswith('<script src="/gradio_api/file=')
+
+
+def test_the_finished_reply_gives_the_bars_written_not_the_slider():
+    from bot.generate import Update
+
+    early = chat._done_headline("A reel in G", small(bars=16), Update("", 0, True, 25, [], 8))
+    assert "8 bars, as it came to its close before the 16 asked for" in early
+    full = chat._done_headline("A reel in G", small(bars=16), Update("", 0, True, 25, [], 16))
+    assert "(seed 25, 16 bars, temperature 1.0)" in full and "close" not in full

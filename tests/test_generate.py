@@ -114,6 +114,7 @@ def test_twenty_tunes_at_temperature_one_have_every_bar_in_time(shipped):
         verdicts = audit(body, timing)
         assert all(v.ok for v in verdicts), (tune.abc, [v for v in verdicts if not v.ok])
         assert tune.abc.rstrip().endswith(("|]", ":|"))
+        assert tune.bars == sum(v.counts for v in verdicts) <= 16  # the length the page reports
 
 
 def test_length_in_bars_is_respected(shipped):
@@ -121,6 +122,7 @@ def test_length_in_bars_is_respected(shipped):
     body, timing = body_and_timing(tune.abc)
     counted = sum(v.counts for v in audit(body, timing))
     assert 1 <= counted <= 4
+    assert tune.bars == counted
 
 
 def test_character_cap_ends_at_a_bar_line(tiny):
