@@ -10,13 +10,12 @@ Layout and event wiring only; what a message means and the reply live in bot/cha
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import threading
 
 import gradio as gr
 
-from bot import links, page
+from bot import links, page, serving
 from bot.chat import (
     AUTO, INSTRUMENT_CHOICES, KEYS, METERS, OUTPUTS_DIR, Chat, ChatError, Options, Session,
 )
@@ -201,10 +200,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    # Gradio wraps every event in matplotlib.get_backend() / use("agg"). With no backend set,
-    # the first event imports pyplot to find one: 0.37 s on the first person's first click
-    # (0.06 s with the backend named).
-    os.environ.setdefault("MPLBACKEND", "agg")
+    serving.tune()  # matplotlib's backend, large file reads
     notice = page.ensure_abcjs()
     if notice:
         print(f"abc-bot: {notice}", file=sys.stderr)

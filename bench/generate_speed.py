@@ -8,7 +8,8 @@ counted as time spent), and of its bare LSTM step; the same for a naive loop (nn
 once per character with batch 1, softmax, multinomial) and their ratio; the bound set by
 memory bandwidth (weight bytes read per character over the bandwidth of a large-array copy
 measured here); the time from a 200-character seed to the first sampled character; and
-16 concurrent tunes stepped through one shared BatchEngine against 16 threads stepping alone.
+16 concurrent tunes written by one shared BatchEngine against 16 threads stepping alone and
+against the same 16 written one after another.
 """
 
 from __future__ import annotations
@@ -129,14 +130,20 @@ def first_char_ms(loaded, repeats: int = 7) -> tuple[float, float, int]:
     return statistics.median(first), statistics.median(bar), seed_chars
 
 
-def concurrent(loaded, users: int, engine: BatchEngine | None) -> float:
-    """Total tune characters per second of `users` threads each writing one tune."""
+def concurrent(loaded, users: int, engine: BatchEngine | None, threaded: bool = True) -> float:
+    """Total tune characters per second of `users` threads each writing one tune (or of one
+    thread writing them one after another)."""
     made = [0] * users
 
     def work(i: int) -> None:
         tune = generate("a jig in G", Settings(seed=100 + i, bars=16), loaded, engine=engine)
         made[i] = len(tune.abc) - tune.new_from
 
+    if not threaded:
+        start = time.perf_counter()
+        for i in range(users):
+            work(i)
+        return sum(made) / (time.perf_counter() - start)
     threads = [threading.Thread(target=work, args=(i,)) for i in range(users)]
     start = time.perf_counter()
     for thread in threads:
@@ -153,8 +160,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tunes", type=int, default=8, help="tunes for the generator's rate (default 8)")
     parser.add_argument("--users", type=int, default=16, help="concurrent tunes for the engine test (default 16)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1, as the bot runs)")
-    parser.add_argument("--gather-ms", type=float, default=None,
-                        help="the engine's wait for a full batch (default: BatchEngine's own)")
     args = parser.parse_args(argv)
 
     from bot.checkpoint import DEFAULT_CHECKPOINT, load
@@ -184,14 +189,15 @@ def main(argv: list[str] | None = None) -> int:
     print(f"first character after a {seed_chars}-char seed {first:6.1f} ms (prime + first draw); "
           f"first streamed bar {first_bar:.1f} ms")
 
+    serial = concurrent(loaded, args.users, None, threaded=False)
     alone = concurrent(loaded, args.users, None)
-    gather = {} if args.gather_ms is None else {"gather_s": args.gather_ms / 1000}
-    with BatchEngine(stepper, **gather) as engine:
+    with BatchEngine(stepper) as engine:
         shared = concurrent(loaded, args.users, engine)
         batch = engine.rows / max(1, engine.steps)
-    print(f"{args.users} concurrent tunes, each stepping alone {alone:10.0f} chars/s in all")
-    print(f"{args.users} concurrent tunes, one BatchEngine     {shared:10.0f} chars/s in all   "
-          f"{shared / alone:5.1f}x  (mean batch {batch:.1f})")
+    print(f"{args.users} tunes one after another, one thread  {serial:8.0f} chars/s")
+    print(f"{args.users} concurrent tunes, each stepping alone {alone:8.0f} chars/s in all")
+    print(f"{args.users} concurrent tunes, one BatchEngine     {shared:8.0f} chars/s in all   "
+          f"{shared / alone:5.1f}x threads alone, {shared / serial:4.1f}x one after another  (mean batch {batch:.1f})")
     goals = step / naive >= 5 and first <= 50
     print("goals (>= 5x naive, <= 50 ms to first character):", "met" if goals else "NOT met")
     return 0

@@ -1,129 +1,188 @@
-"""One batched LSTM step shared by concurrent tunes (several chat users on two cores).
+"""One thread that writes every tune in progress, stepping them together in one batched LSTM step.
 
-Each `compose()` runs in its own thread and asks for one character step at a time. Stepping
-16 sequences one by one reads the weights 16 times; a batched step reads them once (see
-bench/generate_speed.py). The engine gathers the requests that are waiting, steps them
-together in one `Stepper.step` call, and hands each thread its own logits and state.
+Each tune is a coroutine (`bot.generate`): it yields an `Ask` whenever it reads characters,
+and an Update for its stream. The engine's thread answers the single-character Asks of all
+tunes in one `Stepper.step` call (16 sequences cost about 2.5 times one: the weights are read
+once), sends each tune its row, and runs each tune on to its next Ask. Nothing waits for a
+batch to fill, and no thread hands off per character: before, each tune sampled on its own
+thread and met the others in a shared step, which under one GIL cost more than the step.
 
     engine = BatchEngine(stepper_for(loaded.model))
     for update in compose(prompt, settings, loaded, engine=engine): ...   # from any thread
     engine.close()
 
-Batching changes nothing in the results: bfloat16 products give each row the same numbers
-whatever the batch, so a seed gives the same tune alone or beside others.
+Priming (an Ask of several characters: a pasted tune) runs on a thread of its own, so a long
+paste never stalls the other tunes' steps. Batching changes nothing in the results: bfloat16
+products give each row the same numbers whatever the batch, so a seed gives the same tune
+alone or beside others.
+
+A reader gets the newest Update waiting for it: Updates are cumulative (each holds the whole
+tune so far), so a reader that falls behind skips stale ones rather than queueing them.
 """
 
 from __future__ import annotations
 
+import logging
+import queue
 import threading
-import time
-from contextlib import contextmanager
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import Generator, Iterator
 
 import torch
 
-from bot.stepper import State, Stepper
+from bot.stepper import Ask, State, Stepper
+
+log = logging.getLogger(__name__)
+
+_END = object()  # put on a tune's queue after its last Update
 
 
-@dataclass
-class _Request:
-    token: int
-    state: State
-    done: threading.Event = field(default_factory=threading.Event)
-    logits: torch.Tensor | None = None
-    error: BaseException | None = None
+@dataclass(eq=False)
+class _Tune:
+    """A coroutine the engine drives, and the queue its reader takes Updates from."""
+
+    coroutine: Generator
+    out: queue.SimpleQueue = field(default_factory=queue.SimpleQueue)
+    ask: Ask | None = None  # its pending single-character Ask, answered in the next batch
+    priming: Future | None = None  # its pending prime, run on the priming thread
+    started: bool = False
+    stopped: bool = False  # its reader went away (set by the reader's thread): drop it
+    over: bool = False  # finished, failed or dropped (the engine's thread only)
 
 
 class BatchEngine:
-    """A worker thread that steps all waiting sequences together."""
+    """A thread that drives every tune coroutine given to `run`, batching their steps."""
 
-    def __init__(self, stepper: Stepper, max_batch: int = 32, gather_s: float = 0.01):
+    def __init__(self, stepper: Stepper, max_batch: int = 32):
         self.stepper = stepper
-        self.max_batch = max_batch  # most sequences in one step
-        # Longest wait for the other active sequences to ask. 16 threads take 2-3 ms between
-        # them to sample and ask again, so 2 ms splits the batch more often (bench/
-        # generate_speed.py --gather-ms 2: 16 tunes 2,205 chars/s, mean batch 10.0; 10 ms:
-        # 2,369 chars/s, batch 11.1; tunes end at different times, so never 16). A lone
-        # sequence never waits: its own request completes the batch.
-        self.gather_s = gather_s
+        self.max_batch = max_batch  # most sequences in one step; more wait for the next
         self._cond = threading.Condition()
-        self._pending: list[_Request] = []
-        self._active = 0  # sequences in a session and not away (priming)
+        self._incoming: list[_Tune] = []
+        self._wake = False  # something changed for the engine's thread: a stop or a finished prime
         self._closed = False
         self._thread: threading.Thread | None = None
+        self._primer: ThreadPoolExecutor | None = None
         self.steps = 0  # batched steps run (for tests and benchmarks)
         self.rows = 0  # sequence-steps run
 
-    @contextmanager
-    def session(self) -> Iterator[Session]:
-        """One sequence's use of the engine; the worker waits for active sessions to ask."""
+    def run(self, coroutine: Generator) -> Iterator:
+        """Start driving `coroutine` now; its Updates, in order, the newest waiting each time."""
+        tune = _Tune(coroutine)
         with self._cond:
             if self._closed:
+                coroutine.close()
                 raise RuntimeError("the batch engine is closed")
-            self._active += 1
+            self._incoming.append(tune)
             if self._thread is None:
+                self._primer = ThreadPoolExecutor(1, thread_name_prefix="prime")
                 self._thread = threading.Thread(target=self._work, name="batch-engine", daemon=True)
                 self._thread.start()
-        try:
-            yield Session(self)
-        finally:
-            with self._cond:
-                self._active -= 1
-                self._cond.notify_all()
-
-    def _ask(self, token: int, state: State) -> tuple[torch.Tensor, State]:
-        request = _Request(token, state)
-        with self._cond:
-            if self._closed:
-                raise RuntimeError("the batch engine is closed")
-            self._pending.append(request)
             self._cond.notify_all()
-        request.done.wait()
-        if request.error is not None:
-            raise request.error
-        return request.logits, request.state
+        return _Reader(self, tune)
 
-    def _away(self, delta: int) -> None:
+    def _stop(self, tune: _Tune) -> None:
         with self._cond:
-            self._active += delta
+            tune.stopped = True
+            self._wake = True
             self._cond.notify_all()
+
+    def _poke(self, _future: Future | None = None) -> None:
+        with self._cond:
+            self._wake = True
+            self._cond.notify_all()
+
+    # -- the engine's thread -----------------------------------------------------------------
 
     def _work(self) -> None:
+        active: list[_Tune] = []
         while True:
             with self._cond:
-                while not self._pending and not self._closed:
-                    self._cond.wait()
-                if self._closed and not self._pending:
-                    return
-                # Wait a moment for the other active sequences, so they step together.
-                deadline = time.monotonic() + self.gather_s
-                while len(self._pending) < min(self._active, self.max_batch) and not self._closed:
-                    left = deadline - time.monotonic()
-                    if left <= 0:
+                while True:
+                    active += self._incoming
+                    self._incoming.clear()
+                    if self._wake or any(t.ask is not None or not t.started for t in active):
                         break
-                    self._cond.wait(left)
-                batch, self._pending = self._pending[: self.max_batch], self._pending[self.max_batch :]
+                    if self._closed and not active:
+                        return
+                    self._cond.wait()  # every tune left is priming
+                self._wake = False
             try:
-                tokens = torch.tensor([r.token for r in batch])
-                logits, state = self.stepper.step(tokens, State.stack([r.state for r in batch]))
-                for i, request in enumerate(batch):
-                    request.logits, request.state = logits[i], state.row(i)
-            except BaseException as err:  # handed to every waiting thread, never lost
-                for request in batch:
-                    request.error = err
-            self.steps += 1
-            self.rows += len(batch)
-            for request in batch:
-                request.done.set()
+                active = self._round(active)
+            except BaseException as err:  # a fault of the engine itself: every reader hears of it
+                log.exception("batch engine failed")
+                for tune in active:
+                    self._finish(tune, err)
+                active = []
+
+    def _round(self, active: list[_Tune]) -> list[_Tune]:
+        """Start new tunes, collect finished primes, step every waiting tune once; the tunes left."""
+        for tune in active:
+            if tune.stopped:
+                self._finish(tune, None)
+            elif not tune.started:
+                tune.started = True
+                self._advance(tune, None)
+            elif tune.priming is not None and tune.priming.done():
+                future, tune.priming = tune.priming, None
+                error = future.exception()
+                if error is not None:
+                    self._finish(tune, error)
+                else:
+                    self._advance(tune, future.result())
+        batch = [t for t in active if t.ask is not None and not t.over][: self.max_batch]
+        if batch:
+            asks = [t.ask for t in batch]
+            for tune in batch:
+                tune.ask = None
+            try:
+                tokens = torch.tensor([ask.ids[0] for ask in asks])
+                logits, state = self.stepper.step(tokens, State.stack([ask.state for ask in asks]))
+            except Exception as err:  # handed to every tune of the batch, never lost
+                for tune in batch:
+                    self._finish(tune, err)
+            else:
+                self.steps += 1
+                self.rows += len(batch)
+                for i, tune in enumerate(batch):
+                    self._advance(tune, (logits[i], state.row(i)))
+        return [t for t in active if not t.over]
+
+    def _advance(self, tune: _Tune, reply) -> None:
+        """Send `reply` into the tune and run it to its next Ask, queueing the Updates it yields."""
+        try:
+            item = tune.coroutine.send(reply)
+            while not isinstance(item, Ask):
+                tune.out.put(item)
+                item = tune.coroutine.send(None)
+        except StopIteration:
+            self._finish(tune, None)
+            return
+        except Exception as err:  # the tune's own fault: its reader gets it
+            self._finish(tune, err)
+            return
+        if len(item.ids) == 1:
+            tune.ask = item
+        else:
+            tune.priming = self._primer.submit(self.stepper.prime, item.ids, item.state)
+            tune.priming.add_done_callback(self._poke)
+
+    def _finish(self, tune: _Tune, error: BaseException | None) -> None:
+        tune.over = True
+        tune.coroutine.close()
+        tune.out.put(_END if error is None else error)
+
+    # -- closing ------------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Stop the worker once the waiting steps are done."""
+        """Take no new tunes; the thread ends once the tunes it has are written."""
         with self._cond:
             self._closed = True
             self._cond.notify_all()
         if self._thread is not None:
             self._thread.join(timeout=5)
+        if self._primer is not None:
+            self._primer.shutdown(wait=False)
 
     def __enter__(self) -> BatchEngine:
         return self
@@ -132,21 +191,41 @@ class BatchEngine:
         self.close()
 
 
-class Session:
-    """A sequence's handle: `step` one character through the shared worker."""
+class _Reader:
+    """The iterator `BatchEngine.run` returns: the tune's Updates, skipping stale ones."""
 
-    def __init__(self, engine: BatchEngine):
-        self.engine = engine
+    def __init__(self, engine: BatchEngine, tune: _Tune):
+        self._engine = engine
+        self._tune = tune
+        self._held = None  # an item taken while looking for a newer Update, given next
+        self._over = False
 
-    def step(self, token: int, state: State) -> tuple[torch.Tensor, State]:
-        """logits (V,) and the new batch-1 state after feeding `token`."""
-        return self.engine._ask(token, state)
+    def __iter__(self) -> _Reader:
+        return self
 
-    @contextmanager
-    def away(self) -> Iterator[None]:
-        """Work done outside the engine (priming a prompt): others need not wait for this sequence."""
-        self.engine._away(-1)
-        try:
-            yield
-        finally:
-            self.engine._away(+1)
+    def __next__(self):
+        if self._over:
+            raise StopIteration
+        item, self._held = (self._held, None) if self._held is not None else (self._tune.out.get(), None)
+        while item is not _END and not isinstance(item, BaseException):
+            try:
+                newer = self._tune.out.get_nowait()
+            except queue.Empty:
+                return item
+            if newer is _END or isinstance(newer, BaseException):
+                self._held = newer
+                return item
+            item = newer
+        self._over = True
+        if item is _END:
+            raise StopIteration
+        raise item
+
+    def close(self) -> None:
+        """Stop reading: the engine drops the tune (its place in the batch frees at once)."""
+        if not self._over:
+            self._over = True
+            self._engine._stop(self._tune)
+
+    def __del__(self) -> None:
+        self.close()

@@ -28,9 +28,8 @@ import sys
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import lru_cache
-from contextlib import nullcontext
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Generator, Iterator
 
 import numpy as np
 import torch
@@ -38,7 +37,7 @@ import torch
 from bot.abc import RHYTHMS, TUNE_END, default_unit, parse_key
 from bot.bars import BarRules, BarSplitter, Measure, Timing, Verdict, final_token, measure
 from bot.prompt import Prompt, PromptError, parse_prompt
-from bot.stepper import State, Stepper, stepper_for
+from bot.stepper import Ask, State, Stepper, answer, stepper_for
 from bot.syntax import SyntaxGuard
 
 if TYPE_CHECKING:
@@ -104,7 +103,12 @@ class Update:
     bars: int = 0  # new bars written so far (a pickup counts none); may end below Settings.bars
 
 
-StepFn = Callable[[int, State], tuple[torch.Tensor, State]]
+# The composer is a coroutine: it yields an Ask whenever it reads characters and is sent the
+# answer (logits, state); it yields an Update for the stream. Whoever drives it answers the
+# Asks: `_alone` one at a time, `bot.engine.BatchEngine` many tunes' steps in one batch, on
+# one thread, with no thread hand-off per character.
+Reads = Generator[Ask, tuple[torch.Tensor, State], None]
+Coroutine = Generator["Ask | Update", "tuple[torch.Tensor, State] | None", None]
 
 
 class _Sequence:
@@ -117,23 +121,17 @@ class _Sequence:
         self.settings = settings
         self.rng = np.random.default_rng(seed)
         self.inverse_temperature = np.float32(1 / settings.temperature)
-        self.step_fn: StepFn = lambda token, state: _single_step(stepper, token, state)
         self.steps = 0  # characters fed so far, retries included
-        self.away = nullcontext  # with a shared engine: "not stepping now, don't wait for me"
         self.state = stepper.zero(1)
         self.logits = np.zeros(len(vocab), dtype=np.float32)
 
-    def feed(self, text: str) -> None:
-        """Read fixed text: one call for several characters, a step for one."""
+    def feed(self, text: str) -> Reads:
+        """Read fixed text (`yield from` it): asks for the step, or the prime of several characters."""
         if not text:
             return
         ids = [self.index[c] for c in text]
         self.steps += len(ids)
-        if len(ids) == 1:
-            logits, self.state = self.step_fn(ids[0], self.state)
-        else:
-            with self.away():
-                logits, self.state = self.stepper.prime(ids, self.state)
+        logits, self.state = yield Ask(ids, self.state)
         self.logits = logits.reshape(-1).numpy()
 
     def draw(self, banned: np.ndarray | None = None) -> str:
@@ -156,11 +154,6 @@ class _Sequence:
     def restore(self, snap: tuple[State, np.ndarray]) -> None:
         """Go back to a snapshot."""
         self.state, self.logits = snap
-
-
-def _single_step(stepper: Stepper, token: int, state: State) -> tuple[torch.Tensor, State]:
-    logits, state = stepper.step(stepper.token[token], state)
-    return logits[0], state
 
 
 @dataclass
@@ -206,16 +199,16 @@ class _Composer:
 
     # -- headers ---------------------------------------------------------------------
 
-    def _choose_line(self, prefix: str, valid: Callable[[str], bool]) -> str | None:
+    def _choose_line(self, prefix: str, valid: Callable[[str], bool]) -> Generator[Ask, object, str | None]:
         """Let the model write a header line after `prefix` until `valid`; None (state unchanged) if it never is."""
         before = self.seq.snapshot()
-        self.seq.feed(prefix)
+        yield from self.seq.feed(prefix)
         start = self.seq.snapshot()
         for _ in range(8):
             value, ended = "", False
             while len(value) < 16:
                 ch = self.seq.draw(self.syntax.newline if not value else None)
-                self.seq.feed(ch)
+                yield from self.seq.feed(ch)
                 if ch == "\n":
                     ended = True
                     break
@@ -226,51 +219,48 @@ class _Composer:
         self.seq.restore(before)
         return None
 
-    def _field(self, name: str, given: str, valid: Callable[[str], bool], default: str) -> str:
+    def _field(self, name: str, given: str, valid: Callable[[str], bool], default: str) -> Generator[Ask, object, str]:
         """A header value: the prompt's, else the model's choice, else `default`."""
         if not given:
-            given = self._choose_line(f"{name}:", valid)
+            given = yield from self._choose_line(f"{name}:", valid)
             if given is not None:
                 return given
             given = default
-        self.seq.feed(f"{name}:{given}\n")
+        yield from self.seq.feed(f"{name}:{given}\n")
         return given
 
-    def _headers(self) -> tuple[str, str, str]:
+    def _headers(self) -> Generator[Ask, object, tuple[str, str, str]]:
         """(printed header lines, meter, unit): fixed by the prompt or chosen by the model now."""
         p = self.prompt
         if p.complete:
-            self.seq.feed(p.prime)
+            yield from self.seq.feed(p.prime)
             return p.headers, p.meter, p.unit
-        meter = self._field("M", p.meter, lambda v: v in CHOSEN_METERS, "4/4")
-        unit = self._field("L", p.unit, lambda v: v in CHOSEN_UNITS, default_unit(meter))
+        meter = yield from self._field("M", p.meter, lambda v: v in CHOSEN_METERS, "4/4")
+        unit = yield from self._field("L", p.unit, lambda v: v in CHOSEN_UNITS, default_unit(meter))
         rhythm = p.rhythm
         if rhythm:
-            self.seq.feed(f"R:{rhythm}\n")
+            yield from self.seq.feed(f"R:{rhythm}\n")
         elif self.seq.draw(self.syntax.only("RK")) == "R":  # the model would name a rhythm
-            rhythm = self._choose_line("R:", lambda v: v in set(RHYTHMS.values()))
-        key = self._field("K", p.key, _is_plain_key, "C")
+            rhythm = yield from self._choose_line("R:", lambda v: v in set(RHYTHMS.values()))
+        key = yield from self._field("K", p.key, _is_plain_key, "C")
         block = f"M:{meter}\nL:{unit}\n" + (f"R:{rhythm}\n" if rhythm else "") + f"K:{key}\n"
         return "X:1\n" + block, meter, unit
 
     # -- music -----------------------------------------------------------------------
 
     def run(self) -> Iterator[Update]:
-        """Prime, write headers, then stream bars until the tune ends."""
+        """The tune's Updates: its coroutine driven alone, or by the shared batch engine."""
         if self.engine is None:
-            yield from self._run()
-            return
-        with self.engine.session() as session:
-            self.seq.step_fn, self.seq.away = session.step, session.away
-            yield from self._run()
+            return _alone(self._run(), self.seq.stepper)
+        return self.engine.run(self._run())
 
-    def _run(self) -> Iterator[Update]:
-        self.seq.feed(TUNE_END)  # what precedes every tune in the training stream
-        headers, meter, unit = self._headers()
-        head = headers + self.prompt.music
-        new_from = len(head)
-        with self.seq.away():  # the engine need not wait while the caller has the update
-            yield Update(head, new_from, False, self.seed, list(self.notices))
+    def _run(self) -> Coroutine:
+        """Prime, write headers, then stream bars until the tune ends."""
+        yield from self.seq.feed(TUNE_END)  # what precedes every tune in the training stream
+        headers, meter, unit = yield from self._headers()
+        self.head = headers + self.prompt.music
+        self.new_from = len(self.head)
+        yield Update(self.head, self.new_from, False, self.seed, list(self.notices))
 
         self.rules = BarRules(timing=Timing(meter, _unit_fraction(unit)))
         self.splitter = BarSplitter()
@@ -294,16 +284,16 @@ class _Composer:
         self.retaken_at = -1  # gen length where a bar was taken back once already
         self.seq.steps = 0  # the retry budget counts sampled characters only
         self.closing_bars = 0  # a last bar the model ended without a bar line (_end_here)
-        shown = None
-        for done in self._bars():
-            text = head + self.gen[: self.visible] + (self._ending() + "\n" if done else "")
-            if text != shown or done:
-                shown = text
-                with self.seq.away():
-                    bars = self.rules.bars + self.closing_bars
-                    yield Update(text, new_from, done, self.seed, list(self.notices), bars)
-            if done:
-                return
+        self.shown = None  # the text of the last Update
+        yield from self._bars()
+
+    def _show(self, done: bool) -> Iterator[Update]:
+        """An Update after an accepted bar (when the streamed text grew) or at the end."""
+        text = self.head + self.gen[: self.visible] + (self._ending() + "\n" if done else "")
+        if text != self.shown or done:
+            self.shown = text
+            bars = self.rules.bars + self.closing_bars
+            yield Update(text, self.new_from, done, self.seed, list(self.notices), bars)
 
     def _given_music(self) -> str:
         """The pasted music in model form: the prime after its header lines."""
@@ -327,8 +317,8 @@ class _Composer:
     def _last_char(self) -> str:
         return self.gen[-1] if self.gen else self.before_gen
 
-    def _bars(self) -> Iterator[bool]:
-        """Sample bar after bar; yields False after each accepted bar, True at the end."""
+    def _bars(self) -> Coroutine:
+        """Sample bar after bar, with an Update after each accepted bar and one at the end."""
         check = self.settings.bar_check
         seq, split = self.seq, self.splitter
         start = (seq.snapshot(), split.clone(), len(self.gen))
@@ -341,7 +331,7 @@ class _Composer:
                 strict, lenient = False, True
             if len(self.gen) >= self.settings.max_chars:
                 self.notices.append(f"stopped at the {self.settings.max_chars}-character cap")
-                yield True
+                yield from self._show(done=True)
                 return
             reading = measure(split.content, self.rules.timing)
             closed = None  # (after, token, reading, verdict) of a bar to accept
@@ -362,7 +352,7 @@ class _Composer:
                     verdict = self.rules.judge(reading, self._final_token("", reading), final=True)
                     if verdict.kind == "empty" or verdict.ok or lenient:
                         self._end_here(verdict)
-                        yield True
+                        yield from self._show(done=True)
                         return
                     tries.append(None)
                     lost = True
@@ -388,12 +378,12 @@ class _Composer:
                 self._accept(start, reading, token, verdict)
                 tries, lenient = [], not strict
                 if self.rules.bars >= self.settings.bars:
-                    yield True
+                    yield from self._show(done=True)
                     return
-                yield False
+                yield from self._show(done=False)
                 start = (seq.snapshot(), split.clone(), len(self.gen))
             split.feed(ch)
-            seq.feed(ch)
+            yield from seq.feed(ch)
             self.gen += ch
 
     def _after_lost_try(self, start, tries: list[_Try | None]) -> tuple[tuple, bool, tuple | None]:
@@ -542,6 +532,24 @@ class _Composer:
 def _guard_for(vocab: str) -> SyntaxGuard:
     """One SyntaxGuard per alphabet (its masks are built once and shared by every tune)."""
     return SyntaxGuard(vocab)
+
+
+def _alone(coroutine: Coroutine, stepper: Stepper) -> Iterator[Update]:
+    """Drive one tune's coroutine in the caller's thread, answering each Ask as it comes."""
+    try:
+        reply = None
+        while True:
+            try:
+                item = coroutine.send(reply)
+            except StopIteration:
+                return
+            if isinstance(item, Ask):
+                reply = answer(stepper, item)
+            else:
+                reply = None
+                yield item
+    finally:
+        coroutine.close()
 
 
 def _is_plain_key(value: str) -> bool:

@@ -65,6 +65,19 @@ SOUNDFONT_SEARCH: tuple[Path, ...] = (
     Path("/usr/share/soundfonts/FluidR3_GM.sf2"),  # Arch, Fedora
     Path("/usr/share/soundfonts/default.sf2"),
 )
+# General MIDI programs whose FluidR3_GM presets send sound to the chorus: dulcimer and
+# bagpipes. Rendered with the chorus on and off, the other 21 instruments came out bit for bit
+# the same (tests/test_render.py checks each). FluidSynth's chorus costs about 0.8 ms of CPU per
+# second of music even when nothing reaches it (a quarter of a 53 s tune's synthesis), so it
+# runs only where it is heard. Other soundfonts keep it on: their presets are not known here.
+FLUIDR3_CHORUS_PROGRAMS = frozenset({15, 109})
+
+
+def needs_chorus(soundfont: Path, program: int) -> bool:
+    """Whether FluidSynth's chorus can be heard for `program` with `soundfont`."""
+    return not Path(soundfont).name.startswith("FluidR3_GM") or program in FLUIDR3_CHORUS_PROGRAMS
+
+
 FLUIDSYNTH = "fluidsynth"  # binary name, looked up on PATH at each render
 ABC2MIDI = "abc2midi"  # optional last fallback for the MIDI step
 
@@ -647,6 +660,7 @@ def render(
         "fluidsynth": fluidsynth,
         "abc2midi": shutil.which(ABC2MIDI),
         "soundfont": str(soundfont),
+        "chorus": needs_chorus(soundfont, INSTRUMENTS[instrument]),
         "sample_rate": settings.sample_rate,
         "max_seconds": LIMITS.max_seconds,
         "timeout_s": settings.timeout_s,

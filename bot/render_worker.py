@@ -46,9 +46,22 @@ class Deadline(BaseException):
 
 
 def _music21_score(text: str):
-    from music21 import converter
+    from music21 import converter, stream
 
-    return converter.parseData(text, format="abc")
+    # music21's ABC reader beams every part, which only matters on paper: about a quarter of
+    # the MIDI step's time. Skipped, the MIDI is byte for byte the same (166 tunes, 16
+    # generated and 150 from the corpus; tests/test_render.py checks a few). Restored after,
+    # as tests call this in their own process.
+    make_beams = stream.Stream.makeBeams
+    stream.Stream.makeBeams = _no_beams
+    try:
+        return converter.parseData(text, format="abc")
+    finally:
+        stream.Stream.makeBeams = make_beams
+
+
+def _no_beams(self, *args, **kwargs):
+    return self if not kwargs.get("inPlace") else None
 
 
 def _dedupe_conductor_marks(score) -> int:
@@ -358,10 +371,12 @@ class BoundedFluidSynth(FluidSynth):
     from the child process, which FluidSynth inherits.
     """
 
-    def __init__(self, binary: str, sound_font: str, sample_rate: int, timeout_s: float) -> None:
+    def __init__(self, binary: str, sound_font: str, sample_rate: int, timeout_s: float,
+                 chorus: bool = True) -> None:
         super().__init__(sound_font, sample_rate)
         self.binary = binary
         self.timeout_s = timeout_s
+        self.chorus = chorus  # off only where the preset sends nothing to it (render.needs_chorus)
 
     def midi_to_audio(self, midi_file: str, audio_file: str) -> None:
         """Write raw 32-bit float stereo samples for midi_file to audio_file."""
@@ -369,12 +384,18 @@ class BoundedFluidSynth(FluidSynth):
             # -z 2048: bigger write blocks render a 30 s tune in 0.21 s instead of 0.31 s with
             # the same samples (events are still timed per 64-sample synth block).
             self.binary, "-ni", "-q", "-z", "2048", "-o", "synth.dynamic-sample-loading=1",
+            "-o", f"synth.chorus.active={int(self.chorus)}",
             "-T", "raw", "-O", "float", "-r", str(self.sample_rate), "-F", audio_file,
             self.sound_font, midi_file,
         ]
         try:
             result = subprocess.run(
-                command, capture_output=True, text=True, errors="replace", timeout=self.timeout_s
+                command, capture_output=True, text=True, errors="replace", timeout=self.timeout_s,
+                # FluidSynth starts SDL2's audio at launch even when it only writes a file, and
+                # SDL's ALSA hotplug thread sleeps 100 ms at a time: FluidSynth could not exit
+                # before the sleep ended, so every render idled 0-100 ms (a 7 s tune took 0.11 or
+                # 0.21 s in turn). SDL's dummy driver has no such thread; the samples are the same.
+                env={**os.environ, "SDL_AUDIODRIVER": "dummy"},
             )
         except subprocess.TimeoutExpired:
             raise JobError(f"FluidSynth took longer than {self.timeout_s:.1f} s") from None
@@ -449,7 +470,7 @@ def run_job(job: dict) -> dict:
 
     rate = job["sample_rate"]
     left = max(0.1, deadline - time.monotonic())
-    synth = BoundedFluidSynth(job["fluidsynth"], job["soundfont"], rate, left)
+    synth = BoundedFluidSynth(job["fluidsynth"], job["soundfont"], rate, left, job.get("chorus", True))
     synth.midi_to_audio(paths["mid"], paths["raw"])
     samples = np.fromfile(paths["raw"], dtype=np.float32)  # interleaved stereo
     os.unlink(paths["raw"])

@@ -16,6 +16,7 @@ from __future__ import annotations
 import threading
 import weakref
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -145,6 +146,25 @@ def _step(tokens: torch.Tensor, h: torch.Tensor, c: torch.Tensor, input0: torch.
         cs.append(ck)
     logits = F.linear(x, w_out).float().add_(b_out)
     return logits, torch.stack(hs), torch.stack(cs)
+
+
+class Ask(NamedTuple):
+    """A sequence's request to read characters: token ids to feed after `state` (batch 1).
+
+    Answered with (logits (V,) after the last id, the new batch-1 state): one id by a step
+    (`bot.engine` batches these across sequences), several by `Stepper.prime`.
+    """
+
+    ids: list[int]
+    state: State
+
+
+def answer(stepper: Stepper, ask: Ask) -> tuple[torch.Tensor, State]:
+    """Answer one Ask on its own (no batch): the reference that batched answers equal."""
+    if len(ask.ids) == 1:
+        logits, state = stepper.step(stepper.token[ask.ids[0]], ask.state)
+        return logits[0], state
+    return stepper.prime(ask.ids, ask.state)
 
 
 _CACHE: "weakref.WeakKeyDictionary[CharLSTM, Stepper]" = weakref.WeakKeyDictionary()

@@ -155,6 +155,46 @@ def test_chosen_instrument_lands_in_the_midi(tmp_path):
     assert programs(done.midi) and set(programs(done.midi)) == {INSTRUMENTS["flute"]}
 
 
+def test_chorus_runs_only_where_the_soundfont_sends_sound_to_it(tmp_path):
+    """With FluidR3_GM the chorus is off for every instrument but dulcimer and bagpipes, and
+    turning it off there changes no sample; with another soundfont it stays on."""
+    soundfont = find_soundfont()
+    assert soundfont.name.startswith("FluidR3_GM"), "scripts/setup.sh installs fluid-soundfont-gm"
+    quiet = [name for name, program in INSTRUMENTS.items() if not render_mod.needs_chorus(soundfont, program)]
+    assert {INSTRUMENTS[name] for name in INSTRUMENTS if name not in quiet} == {15, 109}
+    assert render_mod.needs_chorus(Path("/x/TimGM6mb.sf2"), INSTRUMENTS["fiddle"])
+    programs_done = set()
+    for name in quiet:
+        program = INSTRUMENTS[name]
+        if program in programs_done:  # fiddle and violin are one program
+            continue
+        programs_done.add(program)
+        done = render(HEADER + "[DF]A d2 c2|d8|]\n", tmp_path, RenderSettings(instrument=name, compress=False),
+                      stem=name)
+        samples = {}
+        for chorus in (True, False):
+            raw = tmp_path / f"{name}.{chorus}.raw"
+            synth = render_worker.BoundedFluidSynth(render_mod._fluidsynth(), str(soundfont), 44100, 30, chorus)
+            synth.midi_to_audio(str(done.midi), str(raw))
+            samples[chorus] = raw.read_bytes()
+        assert samples[True] == samples[False], f"the chorus is heard on {name}"
+        assert np.abs(np.frombuffer(samples[False], dtype=np.float32)).max() > 1e-3  # not silence
+
+
+def test_midi_is_the_same_without_music21_beams():
+    """The render skips music21's beaming (paper only): the MIDI must not change."""
+    from music21 import converter
+    from music21.midi import translate
+
+    for text in (prepare_tune(REEL).text, prepare_tune(BOT_JIG).text):
+        with_beams = translate.streamToMidiFile(converter.parseData(text, format="abc")).writestr()
+        without = translate.streamToMidiFile(render_worker._music21_score(text)).writestr()
+        assert without == with_beams
+    from music21 import stream
+
+    assert stream.Stream.makeBeams is not render_worker._no_beams  # restored after the parse
+
+
 def test_unknown_instrument_is_refused_by_name(tmp_path, monkeypatch):
     monkeypatch.setattr(render_mod, "_run_child", no_work)
     with pytest.raises(RenderError, match="'kazoo'"):
