@@ -184,6 +184,7 @@ def build(bot: Chat, notice: str | None = None) -> gr.Blocks:
         demo.unload(on_unload)
     # A bounded queue: beyond it the page answers "busy" at once instead of piling up work.
     demo.queue(max_size=2 * bot.capacity, default_concurrency_limit=2)
+    serving.tune_queue(demo)  # poll for queued clicks every 10 ms, not every 1 ms
     return demo
 
 

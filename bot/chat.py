@@ -24,7 +24,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -33,9 +33,10 @@ import torch
 from bot import links
 from bot.checkpoint import load_cached
 from bot.engine import BatchEngine
+from bot.longest_first import LongestFirst
 from bot.generate import Settings, Update, compose
 from bot.prompt import MAX_PROMPT_CHARS, PromptError
-from bot.render import DEFAULT_INSTRUMENT, INSTRUMENTS, RenderError, RenderSettings, render
+from bot.render import DEFAULT_INSTRUMENT, INSTRUMENTS, RenderError, RenderSettings, prepare_tune, render
 from bot.stepper import stepper_for
 
 log = logging.getLogger(__name__)
@@ -288,7 +289,7 @@ class Chat:
         self._generating = 0  # tunes being sampled right now
         self._slots = threading.Semaphore(config.max_active)
         self._cancels: dict[str, threading.Event] = {}
-        self._renders = ThreadPoolExecutor(config.render_slots, thread_name_prefix="render")
+        self._renders = LongestFirst(config.render_slots, name="render")  # the longest tune first
         self._renders_in_flight = 0  # submitted and not yet finished (waiting or running)
         self._engine: BatchEngine | None = None  # made with the model, on first use
         self._last_clean = -math.inf
@@ -508,7 +509,11 @@ class Chat:
         with self._lock:
             self._renders_in_flight += 1
         stop = threading.Event()
-        job: Future = self._renders.submit(self._render_now, abc, folder, settings, stop)
+        try:
+            cost = prepare_tune(abc, settings.tempo).seconds  # synthesis time follows the music's length
+        except RenderError:
+            cost = 0.0  # the render itself fails at once, with the same message
+        job: Future = self._renders.submit(cost, self._render_now, abc, folder, settings, stop)
         delivered = False
         try:
             while True:

@@ -43,8 +43,9 @@ class State:
         return self.h.shape[1]
 
     def row(self, index: int) -> State:
-        """One sequence's state, batch 1 (a copy, safe to keep as a snapshot)."""
-        return State(self.h[:, index : index + 1].clone(), self.c[:, index : index + 1].clone())
+        """One sequence's state, batch 1: a view, safe to keep as a snapshot, as no state is
+        ever changed in place (every step and prime makes new tensors)."""
+        return State(self.h[:, index : index + 1], self.c[:, index : index + 1])
 
     @staticmethod
     def stack(states: list[State]) -> State:
