@@ -109,6 +109,13 @@ def machine_busy_s() -> float:
     return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
+def process_cpu_s(pid: int) -> float:
+    """Core-seconds the process's own threads have used (not its children's), from /proc."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def temp_files(folder: Path) -> int:
     """Files under the app's temp folder (Gradio's cache, render scratch files, ...)."""
     count = 0
@@ -249,12 +256,15 @@ def main(argv: list[str] | None = None) -> int:
             results[i] = one_request(clients[i], prompt, args.bars, seed, args.timeout, barrier)
 
         threads = [threading.Thread(target=user, args=(i,)) for i in range(args.users)]
+        app_pid = run.proc.pid if run.proc is not None else None
+        app0 = process_cpu_s(app_pid) if app_pid else 0.0
         busy0, wall0, mine0 = machine_busy_s(), time.monotonic(), time.process_time()
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
         busy, wall, mine = machine_busy_s() - busy0, time.monotonic() - wall0, time.process_time() - mine0
+        app = process_cpu_s(app_pid) - app0 if app_pid else None
 
         one = summary("single user", single)
         many = summary(f"{args.users} users", [r for r in results if r is not None])
@@ -264,6 +274,11 @@ def main(argv: list[str] | None = None) -> int:
         # The clients share the machine with the app: their CPU is time the app could not use.
         print(f"CPU during the {args.users}-user run: {busy:.1f} of {wall * os.cpu_count():.1f} core-seconds busy "
               f"({os.cpu_count()} cores, {wall:.1f} s); these load clients used {mine:.1f}")
+        if app is not None:
+            # The app's own threads write the tunes and serve the page; its render children
+            # (music21, FluidSynth) are reaped by the kernel, so they are the busy time left.
+            print(f"  the app process's threads (writing, serving): {app:.1f} core-s; "
+                  f"audio renders and the rest: {busy - app - mine:.1f} core-s")
         print(f"temp files in {run.tmp}: before {before}, after {after} ({after - before:+d})")
         outputs_after = len(list((REPO / "outputs").glob("*")))
         print(f"outputs/ folders: {outputs_after - outputs_before:+d} (one per tune, kept for an hour)")

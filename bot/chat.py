@@ -266,9 +266,9 @@ class ChatConfig:
     batch: bool = True  # step all tunes being written together in one batched LSTM step
     max_active: int = 16  # tunes written at once (the batched LSTM step serves them together)
     max_waiting: int = 16  # requests that may wait for a free place; beyond this: "busy"
-    # Audio renders at once: one per core plus one, as each FluidSynth run idles about 0.1 s
-    # waiting on its own threads (bench/load.py, 16 users, two runs each, with the previous
-    # checkpoint: p95 to audio 4.3 and 4.3 s with 2, 3.8 and 4.1 s with 3).
+    # Audio renders at once: one per core plus one, so a core never waits while a render starts
+    # its processes or reads its files (bench/load.py, 16 users, alternating runs: p95 to
+    # audio 3.12 and 3.08 s with 2, 2.93 and 3.04 s with 3).
     render_slots: int = 3
     min_interval_s: float = 0.15  # least time between two streamed updates (one person alone)
     busy_writers: int = 4  # beyond this many tunes at once, updates slow down in proportion

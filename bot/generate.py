@@ -570,7 +570,8 @@ def compose(prompt: str | Prompt, settings: Settings, loaded=None, meter: str | 
 
     `loaded` is a checkpoint.Loaded (None: the shipped checkpoint, loaded once). `meter` and
     `key` are the page's pickers for a text prompt. `engine`, a `bot.engine.BatchEngine`
-    shared by threads, steps this tune's characters together with other tunes'. Raises
+    shared by threads, writes this tune on its thread together with other tunes (a reader
+    that falls behind then gets the newest Update, as each holds the whole tune so far). Raises
     PromptError (bad prompt) or ValueError (bad settings) here, before the first update.
     """
     if loaded is None:
