@@ -36,8 +36,7 @@ from bot.engine import BatchEngine
 from bot.longest_first import LongestFirst
 from bot.generate import Settings, Update, compose
 from bot.prompt import MAX_PROMPT_CHARS, PromptError
-from bot.render import (DEFAULT_INSTRUMENT, INSTRUMENTS, RenderError, RenderSettings, prepare_tune, render,
-                        render_batch)
+from bot.render import DEFAULT_INSTRUMENT, INSTRUMENTS, RenderError, RenderSettings, prepare_tune, render
 from bot.stepper import stepper_for
 
 log = logging.getLogger(__name__)
@@ -271,11 +270,6 @@ class ChatConfig:
     # its processes or reads its files (bench/load.py, 16 users, alternating runs: p95 to
     # audio 3.12 and 3.08 s with 2, 2.93 and 3.04 s with 3).
     render_slots: int = 3
-    # Renders waiting for a slot at once are done together, up to this many and this many
-    # seconds of music in all: one FluidSynth start-up (about 40 ms) serves them all, and the
-    # batch's audio stays well inside the render's memory limit.
-    render_batch: int = 4
-    render_batch_s: float = 300.0
     min_interval_s: float = 0.15  # least time between two streamed updates (one person alone)
     busy_writers: int = 4  # beyond this many tunes at once, updates slow down in proportion
     poll_s: float = 0.25  # how often a waiting reply checks for Stop / a closed tab
@@ -295,9 +289,7 @@ class Chat:
         self._generating = 0  # tunes being sampled right now
         self._slots = threading.Semaphore(config.max_active)
         self._cancels: dict[str, threading.Event] = {}
-        # The longest tune first; tunes waiting together are synthesised in one FluidSynth run.
-        self._renders = LongestFirst(config.render_slots, name="render", batch=self._render_many,
-                                     max_batch=config.render_batch, max_batch_cost=config.render_batch_s)
+        self._renders = LongestFirst(config.render_slots, name="render")  # the longest tune first
         self._renders_in_flight = 0  # submitted and not yet finished (waiting or running)
         self._engine: BatchEngine | None = None  # made with the model, on first use
         self._last_clean = -math.inf
@@ -497,22 +489,6 @@ class Chat:
         crowd = self._generating / self.config.busy_writers
         return self.config.min_interval_s * max(1.0, crowd)
 
-    def _render_many(self, items: list[tuple]) -> list:
-        """Renders that waited together, on a render worker thread: a Rendered or an error each."""
-        if len(items) == 1:
-            try:
-                return [self._render_now(*items[0])]
-            except BaseException as err:
-                return [err]
-        try:
-            # Batched means others wait: no OGG copies (as _render_now sheds them). A running
-            # batch is not killed by one person's Stop; that reply's files go when it ends.
-            return render_batch([(abc, folder, replace(settings, compress=False), "tune")
-                                 for abc, folder, settings, _stop in items])
-        finally:
-            with self._lock:
-                self._renders_in_flight -= len(items)
-
     def _render_now(self, abc: str, folder: Path, settings: RenderSettings, stop: threading.Event):
         """One render on a render worker thread; setting `stop` kills it."""
         with self._lock:
@@ -537,8 +513,7 @@ class Chat:
             cost = prepare_tune(abc, settings.tempo).seconds  # synthesis time follows the music's length
         except RenderError:
             cost = 0.0  # the render itself fails at once, with the same message
-        key = (settings.sample_rate, settings.soundfont)  # what a batch's tunes must share
-        job: Future = self._renders.submit_batchable(cost, key, (abc, folder, settings, stop))
+        job: Future = self._renders.submit(cost, self._render_now, abc, folder, settings, stop)
         delivered = False
         try:
             while True:

@@ -630,136 +630,64 @@ def render(
 ) -> Rendered:
     """Render one ABC tune to out_dir/{stem}.mid, .wav and (with an encoder) .ogg; RenderError if
     not. Setting `cancel` kills the render within CANCEL_POLL_S (RenderStopped), leaving no files."""
-    job = _Job(abc, out_dir, settings, stem)
+    if not _STEM.fullmatch(stem):
+        raise ValueError(f"stem {stem!r} must be 1-64 letters, digits, '_' or '-'")
+    fluidsynth = _fluidsynth()
+    soundfont = Path(settings.soundfont) if settings.soundfont is not None else find_soundfont()
+    if not soundfont.is_file() or not _is_sf2(soundfont):
+        raise RenderError(f"soundfont {soundfont} is missing or is not an .sf2 file")
+    instrument = settings.instrument.strip().lower()
+    if instrument not in INSTRUMENTS:
+        raise RenderError(
+            f"unknown instrument {settings.instrument!r}; choose one of: {', '.join(INSTRUMENTS)}"
+        )
+    if not settings.timeout_s > 0:
+        raise ValueError(f"timeout_s must be positive, not {settings.timeout_s!r}")
+    prepared = prepare_tune(abc, settings.tempo)
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    token = secrets.token_hex(4)
+    # Partial files carry the real extension (sox picks the format by it) and are renamed
+    # into place only when the child succeeds.
+    kinds = ("abc", "mid", "raw", "wav", "ogg")  # abc: abc2midi's input, if it comes to that
+    part = {kind: out_dir / f".{stem}.{token}.part.{kind}" for kind in kinds}
+    encoder = ogg_encoder() if settings.compress else None
+    job = {
+        "abc": prepared.text,
+        "tempo": prepared.tempo,
+        "program": INSTRUMENTS[instrument],
+        "fluidsynth": fluidsynth,
+        "abc2midi": shutil.which(ABC2MIDI),
+        "soundfont": str(soundfont),
+        "chorus": needs_chorus(soundfont, INSTRUMENTS[instrument]),
+        "sample_rate": settings.sample_rate,
+        "max_seconds": LIMITS.max_seconds,
+        "timeout_s": settings.timeout_s,
+        "memory_bytes": settings.memory_mb * 2**20,
+        "file_bytes": settings.max_file_mb * 2**20,
+        "encoder": list(encoder) if encoder else None,
+        "paths": {kind: str(path) for kind, path in part.items()},
+    }
     try:
-        return job.collect(_run_child(job.message, settings.timeout_s, cancel))
-    finally:
-        job.clean()
-
-
-def render_batch(items: list[tuple[str, Path, RenderSettings, str]]) -> list[Rendered | RenderError]:
-    """Render several tunes (abc, out_dir, settings, stem) with one FluidSynth run.
-
-    Under load, renders wait for a free slot; rendered together, all but the first skip
-    FluidSynth's start-up (`render_worker.run_batch`). Each item gets its Rendered or its own
-    RenderError. The items must share the soundfont and the sample rate.
-    """
-    results: list[Rendered | RenderError | None] = [None] * len(items)
-    jobs: list[tuple[int, _Job]] = []
-    try:
-        for i, (abc, out_dir, settings, stem) in enumerate(items):
-            try:
-                jobs.append((i, _Job(abc, out_dir, settings, stem)))
-            except RenderError as err:
-                results[i] = err
-        if not jobs:
-            return results
-        shared = {(job.message["soundfont"], job.message["sample_rate"]) for _, job in jobs}
-        if len(shared) > 1:
-            raise ValueError("a batch must share its soundfont and sample rate")
-        if len(jobs) == 1:
-            i, job = jobs[0]
-            try:
-                results[i] = job.collect(_run_child(job.message, job.settings.timeout_s))
-            except RenderError as err:
-                results[i] = err
-            return results
-        scratch = jobs[0][1].part
-        timeout_s = sum(job.settings.timeout_s for _, job in jobs)
-        message = {
-            "jobs": [job.message for _, job in jobs],
-            "timeout_s": timeout_s,
-            "memory_bytes": max(job.message["memory_bytes"] for _, job in jobs),
-            "file_bytes": max(job.message["file_bytes"] for _, job in jobs),
-            "paths": {"mid": str(scratch["play.mid"]), "raw": str(scratch["batch.raw"])},
-        }
-        try:
-            answers = _run_child(message, timeout_s)
-            if isinstance(answers, dict):  # the whole batch failed (a limit, a crash)
-                raise RenderError(answers.get("error") or "rendering failed")
-        except RenderError as err:
-            for i, _ in jobs:
-                results[i] = err
-            return results
-        for (i, job), answer in zip(jobs, answers):
-            try:
-                results[i] = job.collect(answer)
-            except RenderError as err:
-                results[i] = err
-        return results
-    finally:
-        for _, job in jobs:
-            job.clean()
-
-
-class _Job:
-    """One tune's render job: checked and prepared, with its partial files, until collected."""
-
-    def __init__(self, abc: str, out_dir: Path, settings: RenderSettings, stem: str):
-        if not _STEM.fullmatch(stem):
-            raise ValueError(f"stem {stem!r} must be 1-64 letters, digits, '_' or '-'")
-        fluidsynth = _fluidsynth()
-        soundfont = Path(settings.soundfont) if settings.soundfont is not None else find_soundfont()
-        if not soundfont.is_file() or not _is_sf2(soundfont):
-            raise RenderError(f"soundfont {soundfont} is missing or is not an .sf2 file")
-        instrument = settings.instrument.strip().lower()
-        if instrument not in INSTRUMENTS:
-            raise RenderError(
-                f"unknown instrument {settings.instrument!r}; choose one of: {', '.join(INSTRUMENTS)}"
-            )
-        if not settings.timeout_s > 0:
-            raise ValueError(f"timeout_s must be positive, not {settings.timeout_s!r}")
-        self.prepared = prepare_tune(abc, settings.tempo)
-        self.settings, self.stem = settings, stem
-        self.out_dir = Path(out_dir)
-        self.out_dir.mkdir(parents=True, exist_ok=True)
-        token = secrets.token_hex(4)
-        # Partial files carry the real extension (sox picks the format by it) and are renamed
-        # into place only when the child succeeds. abc: abc2midi's input, if it comes to that;
-        # play.mid: the MIDI FluidSynth plays (render_worker._merge_midi), batch.raw: a
-        # batch's audio, when this job leads one.
-        kinds = ("abc", "mid", "play.mid", "raw", "wav", "ogg", "batch.raw")
-        self.part = {kind: self.out_dir / f".{stem}.{token}.part.{kind}" for kind in kinds}
-        encoder = ogg_encoder() if settings.compress else None
-        self.message = {
-            "abc": self.prepared.text,
-            "tempo": self.prepared.tempo,
-            "program": INSTRUMENTS[instrument],
-            "fluidsynth": fluidsynth,
-            "abc2midi": shutil.which(ABC2MIDI),
-            "soundfont": str(soundfont),
-            "chorus": needs_chorus(soundfont, INSTRUMENTS[instrument]),
-            "sample_rate": settings.sample_rate,
-            "max_seconds": LIMITS.max_seconds,
-            "timeout_s": settings.timeout_s,
-            "memory_bytes": settings.memory_mb * 2**20,
-            "file_bytes": settings.max_file_mb * 2**20,
-            "encoder": list(encoder) if encoder else None,
-            "paths": {kind.split(".")[0]: str(self.part[kind])
-                      for kind in ("abc", "mid", "play.mid", "raw", "wav", "ogg")},
-        }
-
-    def collect(self, result: dict) -> Rendered:
-        """Move the child's files into place; the Rendered, or RenderError with the child's reason."""
+        result = _run_child(job, settings.timeout_s, cancel)
         if not result.get("ok"):
             raise RenderError(result.get("error") or "rendering failed")
-        final = {kind: self.out_dir / f"{self.stem}.{kind}" for kind in ("mid", "wav", "ogg")}
-        os.replace(self.part["mid"], final["mid"])
-        os.replace(self.part["wav"], final["wav"])
+        final = {kind: out_dir / f"{stem}.{kind}" for kind in ("mid", "wav", "ogg")}
+        os.replace(part["mid"], final["mid"])
+        os.replace(part["wav"], final["wav"])
         compressed = None
         if result.get("compressed"):
-            os.replace(self.part["ogg"], final["ogg"])
+            os.replace(part["ogg"], final["ogg"])
             compressed = final["ogg"]
-        return Rendered(
-            midi=final["mid"], wav=final["wav"], compressed=compressed, seconds=result["seconds"],
-            notes=self.prepared.notes + result["notes"], tempo=self.prepared.tempo,
-            engine=result["engine"], timings=result["timings"],
-        )
-
-    def clean(self) -> None:
-        """Remove whatever partial files are left."""
-        for path in self.part.values():
+    finally:
+        for path in part.values():
             path.unlink(missing_ok=True)
+    return Rendered(
+        midi=final["mid"], wav=final["wav"], compressed=compressed, seconds=result["seconds"],
+        notes=prepared.notes + result["notes"], tempo=prepared.tempo, engine=result["engine"],
+        timings=result["timings"],
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -109,35 +109,30 @@ def _to_midi(score):
 
 def midi_seconds(midi_file) -> tuple[float, int]:
     """(seconds until the last note ends, number of notes) of a music21 MidiFile, tempo map included."""
-    last_tick = notes = 0
-    for track in midi_file.tracks:
-        for tick, event in _timed_events(track):
-            if event.isNoteOn() or event.isNoteOff():
-                last_tick = max(last_tick, tick)
-                notes += event.isNoteOn()
-    return _clock(midi_file)(last_tick), notes
-
-
-def _clock(midi_file):
-    """A function from a tick of `midi_file` to seconds, through its tempo map."""
     from music21.midi import MetaEvents
 
     tpq = midi_file.ticksPerQuarterNote
-    tempos = sorted((tick, int.from_bytes(event.data, "big")) for track in midi_file.tracks
-                    for tick, event in _timed_events(track) if event.type == MetaEvents.SET_TEMPO)
-    # (first tick, seconds there, microseconds a quarter) of each stretch of one tempo; MIDI's
-    # default tempo is 120 quarter notes a minute.
-    stretches, at, seconds, us = [(0, 0.0, 500_000)], 0, 0.0, 500_000
+    tempos: list[tuple[int, int]] = []  # (tick, microseconds a quarter)
+    last_tick = notes = 0
+    for track in midi_file.tracks:
+        tick = 0
+        for event in track.events:
+            if event.isDeltaTime():
+                tick += event.time
+            elif event.type == MetaEvents.SET_TEMPO:
+                tempos.append((tick, int.from_bytes(event.data, "big")))
+            elif event.isNoteOn() or event.isNoteOff():
+                last_tick = max(last_tick, tick)
+                notes += event.isNoteOn()
+    tempos.sort()
+    seconds, at, us = 0.0, 0, 500_000  # MIDI's default tempo is 120 quarter notes a minute
     for tick, new_us in tempos:
+        if tick >= last_tick:
+            break
         seconds += (tick - at) / tpq * us / 1e6
         at, us = tick, new_us
-        stretches.append((at, seconds, us))
-
-    def seconds_at(tick: int) -> float:
-        start, base, us = next(s for s in reversed(stretches) if s[0] <= tick)
-        return base + (tick - start) / tpq * us / 1e6
-
-    return seconds_at
+    seconds += (last_tick - at) / tpq * us / 1e6
+    return seconds, notes
 
 
 def _timed_events(track) -> list[tuple[int, object]]:
@@ -377,12 +372,11 @@ class BoundedFluidSynth(FluidSynth):
     """
 
     def __init__(self, binary: str, sound_font: str, sample_rate: int, timeout_s: float,
-                 chorus: bool = True, reverb: bool = True) -> None:
+                 chorus: bool = True) -> None:
         super().__init__(sound_font, sample_rate)
         self.binary = binary
         self.timeout_s = timeout_s
         self.chorus = chorus  # off only where the preset sends nothing to it (render.needs_chorus)
-        self.reverb = reverb  # always on in the app; tests turn it off to compare the dry sound
 
     def midi_to_audio(self, midi_file: str, audio_file: str) -> None:
         """Write raw 32-bit float stereo samples for midi_file to audio_file."""
@@ -390,7 +384,7 @@ class BoundedFluidSynth(FluidSynth):
             # -z 2048: bigger write blocks render a 30 s tune in 0.21 s instead of 0.31 s with
             # the same samples (events are still timed per 64-sample synth block).
             self.binary, "-ni", "-q", "-z", "2048", "-o", "synth.dynamic-sample-loading=1",
-            "-o", f"synth.chorus.active={int(self.chorus)}", "-o", f"synth.reverb.active={int(self.reverb)}",
+            "-o", f"synth.chorus.active={int(self.chorus)}",
             "-T", "raw", "-O", "float", "-r", str(self.sample_rate), "-F", audio_file,
             self.sound_font, midi_file,
         ]
@@ -446,21 +440,20 @@ def write_wav(path: str, frames, sample_rate: int) -> None:
         out.writeframes(memoryview(np.ascontiguousarray(data)).cast("B"))
 
 
-class _Laps:
-    """Seconds per step of one render, as the timings the parent reports."""
+def run_job(job: dict) -> dict:
+    """Do one render job in this (already limited) process; the result dict sent to the parent."""
+    import numpy as np
 
-    def __init__(self) -> None:
-        self.timings: dict[str, float] = {}
-        self._clock = time.perf_counter()
+    deadline = time.monotonic() + job["timeout_s"]
+    paths = job["paths"]
+    clock = [time.perf_counter()]
+    timings: dict[str, float] = {}
 
-    def __call__(self, name: str) -> None:
+    def lap(name: str) -> None:
         now = time.perf_counter()
-        self.timings[name] = self.timings.get(name, 0.0) + now - self._clock
-        self._clock = now
+        timings[name] = now - clock[0]
+        clock[0] = now
 
-
-def _tune_midi(job: dict, deadline: float):
-    """(MidiFile, repairs, engine, seconds of music) of one job; its .mid written; JobError if none."""
     midi_file, notes, engine = make_midi(job, deadline)
     tidy_midi(midi_file, job["program"])
     music_seconds, count = midi_seconds(midi_file)
@@ -470,33 +463,22 @@ def _tune_midi(job: dict, deadline: float):
         raise JobError(
             f"the tune lasts {music_seconds / 60:.0f} minutes (at most {job['max_seconds'] / 60:.0f})"
         )
-    midi_file.open(job["paths"]["mid"], "wb")
+    midi_file.open(paths["mid"], "wb")
     midi_file.write()
     midi_file.close()
-    return midi_file, notes, engine, music_seconds
+    lap("midi")
 
-
-def _synthesise(job: dict, midi_path: str, raw_path: str, deadline: float, chorus: bool):
-    """FluidSynth's float stereo frames (frames, 2) for a MIDI file."""
-    import numpy as np
-
-    left = max(0.1, deadline - time.monotonic())
-    synth = BoundedFluidSynth(job["fluidsynth"], job["soundfont"], job["sample_rate"], left, chorus,
-                              job.get("reverb", True))
-    synth.midi_to_audio(midi_path, raw_path)
-    samples = np.fromfile(raw_path, dtype=np.float32)  # interleaved stereo
-    os.unlink(raw_path)
-    return samples[: len(samples) // 2 * 2].reshape(-1, 2)
-
-
-def _tune_audio(job: dict, frames, music_seconds: float, notes: list[str], engine: str,
-                laps: _Laps, deadline: float) -> dict:
-    """Finish one tune's frames into its WAV (and OGG); the result dict sent to the parent."""
     rate = job["sample_rate"]
-    frames = finish_audio(frames, rate, music_seconds)
-    paths = job["paths"]
+    left = max(0.1, deadline - time.monotonic())
+    synth = BoundedFluidSynth(job["fluidsynth"], job["soundfont"], rate, left, job.get("chorus", True))
+    synth.midi_to_audio(paths["mid"], paths["raw"])
+    samples = np.fromfile(paths["raw"], dtype=np.float32)  # interleaved stereo
+    os.unlink(paths["raw"])
+    lap("fluidsynth")
+    frames = finish_audio(samples[: len(samples) // 2 * 2].reshape(-1, 2), rate, music_seconds)
     write_wav(paths["wav"], frames, rate)
-    laps("audio")
+    lap("audio")
+
     compressed = False
     if job["encoder"]:
         command = [part.format(src=paths["wav"], dst=paths["ogg"]) for part in job["encoder"]]
@@ -506,132 +488,15 @@ def _tune_audio(job: dict, frames, music_seconds: float, notes: list[str], engin
         compressed = result.returncode == 0 and ogg.exists() and ogg.stat().st_size > 0
         if not compressed:
             notes.append("no OGG copy (the encoder failed)")
-        laps("encode")
+        lap("encode")
+    # CPU seconds of this child and what it ran (FluidSynth, sox): the cost without the wait
+    # for a busy machine's cores.
+    used = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+    timings["cpu"] = sum(usage.ru_utime + usage.ru_stime for usage in used)
     return {
         "ok": True, "seconds": len(frames) / rate, "notes": notes,
-        "engine": engine, "compressed": compressed, "timings": laps.timings,
+        "engine": engine, "compressed": compressed, "timings": timings,
     }
-
-
-def _cpu_seconds() -> float:
-    """CPU seconds of this child and what it ran (FluidSynth, sox): the cost without the wait
-    for a busy machine's cores."""
-    used = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
-    return sum(usage.ru_utime + usage.ru_stime for usage in used)
-
-
-def run_job(job: dict) -> dict:
-    """Do one render job in this (already limited) process; the result dict sent to the parent."""
-    batch = {"jobs": [job], "timeout_s": job["timeout_s"],
-             "paths": {"mid": job["paths"]["play"], "raw": job["paths"]["raw"]}}
-    result = run_batch(batch)[0]
-    if not result.get("ok"):
-        raise JobError(result["error"])
-    return result
-
-
-# Silence between two tunes of a batch, after the first's kept tail, for its reverb to die
-# away. The reverb's slow modulation runs on through the batch, so a batched tune's reverb is at
-# another phase than a lone render's; the dry sound is the same (tests/test_render.py).
-BATCH_GAP_S = 2.0
-GM_SYSTEM_ON = bytes([0x7E, 0x7F, 0x09, 0x01, 0xF7])  # universal SysEx after its F0 (and length)
-
-
-def run_batch(batch: dict) -> list[dict]:
-    """Render several jobs with one FluidSynth run; a result dict for each, in order.
-
-    Each tune gets its own MIDI from music21 (the .mid the person downloads). FluidSynth plays
-    them from one MIDI file, timed in milliseconds, that holds the tunes end to end a gap apart
-    (`_merge_midi`); one tune alone is played the same way. One run spares every tune but the
-    first FluidSynth's start-up (about 40 ms: the process, the soundfont's headers and its
-    default piano and drum kit), and each tune's audio is cut from the run's. A tune comes out
-    the same in a batch as alone (tests/test_render.py), and one that fails fails alone.
-    """
-    jobs = batch["jobs"]
-    deadline = time.monotonic() + batch["timeout_s"]
-    laps = _Laps()
-    results: list[dict | None] = [None] * len(jobs)
-    tunes = []  # (index, midi file, repairs, engine, seconds of music)
-    for i, job in enumerate(jobs):
-        try:
-            tunes.append((i, *_tune_midi(job, deadline)))
-        except JobError as err:
-            results[i] = {"ok": False, "error": str(err)}
-    laps("midi")
-    if tunes:
-        rate = jobs[0]["sample_rate"]
-        merged, starts = _merge_midi([t[1] for t in tunes], [t[4] for t in tunes], rate)
-        merged.open(batch["paths"]["mid"], "wb")
-        merged.write()
-        merged.close()
-        chorus = any(jobs[i].get("chorus", True) for i, *_ in tunes)
-        frames = _synthesise(jobs[0], batch["paths"]["mid"], batch["paths"]["raw"], deadline, chorus)
-        laps("fluidsynth")
-        for (i, _midi, notes, engine, seconds), start in zip(tunes, starts):
-            try:
-                piece = frames[start : start + int(round((seconds + TAIL_S) * rate))].copy()
-                results[i] = _tune_audio(jobs[i], piece, seconds, notes, engine, laps, deadline)
-            except JobError as err:
-                results[i] = {"ok": False, "error": str(err)}
-    cpu = _cpu_seconds()
-    for result in results:
-        if result is not None and result.get("ok"):
-            result["timings"] = dict(result["timings"], cpu=cpu / len(jobs), batch=len(jobs))
-    return results
-
-
-def _merge_midi(midi_files: list, music_seconds: list[float], rate: int):
-    """(one MIDI file playing the tunes one after another, each tune's first frame in it).
-
-    Events keep their times to the millisecond (the resolution of FluidSynth's player). Each
-    tune starts on a whole millisecond that is also a whole 64-frame block of the synthesiser,
-    so its notes fall on the same blocks as when it is rendered alone.
-    """
-    import math
-
-    from music21.midi import (ChannelModeMessages, ChannelVoiceMessages, MetaEvents, MidiEvent, MidiFile,
-                              MidiTrack, SysExEvents)
-
-    # Frames between possible starts: a whole number of 64-frame blocks and of milliseconds.
-    grid = 64 * (rate // math.gcd(rate, 64_000))
-    merged = MidiFile()
-    merged.ticksPerQuarterNote = 1000
-    track = MidiTrack(1)
-    merged.tracks.append(track)
-    tempo = MidiEvent(track, type=MetaEvents.SET_TEMPO)
-    tempo.data = (1_000_000).to_bytes(3, "big")  # a quarter a second: one tick is one millisecond
-    timed: list[tuple[int, float, int, object]] = [(0, 0.0, 0, tempo)]
-    voice = {ChannelVoiceMessages.NOTE_ON, ChannelVoiceMessages.NOTE_OFF, ChannelVoiceMessages.PROGRAM_CHANGE,
-             ChannelVoiceMessages.CONTROLLER_CHANGE, ChannelVoiceMessages.PITCH_BEND,
-             ChannelVoiceMessages.POLYPHONIC_KEY_PRESSURE, ChannelVoiceMessages.CHANNEL_KEY_PRESSURE,
-             *ChannelModeMessages}
-    starts, frame, order = [], 0, 0
-    for midi_file, seconds in zip(midi_files, music_seconds):
-        starts.append(frame)
-        start_ms = frame * 1000 // rate
-        seconds_at = _clock(midi_file)
-        # "GM system on" resets the synthesiser: voices, channels, and the reverb and chorus,
-        # whose modulation would otherwise carry on from the tune before. Each tune starts as
-        # from a fresh FluidSynth, so it comes out the same as alone.
-        reset = MidiEvent(track, type=SysExEvents.F0_SYSEX_EVENT)
-        reset.data = GM_SYSTEM_ON
-        order += 1
-        timed.append((start_ms, -1.0, order, reset))
-        for midi_track in midi_file.tracks:
-            for tick, event in _timed_events(midi_track):
-                if event.type not in voice:
-                    continue
-                at = seconds_at(tick)
-                event.track = track
-                order += 1
-                timed.append((start_ms + int(round(at * 1000)), at, order, event))
-        end = frame + int(math.ceil((seconds + TAIL_S + BATCH_GAP_S) * rate))
-        frame = -(-end // grid) * grid
-    timed.sort(key=lambda item: item[:3])
-    end_of_track = MidiEvent(track, type=MetaEvents.END_OF_TRACK)
-    end_of_track.data = b""
-    _set_timed_events(track, [(ms, event) for ms, _, _, event in timed] + [(timed[-1][0], end_of_track)])
-    return merged, starts
 
 
 # --- the server and its children -------------------------------------------------------------
@@ -655,8 +520,7 @@ def _on_alarm(signum, frame):
 
 
 def _child(conn: socket.socket) -> None:
-    """One request: announce our pid, read the job (or a batch: {"jobs": [...], ...}), run it
-    under limits, send the result (a list for a batch: one failure there fails them all)."""
+    """One request: announce our pid, read the job, run it under limits, send the result."""
     conn.sendall(f"{os.getpid()}\n".encode())
     data = b""
     while not data.endswith(b"\n"):
@@ -673,7 +537,7 @@ def _child(conn: socket.socket) -> None:
             _limit(job)
             signal.signal(signal.SIGALRM, _on_alarm)
             signal.setitimer(signal.ITIMER_REAL, job["timeout_s"])
-            result = run_batch(job) if "jobs" in job else run_job(job)
+            result = run_job(job)
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
     except Deadline:
