@@ -228,4 +228,7 @@ class _Reader:
             self._engine._stop(self._tune)
 
     def __del__(self) -> None:
-        self.close()
+        try:
+            self.close()  # a reader dropped without close(): the engine drops its tune
+        except Exception:  # at interpreter exit the engine's lock may be gone already
+            pass

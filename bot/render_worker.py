@@ -393,7 +393,7 @@ class BoundedFluidSynth(FluidSynth):
                 command, capture_output=True, text=True, errors="replace", timeout=self.timeout_s,
                 # FluidSynth starts SDL2's audio at launch even when it only writes a file, and
                 # SDL's ALSA hotplug thread sleeps 100 ms at a time: FluidSynth could not exit
-                # before the sleep ended, so every render idled 0-100 ms (a 7 s tune took 0.11 or
+                # before the sleep ended, so every render idled 0-100 ms (a 15 s tune took 0.11 or
                 # 0.21 s in turn). SDL's dummy driver has no such thread; the samples are the same.
                 env={**os.environ, "SDL_AUDIODRIVER": "dummy"},
             )
