@@ -609,14 +609,24 @@ def _run_child(job: dict, timeout_s: float, cancel: threading.Event | None = Non
         raise RenderError("the renderer stopped without a result (out of memory or crashed)") from None
 
 
-def _kill_group(pid: int | None) -> None:
+def _kill_group(pid: int | None, wait_s: float = 1.0) -> None:
     # The child leads its own process group, so this also ends its FluidSynth or abc2midi.
     if pid is None:
         return
     try:
         os.killpg(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
-        pass
+        return
+    # SIGKILL lands when the kernel next schedules each process (a FluidSynth in the middle of
+    # a large write takes a few milliseconds): wait until the group is gone, so that a stopped
+    # render has really given its core back when this returns.
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pid, 0)
+        except (ProcessLookupError, PermissionError):
+            return
+        time.sleep(0.005)
 
 
 # --- render ----------------------------------------------------------------------------------
