@@ -48,11 +48,6 @@ class LongestFirst:
             self._cond.notify()
         return future
 
-    def waiting(self) -> int:
-        """Jobs not yet started (cancelled ones included until a worker drops them)."""
-        with self._cond:
-            return len(self._heap)
-
     def _work(self) -> None:
         while True:
             with self._cond:

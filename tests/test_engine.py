@@ -25,13 +25,12 @@ def stepper() -> Stepper:
     return Stepper(model)
 
 
-def reader(stepper: Stepper, ids: Iterable[list[int]], log: list, closed: threading.Event | None = None):
+def reader(stepper: Stepper, ids: Iterable[list[int]], closed: threading.Event | None = None):
     """Reads each id list in turn and outputs (step number, logits) after each answer."""
     state = stepper.zero(1)
     try:
         for n, chunk in enumerate(ids):
             logits, state = yield Ask(chunk, state)
-            log.append((n, logits))
             yield (n, logits)
     finally:
         if closed is not None:
@@ -42,7 +41,7 @@ def test_every_answer_equals_the_answer_alone(stepper):
     """Steps batched across tunes, and primes on the priming thread, answer as one tune alone."""
     plans = [[[1], [2, 3, 4], [5], [6]], [[7], [8], [9, 10], [11]], [[3], [3], [3], [3]]]
     with BatchEngine(stepper) as engine:
-        readers = [engine.run(reader(stepper, plan, [])) for plan in plans]
+        readers = [engine.run(reader(stepper, plan)) for plan in plans]
         got = [list(r) for r in readers]
         assert engine.rows > engine.steps  # some steps were shared
     for plan, outputs in zip(plans, got):
@@ -77,8 +76,8 @@ def test_a_reader_behind_gets_the_newest_output(stepper):
 def test_closing_a_reader_drops_its_tune_and_others_go_on(stepper):
     closed = threading.Event()
     with BatchEngine(stepper) as engine:
-        endless = engine.run(reader(stepper, itertools.repeat([1]), [], closed))
-        other = engine.run(reader(stepper, [[2]] * 50, []))
+        endless = engine.run(reader(stepper, itertools.repeat([1]), closed))
+        other = engine.run(reader(stepper, [[2]] * 50))
         next(endless)
         endless.close()
         assert closed.wait(5)  # the engine closed the coroutine: its place in the batch is free
@@ -94,7 +93,7 @@ def test_a_failing_tune_fails_alone(stepper):
 
     with BatchEngine(stepper) as engine:
         bad = engine.run(broken())
-        good = engine.run(reader(stepper, [[2], [3]], []))
+        good = engine.run(reader(stepper, [[2], [3]]))
         with pytest.raises(ValueError, match="this tune broke"):
             list(bad)
         assert [n for n, _ in good][-1] == 1
@@ -104,4 +103,4 @@ def test_a_closed_engine_refuses_new_tunes(stepper):
     engine = BatchEngine(stepper)
     engine.close()
     with pytest.raises(RuntimeError, match="closed"):
-        engine.run(reader(stepper, [[1]], []))
+        engine.run(reader(stepper, [[1]]))
