@@ -131,6 +131,7 @@ class Rendered:
     wav: Path
     compressed: Path | None  # OGG copy for the browser, None without an encoder
     seconds: float  # audio duration
+    sample_rate: int = 44_100  # Hz, of the WAV and the OGG
     notes: list[str] = field(default_factory=list)  # repairs applied, in order
     tempo: int = DEFAULT_TEMPO  # quarter notes a minute actually used
     engine: str = "music21"  # what made the MIDI: "music21" or "abc2midi"
@@ -660,7 +661,8 @@ def render(
     token = secrets.token_hex(4)
     # Partial files carry the real extension (sox picks the format by it) and are renamed
     # into place only when the child succeeds.
-    kinds = ("abc", "mid", "raw", "wav", "ogg")  # abc: abc2midi's input, if it comes to that
+    # abc: abc2midi's input, if it comes to that; cmd: FluidSynth's start-up commands.
+    kinds = ("abc", "mid", "cmd", "raw", "wav", "ogg")
     part = {kind: out_dir / f".{stem}.{token}.part.{kind}" for kind in kinds}
     encoder = ogg_encoder() if settings.compress else None
     job = {
@@ -695,6 +697,7 @@ def render(
             path.unlink(missing_ok=True)
     return Rendered(
         midi=final["mid"], wav=final["wav"], compressed=compressed, seconds=result["seconds"],
+        sample_rate=settings.sample_rate,
         notes=prepared.notes + result["notes"], tempo=prepared.tempo, engine=result["engine"],
         timings=result["timings"],
     )

@@ -14,6 +14,7 @@ import os
 import re
 import resource
 import select
+import shlex
 import signal
 import socket
 import subprocess
@@ -159,7 +160,9 @@ def _set_timed_events(track, timed: list[tuple[int, object]]) -> None:
 def tidy_midi(midi_file, program: int) -> int:
     """Set the instrument, drop zero-length notes and end every note with the music; notes dropped.
 
-    - every melodic channel plays General MIDI `program` (drums on channel 10 untouched);
+    - every melodic channel plays General MIDI `program`, set at its start; drums on channel 10
+      keep their kit, and get the standard kit (program 0) at the start when the file names
+      none, as FluidSynth selects no instrument by itself (BoundedFluidSynth);
     - a zero-length note (music21 writes grace notes as a note-off and then a note-on of one
       pitch at one tick) is removed: left in, its note-on would sound to the end of the tune;
     - "all notes off" when the last note ends and "all sound off" TAIL_S later: FluidSynth
@@ -198,7 +201,8 @@ def tidy_midi(midi_file, program: int) -> int:
             else:
                 active[key] = active.get(key, 0) + 1
         timed = [item for i, item in enumerate(timed) if i not in zero]
-        channels = sorted({e.channel for _, e in timed if e.isNoteOn() and e.channel != 10})
+        channels = sorted({e.channel for _, e in timed if e.isNoteOn()})
+        kit = next((e.data for _, e in timed if e.type == ChannelVoiceMessages.PROGRAM_CHANGE and e.channel == 10), 0)
         for _, event in timed:
             if event.type == ChannelVoiceMessages.PROGRAM_CHANGE and event.channel != 10:
                 event.data = program
@@ -208,7 +212,7 @@ def tidy_midi(midi_file, program: int) -> int:
         head, tail = [], []
         for channel in channels:
             change = MidiEvent(track, type=ChannelVoiceMessages.PROGRAM_CHANGE, channel=channel)
-            change.data = program
+            change.data = kit if channel == 10 else program
             head.append((0, change))
             for tick, controller in ((end_tick, 123), (end_tick + tail_ticks, 120)):
                 control = MidiEvent(track, type=ChannelVoiceMessages.CONTROLLER_CHANGE, channel=channel)
@@ -366,27 +370,46 @@ class BoundedFluidSynth(FluidSynth):
     midi2audio runs `fluidsynth -ni SF MIDI -F OUT -r RATE` through subprocess.call: no timeout
     and the exit code ignored (a bad soundfont gives a silent WAV). This subclass runs the same
     command with a timeout, raw float output (normalised later without 16-bit rounding), quiet
-    logging, larger write blocks and on-demand sample loading (FluidR3_GM loads in 0.1 s and
-    45 MB instead of 0.3 s and 170 MB), and raises JobError on failure. Resource limits come
-    from the child process, which FluidSynth inherits.
+    logging, larger write blocks, on-demand sample loading (FluidR3_GM loads in 0.1 s and 45 MB
+    instead of 0.3 s and 170 MB) and the soundfont loaded by a start-up command that selects no
+    instrument, and raises JobError on failure. Resource limits come from the child process,
+    which FluidSynth inherits.
     """
 
     def __init__(self, binary: str, sound_font: str, sample_rate: int, timeout_s: float,
-                 chorus: bool = True) -> None:
+                 chorus: bool = True, command_file: str | None = None) -> None:
         super().__init__(sound_font, sample_rate)
         self.binary = binary
         self.timeout_s = timeout_s
         self.chorus = chorus  # off only where the preset sends nothing to it (render.needs_chorus)
+        self.command_file = command_file  # where to write FluidSynth's start-up commands
 
     def midi_to_audio(self, midi_file: str, audio_file: str) -> None:
-        """Write raw 32-bit float stereo samples for midi_file to audio_file."""
+        """Write raw 32-bit float stereo samples for midi_file to audio_file.
+
+        Every channel that plays must select its instrument (tidy_midi sees to it).
+        """
+        # A soundfont named on the command line is loaded with a reset that selects piano on
+        # every channel and the drum kit on channel 10, and on-demand loading then reads their
+        # samples: about 20 ms of each render, for instruments a tune does not play. Loaded by
+        # the "load FILE 0" command instead, it selects nothing, and the player must not reset
+        # the synth either. Only the MIDI's own program changes load samples.
+        command_file = self.command_file or audio_file + ".cmd"
+        with open(command_file, "w") as commands:  # a file: FluidSynth reads no commands from a pipe
+            commands.write(f"load {shlex.quote(self.sound_font)} 0\n")
+        try:
+            self._run(command_file, midi_file, audio_file)
+        finally:
+            os.unlink(command_file)
+
+    def _run(self, command_file: str, midi_file: str, audio_file: str) -> None:
         command = [
             # -z 2048: bigger write blocks render a 30 s tune in 0.21 s instead of 0.31 s with
             # the same samples (events are still timed per 64-sample synth block).
             self.binary, "-ni", "-q", "-z", "2048", "-o", "synth.dynamic-sample-loading=1",
             "-o", f"synth.chorus.active={int(self.chorus)}",
-            "-T", "raw", "-O", "float", "-r", str(self.sample_rate), "-F", audio_file,
-            self.sound_font, midi_file,
+            "-o", "synth.default-soundfont=", "-o", "player.reset-synth=0", "-f", command_file,
+            "-T", "raw", "-O", "float", "-r", str(self.sample_rate), "-F", audio_file, midi_file,
         ]
         try:
             result = subprocess.run(
@@ -405,6 +428,8 @@ class BoundedFluidSynth(FluidSynth):
             lines = (result.stderr or result.stdout).strip().splitlines()
             last = lines[-1] if lines else f"exit code {result.returncode}"
             raise JobError(f"FluidSynth failed ({last})")
+        if "loaded SoundFont has ID" not in result.stdout:  # the "load" command says so, even with -q
+            raise JobError(f"FluidSynth could not load the soundfont {self.sound_font}")
 
 
 def finish_audio(samples, sample_rate: int, music_seconds: float):
@@ -470,7 +495,8 @@ def run_job(job: dict) -> dict:
 
     rate = job["sample_rate"]
     left = max(0.1, deadline - time.monotonic())
-    synth = BoundedFluidSynth(job["fluidsynth"], job["soundfont"], rate, left, job.get("chorus", True))
+    synth = BoundedFluidSynth(job["fluidsynth"], job["soundfont"], rate, left, job.get("chorus", True),
+                              command_file=paths["cmd"])
     synth.midi_to_audio(paths["mid"], paths["raw"])
     samples = np.fromfile(paths["raw"], dtype=np.float32)  # interleaved stereo
     os.unlink(paths["raw"])

@@ -11,7 +11,7 @@ import pytest
 from bot import chat, links
 from bot.chat import BUSY, Chat, ChatConfig, ChatError, Options, Session, interpret
 from bot.prompt import MAX_PROMPT_CHARS
-from bot.render import ogg_encoder
+from bot.render import RenderSettings, ogg_encoder
 
 JIG = "X:1\nT:Pasted\nM:6/8\nL:1/8\nK:G\nGAB dBG|c2e dBG|GAB dBG|A3 A2D|\n"
 
@@ -194,9 +194,9 @@ def test_a_full_house_says_busy(tmp_path):
     assert list(bot.reply("a reel", [], Session(), small()))[-1].error is None
 
 
-def test_audio_sheds_the_ogg_copy_only_while_others_wait(tmp_path):
-    """A tune finished while another is being written gets its WAV to play at once; a tune
-    rendered alone gets the smaller OGG."""
+def test_audio_sheds_the_ogg_copy_and_top_octave_only_while_others_wait(tmp_path):
+    """A tune finished while another is being written gets its WAV to play at once, at the busy
+    sample rate; a tune rendered alone gets the smaller OGG and the full 44.1 kHz."""
     if ogg_encoder() is None:
         pytest.fail("sox with Ogg Vorbis is needed (scripts/setup.sh installs it)")
     bot = Chat(ChatConfig(outputs=tmp_path, min_interval_s=0.0))
@@ -204,10 +204,16 @@ def test_audio_sheds_the_ogg_copy_only_while_others_wait(tmp_path):
     next(other)  # someone else's tune is being written
     crowded = list(bot.reply("a jig", [], Session(), small()))[-1]
     assert crowded.done and crowded.audio.suffix == ".wav"
+    with wave.open(str(crowded.audio)) as audio:
+        assert audio.getframerate() == bot.config.busy_sample_rate == 32_000
+    assert "the audio is at 32 kHz, not 44.1, as the server was busy" in last_text(crowded)
     other.close()
     alone = list(bot.reply("a jig", [], Session(), small()))[-1]
     assert alone.done and alone.audio.suffix == ".ogg"
     assert alone.audio.read_bytes()[:4] == b"OggS"
+    with wave.open(str(alone.audio.with_suffix(".wav"))) as audio:
+        assert audio.getframerate() == RenderSettings().sample_rate == 44_100
+    assert "kHz" not in last_text(alone)
 
 
 def test_stop_and_closed_tab_cancel_and_leave_no_files(tmp_path):

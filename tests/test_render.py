@@ -181,6 +181,82 @@ def test_chorus_runs_only_where_the_soundfont_sends_sound_to_it(tmp_path):
         assert np.abs(np.frombuffer(samples[False], dtype=np.float32)).max() > 1e-3  # not silence
 
 
+def _plain_fluidsynth(soundfont: str, midi: Path, raw: Path) -> None:
+    """midi2audio's own command line (soundfont and MIDI as arguments), raw float output."""
+    subprocess.run(
+        ["fluidsynth", "-ni", "-q", "-z", "2048", "-o", "synth.dynamic-sample-loading=1", "-T", "raw",
+         "-O", "float", "-r", "44100", "-F", str(raw), soundfont, str(midi)],
+        check=True, capture_output=True, env={**os.environ, "SDL_AUDIODRIVER": "dummy"},
+    )
+
+
+@pytest.mark.parametrize("drums", [False, True])
+def test_the_start_up_command_changes_no_sample_of_the_music(tmp_path, drums):
+    """The renderer loads the soundfont by a start-up command that selects no instrument, so
+    that only the tune's own instruments are read. Its audio, up to where finish_audio cuts it,
+    must equal that of the plain command line, whose start selects piano and the drum kit
+    itself: a melodic tune, and abc2midi's drums on channel 10 with no program change of theirs."""
+    soundfont = str(find_soundfont())
+    if drums:
+        abc = tmp_path / "drums.abc"
+        abc.write_text(HEADER + "%%MIDI drum dddd 36 38 42 38 100 100 100 100\n%%MIDI drumon\n"
+                       "|:d2fd Adfd|g2bg fgaf|e2ge cege|fedc d2de:|\n")
+        subprocess.run(["abc2midi", str(abc), "-o", str(tmp_path / "in.mid"), "-silent"], check=True,
+                       capture_output=True)
+        from music21 import midi
+
+        midi_file = midi.MidiFile()
+        midi_file.open(str(tmp_path / "in.mid"))
+        midi_file.read()
+        midi_file.close()
+        assert any(e.channel == 10 and e.isNoteOn() for track in midi_file.tracks for e in track.events)
+    else:
+        midi_file = render_worker._to_midi(render_worker._music21_score(prepare_tune(REEL).text))
+    render_worker.tidy_midi(midi_file, INSTRUMENTS["fiddle"])
+    music_seconds, _ = render_worker.midi_seconds(midi_file)
+    midi_path = tmp_path / "tidy.mid"
+    midi_file.open(str(midi_path), "wb")
+    midi_file.write()
+    midi_file.close()
+
+    _plain_fluidsynth(soundfont, midi_path, tmp_path / "plain.raw")
+    synth = render_worker.BoundedFluidSynth(render_mod._fluidsynth(), soundfont, 44100, 30)
+    synth.midi_to_audio(str(midi_path), str(tmp_path / "ours.raw"))
+    assert sorted(p.name for p in tmp_path.glob("*.cmd")) == []  # the command file is gone
+    audio = {}
+    for name in ("plain", "ours"):
+        samples = np.fromfile(tmp_path / f"{name}.raw", dtype=np.float32).reshape(-1, 2)
+        audio[name] = render_worker.finish_audio(samples, 44100, music_seconds)
+    assert np.array_equal(audio["plain"], audio["ours"])
+    if drums:  # and the drums are heard: silenced (velocity 0), the audio changes
+        for track in midi_file.tracks:
+            for event in track.events:
+                if event.channel == 10 and event.isNoteOn():
+                    event.velocity = 0
+        midi_file.open(str(tmp_path / "silent-drums.mid"), "wb")
+        midi_file.write()
+        midi_file.close()
+        synth.midi_to_audio(str(tmp_path / "silent-drums.mid"), str(tmp_path / "melody.raw"))
+        melody = np.fromfile(tmp_path / "melody.raw", dtype=np.float32).reshape(-1, 2)[: len(audio["ours"])]
+        assert np.abs(melody).max() > 1e-3  # the fiddle still plays
+        assert not np.array_equal(render_worker.finish_audio(melody, 44100, music_seconds), audio["ours"])
+
+
+def test_a_soundfont_fluidsynth_cannot_load_is_an_error(tmp_path):
+    """A file with an sf2 header but nothing usable after it: a clear error, not a silent WAV."""
+    fake = tmp_path / "broken.sf2"
+    fake.write_bytes(b"RIFF" + (1000).to_bytes(4, "little") + b"sfbk" + bytes(1000))
+    midi_file = render_worker._to_midi(render_worker._music21_score(prepare_tune(REEL).text))
+    render_worker.tidy_midi(midi_file, INSTRUMENTS["fiddle"])
+    midi_file.open(str(tmp_path / "t.mid"), "wb")
+    midi_file.write()
+    midi_file.close()
+    synth = render_worker.BoundedFluidSynth(render_mod._fluidsynth(), str(fake), 44100, 30)
+    with pytest.raises(render_worker.JobError, match="could not load the soundfont"):
+        synth.midi_to_audio(str(tmp_path / "t.mid"), str(tmp_path / "out.raw"))
+    assert not list(tmp_path.glob("*.cmd"))
+
+
 def test_midi_is_the_same_without_music21_beams():
     """The render skips music21's beaming (paper only): the MIDI must not change."""
     from music21 import converter
