@@ -271,6 +271,35 @@ def test_midi_is_the_same_without_music21_beams():
     assert stream.Stream.makeBeams is not render_worker._no_beams  # restored after the parse
 
 
+def test_midi_is_the_same_when_repeats_expand_in_place(monkeypatch):
+    """The render lets music21 expand repeats without first deep-copying the score's measures:
+    the MIDI must not change, through the fallback for repeats that cannot expand too."""
+    from music21 import repeat
+
+    copies: list[bool] = []  # the deepcopy argument of each repeat expansion
+    process = repeat.Expander.process
+
+    def spy(self, deepcopy=True):
+        copies.append(deepcopy)
+        return process(self, deepcopy=deepcopy)
+
+    monkeypatch.setattr(repeat.Expander, "process", spy)
+    reference = render_worker._to_midi
+    badly_formed = HEADER + "|:d2fd Adfd|[2g2bg fgaf|[1e2ge cege:|]\n"
+    for text in (prepare_tune(REEL).text, prepare_tune(BOT_JIG).text, prepare_tune(badly_formed).text):
+        copies.clear()
+        in_place: list[str] = []
+        after = render_worker._score_midi(render_worker._music21_score(text), in_place, 600.0).writestr()
+        assert copies[0] is False  # the first export expanded in place
+        assert repeat.Expander.process is spy  # and put music21 back as it was
+        copied: list[str] = []
+        with monkeypatch.context() as patch:
+            patch.setattr(render_worker, "_to_midi", lambda score, in_place=False: reference(score))
+            before = render_worker._score_midi(render_worker._music21_score(text), copied, 600.0).writestr()
+        assert after == before and in_place == copied
+    assert copied[-1].startswith("rendered without expanding repeats")
+
+
 def test_unknown_instrument_is_refused_by_name(tmp_path, monkeypatch):
     monkeypatch.setattr(render_mod, "_run_child", no_work)
     with pytest.raises(RenderError, match="'kazoo'"):
