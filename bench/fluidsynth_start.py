@@ -72,9 +72,7 @@ def main() -> None:
             seconds, _ = render_worker.midi_seconds(midi_file)
             music += seconds
             midi = out / "tune.mid"
-            midi_file.open(str(midi), "wb")
-            midi_file.write()
-            midi_file.close()
+            render_worker.write_midi(midi_file, midi)
             synth = render_worker.BoundedFluidSynth("fluidsynth", str(soundfont), RATE, 120, chorus)
             runs = {
                 "plain": lambda: plain(soundfont, midi, out / "plain.raw", chorus),

@@ -458,7 +458,8 @@ class Chat:
             notes = list(update.notices)
             rendered = None
             try:
-                for rendered in self._render(tune, folder, options.render_settings(), cancel):
+                settings = options.render_settings()
+                for rendered in self._render(tune, folder, settings, cancel):
                     if rendered is None:  # still rendering: give the page a chance to Stop
                         yield working
             except RenderError as err:
@@ -474,10 +475,9 @@ class Chat:
                 files += [rendered.midi, rendered.wav]
                 # The renderer's repairs, without the technical detail in brackets.
                 notes += [re.sub(r"\s*\(.*", "", note) for note in rendered.notes]
-                wanted = options.render_settings().sample_rate
-                if rendered.sample_rate < wanted:  # shed under load (_render_now): say so
+                if rendered.sample_rate < settings.sample_rate:  # shed under load (_render_now): say so
                     notes.append(f"the audio is at {rendered.sample_rate / 1000:g} kHz, not "
-                                 f"{wanted / 1000:g}, as the server was busy")
+                                 f"{settings.sample_rate / 1000:g}, as the server was busy")
             link = _link(intent, options, update.seed)
             finished = True
             yield Reply(history + _final_messages(text, notes, audio, files, link), session, update.abc,

@@ -248,8 +248,6 @@ def tidy_midi(midi_file, program: int) -> int:
 
 def _abc2midi(job: dict, deadline: float) -> "object":
     """The MIDI file abc2midi writes for the tune (read back with music21); JobError if none."""
-    from music21 import midi
-
     binary = job["abc2midi"]
     if not binary:
         raise JobError("abc2midi is not installed")
@@ -271,11 +269,25 @@ def _abc2midi(job: dict, deadline: float) -> "object":
         lines = (result.stdout + result.stderr).strip().splitlines()
         last = lines[-1] if lines else f"exit code {result.returncode}"
         raise JobError(f"abc2midi wrote no MIDI ({last})")
+    return read_midi(paths["mid"])
+
+
+def read_midi(path: str):
+    """A MIDI file, read into a music21 MidiFile."""
+    from music21 import midi
+
     midi_file = midi.MidiFile()
-    midi_file.open(paths["mid"])
+    midi_file.open(str(path))
     midi_file.read()
     midi_file.close()
     return midi_file
+
+
+def write_midi(midi_file, path: str) -> None:
+    """Write a music21 MidiFile to `path`."""
+    midi_file.open(str(path), "wb")
+    midi_file.write()
+    midi_file.close()
 
 
 def _reason(err: BaseException) -> str:
@@ -508,9 +520,7 @@ def run_job(job: dict) -> dict:
         raise JobError(
             f"the tune lasts {music_seconds / 60:.0f} minutes (at most {job['max_seconds'] / 60:.0f})"
         )
-    midi_file.open(paths["mid"], "wb")
-    midi_file.write()
-    midi_file.close()
+    write_midi(midi_file, paths["mid"])
     lap("midi")
 
     rate = job["sample_rate"]

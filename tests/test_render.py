@@ -111,13 +111,7 @@ def programs_of(midi_file) -> list[int]:
 
 
 def programs(midi_path: Path) -> list[int]:
-    from music21 import midi
-
-    midi_file = midi.MidiFile()
-    midi_file.open(str(midi_path))
-    midi_file.read()
-    midi_file.close()
-    return programs_of(midi_file)
+    return programs_of(render_worker.read_midi(midi_path))
 
 
 def no_work(*args, **kwargs):
@@ -203,21 +197,14 @@ def test_the_start_up_command_changes_no_sample_of_the_music(tmp_path, drums):
                        "|:d2fd Adfd|g2bg fgaf|e2ge cege|fedc d2de:|\n")
         subprocess.run(["abc2midi", str(abc), "-o", str(tmp_path / "in.mid"), "-silent"], check=True,
                        capture_output=True)
-        from music21 import midi
-
-        midi_file = midi.MidiFile()
-        midi_file.open(str(tmp_path / "in.mid"))
-        midi_file.read()
-        midi_file.close()
+        midi_file = render_worker.read_midi(tmp_path / "in.mid")
         assert any(e.channel == 10 and e.isNoteOn() for track in midi_file.tracks for e in track.events)
     else:
         midi_file = render_worker._to_midi(render_worker._music21_score(prepare_tune(REEL).text))
     render_worker.tidy_midi(midi_file, INSTRUMENTS["fiddle"])
     music_seconds, _ = render_worker.midi_seconds(midi_file)
     midi_path = tmp_path / "tidy.mid"
-    midi_file.open(str(midi_path), "wb")
-    midi_file.write()
-    midi_file.close()
+    render_worker.write_midi(midi_file, str(midi_path))
 
     _plain_fluidsynth(soundfont, midi_path, tmp_path / "plain.raw")
     synth = render_worker.BoundedFluidSynth(render_mod._fluidsynth(), soundfont, 44100, 30)
@@ -233,9 +220,7 @@ def test_the_start_up_command_changes_no_sample_of_the_music(tmp_path, drums):
             for event in track.events:
                 if event.channel == 10 and event.isNoteOn():
                     event.velocity = 0
-        midi_file.open(str(tmp_path / "silent-drums.mid"), "wb")
-        midi_file.write()
-        midi_file.close()
+        render_worker.write_midi(midi_file, str(tmp_path / "silent-drums.mid"))
         synth.midi_to_audio(str(tmp_path / "silent-drums.mid"), str(tmp_path / "melody.raw"))
         melody = np.fromfile(tmp_path / "melody.raw", dtype=np.float32).reshape(-1, 2)[: len(audio["ours"])]
         assert np.abs(melody).max() > 1e-3  # the fiddle still plays
@@ -248,9 +233,7 @@ def test_a_soundfont_fluidsynth_cannot_load_is_an_error(tmp_path):
     fake.write_bytes(b"RIFF" + (1000).to_bytes(4, "little") + b"sfbk" + bytes(1000))
     midi_file = render_worker._to_midi(render_worker._music21_score(prepare_tune(REEL).text))
     render_worker.tidy_midi(midi_file, INSTRUMENTS["fiddle"])
-    midi_file.open(str(tmp_path / "t.mid"), "wb")
-    midi_file.write()
-    midi_file.close()
+    render_worker.write_midi(midi_file, str(tmp_path / "t.mid"))
     synth = render_worker.BoundedFluidSynth(render_mod._fluidsynth(), str(fake), 44100, 30)
     with pytest.raises(render_worker.JobError, match="could not load the soundfont"):
         synth.midi_to_audio(str(tmp_path / "t.mid"), str(tmp_path / "out.raw"))
