@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch  # noqa: E402
 
-from bot.bars import Timing, audit, measure, split_bars  # noqa: E402
+from bot.notation.bars import Timing, audit, measure, split_bars  # noqa: E402
 from bot.generate import Settings, generate  # noqa: E402
 
 PROMPTS = (

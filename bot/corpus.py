@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.abc import TUNE_END, AbcError, normalise, split_tunes
+from bot.notation.abc import TUNE_END, AbcError, normalise, split_tunes
 
 # Folk collections in music21's corpus folder that hold ABC.
 COLLECTIONS = ("essenFolksong", "oneills1850", "airdsAirs", "ryansMammoth", "miscFolk")

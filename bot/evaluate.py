@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from bot.abc import AbcError, normalise
+from bot.notation.abc import AbcError, normalise
 from bot.corpus import CorpusError, abc_files, join_tunes, load_corpus, read_abc_file
 
 

@@ -7,13 +7,13 @@ The model is primed once with the prompt (header lines and any pasted music, `bo
 then samples one character per step carrying the LSTM state (`bot.stepper`); header fields
 the prompt left open are written by the model first, checked, and fixed if unusable.
 
-Every bar in time: while a bar is written its duration is tracked (`bot.bars`). Once it is
+Every bar in time: while a bar is written its duration is tracked (`bot.notation.bars`). Once it is
 exactly full only a bar line may follow; a bar line where no bar line is right is drawn
 again; a note that runs past the bar, or a bar that closes wrong anyway, rolls the state back
 to the bar's start and the bar is sampled again, up to `Settings.retries` times; then the bar
 before is taken back once (a full bar before a section that wants a pickup is fixed there),
 then the closest try is kept. Pickups and their complements are right as abc2midi counts
-them. `bot.syntax` keeps the text readable by abc2midi and music21 all along.
+them. `bot.notation.syntax` keeps the text readable by abc2midi and music21 all along.
 
 Streaming: the newest bar is held back until the next one is accepted (it may still be taken
 back), so text never retracts; the last update closes the tune with `|]` or `:|`.
@@ -34,11 +34,11 @@ from typing import TYPE_CHECKING, Callable, Generator, Iterator
 import numpy as np
 import torch
 
-from bot.abc import RHYTHMS, TUNE_END, default_unit, parse_key
-from bot.bars import BarRules, BarSplitter, Measure, Timing, Verdict, final_token, measure
+from bot.notation.abc import RHYTHMS, TUNE_END, default_unit, parse_key
+from bot.notation.bars import BarRules, BarSplitter, Measure, Timing, Verdict, final_token, measure
 from bot.prompt import Prompt, PromptError, parse_prompt
 from bot.stepper import Ask, State, Stepper, answer, stepper_for
-from bot.syntax import SyntaxGuard
+from bot.notation.syntax import SyntaxGuard
 
 if TYPE_CHECKING:
     from bot.engine import BatchEngine

@@ -24,7 +24,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from bot.abc import header_block, normalise_field, normalise_rhythm, parse_key, parse_meter, read_tune, split_tunes
+from bot.notation.abc import header_block, normalise_field, normalise_rhythm, parse_key, parse_meter, read_tune, split_tunes
 
 # Longest prompt accepted: a long tune is about 2,000 characters; more than this is not a
 # tune to continue, and the whole prompt is primed through the model before the first note.
@@ -296,7 +296,7 @@ def _find_abc(text: str) -> _Pasted:
 
 def _infer_meter(body: str, unit: Fraction) -> str | None:
     """The meter whose bar length the pasted bars mostly have (bars between two bar lines)."""
-    from bot.bars import Timing, measure, split_bars  # bars imports abc only; kept local to show the one use
+    from bot.notation.bars import Timing, measure, split_bars  # bars imports abc only; kept local to show the one use
 
     timing = Timing("none", unit)
     bars = split_bars(body)

@@ -32,7 +32,7 @@ from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
 
-from bot.abc import normalise_rhythm, parse_meter, read_tune, split_tunes
+from bot.notation.abc import normalise_rhythm, parse_meter, read_tune, split_tunes
 
 INSTRUMENTS: dict[str, int] = {
     # name -> General MIDI program (0-based, as written in a MIDI program change)

@@ -31,7 +31,7 @@ from bot import checkpoint
 from bot.corpus import join_tunes, load_corpus
 from bot.evaluate import encodable, score
 from bot.model import CharLSTM, ModelConfig
-from bot.transpose import transpose
+from bot.notation.transpose import transpose
 
 
 @dataclass

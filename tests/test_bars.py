@@ -4,7 +4,7 @@ from fractions import Fraction as F
 
 import pytest
 
-from bot.bars import BarRules, BarSplitter, Timing, audit, final_token, measure, note_length, split_bars
+from bot.notation.bars import BarRules, BarSplitter, Timing, audit, final_token, measure, note_length, split_bars
 
 EIGHTH = Timing("6/8", F(1, 8))
 REEL = Timing("4/4", F(1, 8))

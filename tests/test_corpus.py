@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.abc import TUNE_END, AbcError, normalise, split_tunes
+from bot.notation.abc import TUNE_END, AbcError, normalise, split_tunes
 from bot.corpus import CorpusError, is_held_out, join_tunes, load_corpus, read_abc_file
-from bot.transpose import transpose
+from bot.notation.transpose import transpose
 
 RAW = """% a file comment
 X: 12

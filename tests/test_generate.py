@@ -6,15 +6,15 @@ from fractions import Fraction
 import pytest
 import torch
 
-from bot.abc import parse_meter
-from bot.bars import BarRules, BarSplitter, Timing, audit
+from bot.notation.abc import parse_meter
+from bot.notation.bars import BarRules, BarSplitter, Timing, audit
 from bot.checkpoint import DEFAULT_CHECKPOINT, Loaded, load
 from bot.engine import BatchEngine
 from bot.generate import Settings, compose, generate, main
 from bot.model import CharLSTM, ModelConfig
 from bot.prompt import parse_prompt
 from bot.stepper import Stepper, stepper_for
-from bot.syntax import SyntaxGuard
+from bot.notation.syntax import SyntaxGuard
 
 VOCAB = "\n !\"#$'()*+,-./0123456789:<=>ABCDEFGHIKLMNOPQRSTUVWZ[\\]^_`abcdefghijklmnoprstuvwxyz{|}~"
 

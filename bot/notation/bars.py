@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from functools import lru_cache
 
-from bot.abc import parse_meter
+from bot.notation.abc import parse_meter
 
 # One element of bar text. Alternatives are tried in order at each position, so a quoted
 # string or decoration is consumed whole before its letters could be read as notes. The

@@ -15,7 +15,7 @@ import re
 
 import numpy as np
 
-from bot.bars import BarRules, BarSplitter
+from bot.notation.bars import BarRules, BarSplitter
 
 # Bar lines the generator may write (plus endings `|1`, `:|2`): abc2midi reads others such
 # as `:||` or `[||` as plain bar lines, which breaks its count of pickups and repeats.

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from bot.abc import parse_key
+from bot.notation.abc import parse_key
 
 _LETTERS = "CDEFGAB"
 # Semitones from each letter to the next one up (C-D ... B-C).
