@@ -26,26 +26,10 @@ from fractions import Fraction
 from functools import lru_cache
 
 from bot.notation.abc import parse_meter
+from bot.notation.tokens import ELEMENT, LENGTH as _LENGTH
 
-# One element of bar text. Alternatives are tried in order at each position, so a quoted
-# string or decoration is consumed whole before its letters could be read as notes. The
-# closing quote/brace/bracket is optional so text cut off mid-element still reads.
-_LENGTH = r"\d{0,4}/*\d{0,4}"
-_ELEMENT = re.compile(
-    r'(?P<quote>"[^"\n]*"?)'
-    r"|(?P<deco>![^!\s|]*!|\+[^+\s|]*\+)"
-    r"|(?P<grace>\{[^}\n|]*\}?)"
-    r"|(?P<inline>\[(?P<iname>[A-Za-z]):(?P<ivalue>[^\]\n]*)\]?)"
-    r"|(?P<linefield>^(?P<lname>[A-Za-z]):(?P<lvalue>[^\n]*))"
-    r"|(?P<variant>\[\d[\d,\-]*)"
-    rf"|(?P<tuplet>\((?P<p>[1-9]\d?)(?::(?P<q>\d{{0,2}}))?(?::(?P<r>\d{{0,2}}))?)"
-    rf"|(?P<chord>\[(?P<inner>[^\]\[|\n]*)\]?(?P<clen>{_LENGTH}))"
-    rf"|(?P<note>(?:\^\^|\^|__|_|=)?[A-Ga-g][,']*(?P<nlen>{_LENGTH}))"
-    rf"|(?P<rest>[zx](?P<rlen>{_LENGTH}))"
-    r"|(?P<multirest>[ZX](?P<count>\d{0,3}))"
-    r"|(?P<broken>[<>]{1,3})",
-    re.MULTILINE,
-)
+# One element of bar text: the notation package's one tokenizer pattern.
+_ELEMENT = ELEMENT
 # The first note (or rest) inside a chord gives the chord its length.
 _CHORD_NOTE = re.compile(rf"(?:\^\^|\^|__|_|=)?[A-Ga-gz][,']*(?P<len>{_LENGTH})")
 _LENGTH_PARTS = re.compile(r"(\d*)(/*)(\d*)")
@@ -121,6 +105,14 @@ class Measure:
     fields: int = 0  # inline or line fields (`K:G`, `[M:3/4]`) in the text
     ending: str = ""  # the ending the bar starts (`[1` -> "1"), "" for none
     text: str = ""  # the bar text itself
+    # (starts, ends, ticks) of the timed elements, kept as the lists measure built: making
+    # Fractions of them costs time on every sampled character, so `timed()` does it on demand.
+    spans: tuple = ((), (), ())
+
+    def timed(self) -> list[tuple[int, int, Fraction]]:
+        """(start, end, duration in whole notes) of each note, chord and rest, tuplets and broken rhythm applied."""
+        starts, ends, ticks = self.spans
+        return [(a, b, _whole(t)) for a, b, t in zip(starts, ends, ticks)]
 
 
 # Durations are added as whole numbers of ticks (a Fraction per note is slow, and this runs
@@ -144,6 +136,7 @@ def measure(text: str, timing: Timing) -> Measure:
     lengths: list[Fraction] = []  # written lengths, to check broken rhythm pairs
     paired: list[bool] = []  # the element was the second of a broken-rhythm pair
     ends: list[int] = []
+    starts: list[int] = []
     rest_bars = 0
     fields = 0
     variant = False
@@ -222,6 +215,7 @@ def measure(text: str, timing: Timing) -> Measure:
         durations.append(duration)
         lengths.append(length)
         ends.append(match.end())
+        starts.append(match.start())
 
     total = sum(durations)
     # The last element is open while nothing but its own length (or a broken-rhythm mark
@@ -233,7 +227,7 @@ def measure(text: str, timing: Timing) -> Measure:
     if broken_next is not None and not irregular:
         irregular = "broken rhythm with no note after it"
     return Measure(_whole(total), _whole(settled), is_open, len(durations), rest_bars, timing, variant,
-                   irregular, fields, ending, text)
+                   irregular, fields, ending, text, (starts, ends, durations))
 
 
 def _whole(ticks: int) -> Fraction:

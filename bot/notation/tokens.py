@@ -1,0 +1,239 @@
+"""ABC music text as tokens: the one tokenizer every reader of ABC notation in abc-bot uses.
+
+Three levels, each built on the one below:
+
+* `ELEMENT`, one regular expression for one element of music text (a note, a chord, a quoted
+  string, a decoration, an inline field, a bar line ...). `bot.notation.bars.measure` runs it
+  on every sampled character, so it stays a single compiled pattern.
+* `tokenize(body)`: every element of a tune body in order, with its span, including the
+  notes inside chords `[CEG]` and grace groups `{ga}` (so a transposer can rewrite them).
+* `read_body(body, meter, unit, key)`: the body as bars (`bot.notation.bars.split_bars`'
+  bar lines), each with its timed events (offset and duration in whole notes, tuplets and
+  broken rhythm applied by `bars.measure`), their MIDI pitches (key signature and the bar's
+  accidentals applied) and the chord symbols written in it.
+
+Keys: `key_signature("Ador")` gives the accidental of each letter, `tonic("Ador")` "A".
+No torch here, and no music21: these run inside the sampler.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Iterator
+
+# Lengths after a note: `2`, `/`, `3/2`, `//`.
+LENGTH = r"\d{0,4}/*\d{0,4}"
+# One element of music text. Alternatives are tried in order at each position, so a quoted
+# string or decoration is consumed whole before its letters could be read as notes. The
+# closing quote/brace/bracket is optional so text cut off mid-element still reads.
+ELEMENT = re.compile(
+    r'(?P<quote>"[^"\n]*"?)'
+    r"|(?P<deco>![^!\s|]*!|\+[^+\s|]*\+)"
+    r"|(?P<grace>\{[^}\n|]*\}?)"
+    r"|(?P<inline>\[(?P<iname>[A-Za-z]):(?P<ivalue>[^\]\n]*)\]?)"
+    r"|(?P<linefield>^(?P<lname>[A-Za-z]):(?P<lvalue>[^\n]*))"
+    r"|(?P<bar>\[\||:*\|[|\]]?:*(?:\d[\d,\-]*)?|::+)"
+    r"|(?P<variant>\[\d[\d,\-]*)"
+    rf"|(?P<tuplet>\((?P<p>[1-9]\d?)(?::(?P<q>\d{{0,2}}))?(?::(?P<r>\d{{0,2}}))?)"
+    rf"|(?P<chord>\[(?P<inner>[^\]\[|\n]*)\]?(?P<clen>{LENGTH}))"
+    rf"|(?P<note>(?:\^\^|\^|__|_|=)?[A-Ga-g][,']*(?P<nlen>{LENGTH}))"
+    rf"|(?P<rest>[zx](?P<rlen>{LENGTH}))"
+    r"|(?P<multirest>[ZX](?P<count>\d{0,3}))"
+    r"|(?P<broken>[<>]{1,3})",
+    re.MULTILINE,
+)
+# A note's parts; also finds the notes inside a chord or a grace group.
+NOTE = re.compile(rf"(?P<acc>\^\^|\^|__|_|=)?(?P<letter>[A-Ga-g])(?P<oct>[,']*)(?P<len>{LENGTH})")
+# A chord symbol: root, quality, optional bass ("G", "D7", "Em/B", "F#m7b5"); anything else
+# in quotes is an annotation ("^text", "<text", fingering).
+CHORD_SYMBOL = re.compile(r"(?P<root>[A-G])(?P<racc>[#b]?)(?P<quality>[^/\s\"]*)(?:/(?P<bass>[A-G][#b]?))?")
+
+ACCIDENTALS = {"^^": 2, "^": 1, "=": 0, "_": -1, "__": -2}
+_LETTER_SEMITONES = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
+_FIFTHS = {"C": 0, "G": 1, "D": 2, "A": 3, "E": 4, "B": 5, "F": -1}
+_MODE_FIFTHS = {"": 0, "m": -3, "dor": -2, "phr": -4, "lyd": 1, "mix": -1, "loc": -5}
+_SHARP_ORDER = "FCGDAEB"
+
+
+@dataclass(frozen=True)
+class Token:
+    """One element of music text: its kind (a group name of ELEMENT, or "text" for the rest)."""
+
+    kind: str  # "note", "chord", "rest", "quote", "bar", "grace", "inline", ...; "text" between elements
+    start: int  # index in the body
+    end: int
+    text: str
+    inside: str = ""  # "chord" or "grace" for a note inside a chord or a grace group
+
+
+@dataclass(frozen=True)
+class Event:
+    """A note, chord or rest that takes time."""
+
+    start: int  # index in the body where its text starts
+    end: int
+    offset: Fraction  # from the bar's start, in whole notes
+    duration: Fraction  # in whole notes, tuplets and broken rhythm applied
+    pitches: tuple[int, ...]  # MIDI numbers (middle C `C` is 60); () for a rest
+    text: str
+
+
+@dataclass(frozen=True)
+class ChordMark:
+    """A chord symbol written in the music."""
+
+    start: int  # index of its opening quote in the body
+    end: int
+    symbol: str  # the text inside the quotes
+    offset: Fraction  # where it sounds: the start of the next timed event in the bar
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One bar of a tune body and the bar line that closes it."""
+
+    start: int  # index in the body where the bar's text starts
+    end: int  # where its bar line starts (== start of the bar line token)
+    token: str  # the closing bar line ("" for a last bar without one)
+    text: str
+    duration: Fraction  # whole notes as written
+    events: tuple[Event, ...]
+    chords: tuple[ChordMark, ...]
+    ending: str  # the ending this bar starts ("1", "2", "" for none)
+    key: str  # the key in force at the bar's end (inline K: fields change it)
+
+
+def tokenize(body: str) -> Iterator[Token]:
+    """Every element of `body` in order; the notes of chords and grace groups follow them."""
+    last = 0
+    for match in ELEMENT.finditer(body):
+        if match.start() > last:
+            yield Token("text", last, match.start(), body[last:match.start()])
+        kind = match.lastgroup
+        if kind in ("note", "rest", "multirest") and match.group(0) == "":
+            continue
+        yield Token(kind, match.start(), match.end(), match.group(0))
+        if kind in ("chord", "grace"):
+            inner_start = match.start() + 1
+            inner = match.group("inner") if kind == "chord" else match.group(0)[1:].rstrip("}")
+            for note in NOTE.finditer(inner):
+                yield Token("note", inner_start + note.start(), inner_start + note.end(), note.group(0), kind)
+        last = match.end()
+    if last < len(body):
+        yield Token("text", last, len(body), body[last:])
+
+
+def parse_chord_symbol(symbol: str) -> tuple[str, str, str | None] | None:
+    """(root, quality, bass) of a chord symbol ("F#m7" -> ("F#", "m7", None)); None for an annotation."""
+    match = CHORD_SYMBOL.fullmatch(symbol.strip())
+    if not match:
+        return None
+    return match.group("root") + match.group("racc"), match.group("quality"), match.group("bass")
+
+
+def tonic(key: str) -> str | None:
+    """The tonic of a K: value, mode-aware ("Ador" -> "A", "Em" -> "E", "Bb" -> "Bb"); None if unreadable."""
+    from bot.notation.abc import parse_key
+
+    parsed = parse_key(key)
+    return None if parsed is None else parsed[0]
+
+
+def pitch_class(name: str) -> int:
+    """Semitones above C of a note name ("F#" 6, "Bb" 10, "c" 0)."""
+    return (_LETTER_SEMITONES[name[0].upper()] + {"": 0, "#": 1, "b": -1}[name[1:]]) % 12
+
+
+def key_signature(key: str) -> dict[str, int]:
+    """Each letter's accidental (+1 sharp, -1 flat, 0) in the signature of a K: value; C major if unreadable."""
+    from bot.notation.abc import parse_key
+
+    parsed = parse_key(key)
+    signature = dict.fromkeys("CDEFGAB", 0)
+    if parsed is None:
+        return signature
+    root, mode = parsed
+    fifths = _FIFTHS[root[0]] + 7 * {"": 0, "#": 1, "b": -1}[root[1:]] + _MODE_FIFTHS[mode]
+    fifths = max(-7, min(7, fifths))
+    for letter in _SHARP_ORDER[:fifths] if fifths > 0 else _SHARP_ORDER[::-1][: -fifths]:
+        signature[letter] = 1 if fifths > 0 else -1
+    return signature
+
+
+def note_pitch(match: re.Match, signature: dict[str, int], carried: dict[tuple[str, int], int]) -> int:
+    """The MIDI number of a NOTE match; an accidental it carries is remembered in `carried` for the bar."""
+    letter = match.group("letter")
+    octave = (1 if letter.islower() else 0) + match.group("oct").count("'") - match.group("oct").count(",")
+    upper = letter.upper()
+    acc = match.group("acc")
+    if acc is not None:
+        carried[(upper, octave)] = ACCIDENTALS[acc]
+    shift = carried.get((upper, octave), signature[upper])
+    return 60 + 12 * octave + _LETTER_SEMITONES[upper] + shift
+
+
+def read_body(body: str, meter: str, unit: str | Fraction, key: str) -> list[Bar]:
+    """The bars of a tune body (model form: fields on their own lines or inline) with their events."""
+    from bot.notation.bars import BarSplitter, Timing, measure
+
+    if isinstance(unit, str):
+        num, _, den = unit.partition("/")
+        unit = Fraction(int(num), int(den)) if num.isdigit() and den.isdigit() and int(den) else Fraction(1, 8)
+    timing = Timing(meter, unit)
+    bars: list[Bar] = []
+    splitter = BarSplitter()
+    start = 0
+    pieces: list[tuple[int, int, str]] = []  # (text start, text end, bar line)
+    for i, ch in enumerate(body):
+        if splitter.closes(ch):
+            _, token = splitter.close()
+            pieces.append((start, i - len(token), token))
+            start = i
+        splitter.feed(ch)
+    if splitter.token or splitter.content.strip():
+        _, token = splitter.close()
+        pieces.append((start, len(body) - len(token), token))
+    before = ""  # the bar line before the bar: `|1` and `:|2` start an ending
+    for text_start, text_end, token in pieces:
+        text = body[text_start:text_end]
+        reading = measure(text, timing)
+        signature = key_signature(key)
+        carried: dict[tuple[str, int], int] = {}
+        events: list[Event] = []
+        chords: list[ChordMark] = []
+        pending: list[tuple[int, int, str]] = []  # chord symbols waiting for the next event
+        timed = iter(reading.timed())
+        offset = Fraction(0)
+        for tok in tokenize(text):
+            if tok.kind in ("inline", "linefield"):
+                name, _, value = tok.text.strip("[]").partition(":")
+                if name == "K":
+                    key, signature = value.strip(), key_signature(value.strip())
+                continue
+            if tok.kind == "quote":
+                symbol = tok.text.strip('"')
+                if parse_chord_symbol(symbol) is not None:
+                    pending.append((text_start + tok.start, text_start + tok.end, symbol))
+                continue
+            if tok.kind not in ("note", "chord", "rest") or tok.inside:
+                continue
+            ticks_start, ticks_end, duration = next(timed)
+            if tok.kind == "note":
+                pitches = (note_pitch(NOTE.match(tok.text), signature, carried),)
+            elif tok.kind == "chord":
+                inner = tok.text[1:tok.text.rfind("]")] if "]" in tok.text else tok.text[1:]
+                pitches = tuple(note_pitch(m, signature, carried) for m in NOTE.finditer(inner))
+            else:
+                pitches = ()
+            chords.extend(ChordMark(a, b, s, offset) for a, b, s in pending)
+            pending.clear()
+            events.append(Event(text_start + tok.start, text_start + tok.end, offset, duration, pitches, tok.text))
+            offset += duration
+        chords.extend(ChordMark(a, b, s, offset) for a, b, s in pending)
+        ending = before.lstrip(":|[]") or reading.ending
+        bars.append(Bar(text_start, text_end, token, text, reading.duration, tuple(events), tuple(chords),
+                        ending, key))
+        timing, before = reading.timing, token
+    return bars
