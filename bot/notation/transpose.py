@@ -1,6 +1,10 @@
-"""Transpose a normalised tune a whole step up or down (training-data augmentation).
+"""Transposition: a whole tune by any number of semitones (the page), and a normalised tune a
+whole step up or down (training-data augmentation, `transpose`).
 
-Moving the key's tonic a whole step and every note letter one diatonic step keeps all
+`transpose_tune` reads the music with the one tokenizer (bot.notation.tokens) and lets music21
+choose key spellings and intervals, once per K: field; the per-note work is letter arithmetic.
+
+For `transpose`: moving the key's tonic a whole step and every note letter one diatonic step keeps all
 unmarked notes right, because the new key signature is the old scale a whole step higher.
 Only explicit accidentals (absolute pitches in ABC) need fixing where the letter step is a
 semitone (E-F, B-C). Chord symbols in quotes move the same way.
@@ -9,8 +13,11 @@ semitone (E-F, B-C). Chord symbols in quotes move the same way.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
-from bot.notation.abc import parse_key
+from bot.notation.abc import parse_key, strip_comment
+from bot.notation.tokens import (ACCIDENTALS, CHORD_SYMBOL, NOTE, key_signature, note_pitch,
+                                 pitch_class, tokenize, tonic)
 
 _LETTERS = "CDEFGAB"
 # Semitones from each letter to the next one up (C-D ... B-C).
@@ -143,3 +150,214 @@ def transpose(tune: str, direction: int) -> str | None:
         pieces.append(line[last:])
         out.append("".join(pieces))
     return "\n".join(out) + "\n"
+
+
+# -- a whole tune by any number of semitones (the page's transpose control) -------------------
+
+MAX_SEMITONES = 12
+_MODE_NAMES = {"": "major", "m": "minor", "dor": "dorian", "phr": "phrygian", "lyd": "lydian",
+               "mix": "mixolydian", "loc": "locrian"}
+_NATURAL = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
+_KEY_TONIC = re.compile(r"^(\s*)([A-Ga-g][#b]?)")  # the tonic at the start of a K: value
+
+
+@dataclass(frozen=True)
+class _Section:
+    """How the notes under one K: move: old and new key signatures, letter steps, semitones."""
+
+    old: dict[str, int]
+    new: dict[str, int]
+    steps: int  # letter names moved (D -> G up is 3, D -> G down is -4)
+    semitones: int
+
+
+def transpose_tune(abc: str, semitones: int) -> str:
+    """The whole tune moved by `semitones` (-12..12): keys, notes and chord symbols; all else verbatim.
+
+    Each K: (header, body line or inline `[K:..]`) gets the spelling with the fewest sharps or
+    flats for its mode, and the notes under it move by the interval to that key, so a tune in
+    D moved +1 is in Eb, not D#. Accidentals are read as the repo's tokenizer reads them (an
+    accidental carries to the same letter and octave until the bar line) and written so that
+    readers that carry it to every octave (abc2midi, ABC 2.1) read the same notes.
+    Raises ValueError for a move outside -12..12, or a tune whose K: names no key.
+    """
+    if isinstance(semitones, bool) or not isinstance(semitones, int) or abs(semitones) > MAX_SEMITONES:
+        raise ValueError(f"a transposition is a whole number of semitones from -{MAX_SEMITONES} "
+                         f"to {MAX_SEMITONES}, not {semitones!r}")
+    if semitones == 0:
+        return abc
+    lines = abc.splitlines(keepends=True)
+    key_line, _ = _header_key(abc)
+    out = lines[:key_line]
+    mover = _BodyMover(semitones)
+    for line in lines[key_line:]:  # the header's K: line first: the mover reads it as a key change
+        code = strip_comment(line.rstrip("\r\n"))  # comments and `%%` directives stay as written
+        out.append(mover.line(code) + line[len(code):])
+    return "".join(out)
+
+
+def semitones_to_key(abc: str, target: str) -> int:
+    """Semitones (-5..+6, the nearest; a tritone goes up) that move the tune's K: tonic to `target`'s."""
+    want = tonic(target)
+    if want is None:
+        raise ValueError(f"cannot read a key in {target[:40]!r} (try G, D, Bb or Amix)")
+    have = _read_key(_header_key(abc)[1])[0]
+    return 6 - (6 - (pitch_class(want) - pitch_class(have))) % 12
+
+
+def _header_key(abc: str) -> tuple[int, str]:
+    """(index of the header's K: line, its value); ValueError if there is none or it names no key."""
+    for number, line in enumerate(abc.splitlines()):
+        if line.startswith("K:"):
+            value = strip_comment(line)[2:].strip()
+            if _read_key(value) is None:
+                raise ValueError(f"cannot read the tune's key K:{value[:40]} (expected e.g. K:D, K:Ador, K:Bbm)")
+            return number, value
+    raise ValueError("the tune has no K: line, so it has no key to move")
+
+
+def _move_key(value: str, semitones: int) -> tuple[str, _Section]:
+    """A K: value moved (tonic respelled, the rest as written) and how its notes move."""
+    from music21 import interval, key, pitch
+
+    old_tonic, mode = _read_key(value)
+    old_sharps = sum(_signature(old_tonic, mode).values())
+    target = (pitch_class(old_tonic) + semitones) % 12
+    names = [letter + sign for letter in _NATURAL for sign in ("", "#", "b")
+             if pitch_class(letter + sign) == target]
+    sharps = {name: key.Key(name.replace("b", "-"), _MODE_NAMES[mode]).sharps for name in names}
+    # Fewest sharps or flats; at a tie (F# or Gb major) a sharp key stays on the sharp side.
+    new_tonic = min(names, key=lambda name: (abs(sharps[name]), (sharps[name] > 0) != (old_sharps >= 0)))
+    start = pitch.Pitch(old_tonic.replace("b", "-") + "4")
+    end = pitch.Pitch(new_tonic.replace("b", "-") + "4")
+    end.octave += round((start.ps + semitones - end.ps) / 12)
+    directed = interval.Interval(start, end).generic.directed
+    assert end.ps - start.ps == semitones, (value, semitones, new_tonic)
+    match = _KEY_TONIC.match(value)
+    new_value = match.group(1) + new_tonic + value[match.end():]
+    steps = directed - 1 if directed > 0 else directed + 1
+    return new_value, _Section(_signature(old_tonic, mode), _signature(new_tonic, mode), steps, semitones)
+
+
+def _read_key(value: str) -> tuple[str, str] | None:
+    """parse_key, also for a sharp major key written without a mode (`K:F#`, `K:C# clef=bass`).
+
+    abc.parse_key's pattern ends in `\\b`, which never matches right after a `#`, so it reads
+    `F#` and `C#` as no key (and tokens.key_signature as C major); `F#maj` it reads.
+    """
+    parsed = parse_key(value)
+    match = _KEY_TONIC.match(value)
+    if parsed is None and match and match.group(2).endswith("#"):
+        parsed = parse_key(value[:match.end()] + "maj" + value[match.end():])
+    return parsed
+
+
+def _signature(tonic_name: str, mode: str) -> dict[str, int]:
+    """Each letter's accidental in the key (via tokens.key_signature, with the mode spelled out)."""
+    return key_signature(tonic_name + (mode or "maj"))
+
+
+class _BodyMover:
+    """Moves body lines one at a time, carrying the bar's accidentals and the key across lines."""
+
+    def __init__(self, semitones: int):
+        self.semitones = semitones
+        self.section: _Section | None = None  # set by the header's K: line, the first line read
+        self._reset()
+
+    def _reset(self) -> None:
+        self.carried: dict[tuple[str, int], int] = {}  # as read: (letter, octave) -> accidental
+        self.by_octave: dict[tuple[str, int], int] = {}  # as written, for octave-carrying readers
+        self.by_letter: dict[str, int] = {}  # as written, for readers that carry to all octaves
+
+    def line(self, code: str) -> str:
+        """One line of music (no comment) moved."""
+        pieces, last = [], 0
+        for tok in tokenize(code):
+            new = None
+            if tok.kind == "bar":
+                self._reset()
+            elif tok.kind == "note":
+                new = self._note(tok.text)
+            elif tok.kind == "quote":
+                new = self._chord_symbol(tok.text)
+            elif tok.kind in ("inline", "linefield") and tok.text.lstrip("[").startswith("K:"):
+                new = self._key_field(tok.text)
+            if new is not None:
+                pieces.append(code[last:tok.start] + new)
+                last = tok.end
+        return "".join(pieces) + code[last:]
+
+    def _key_field(self, text: str) -> str | None:
+        head, value = text.split(":", 1)
+        close = "]" if head.startswith("[") and value.endswith("]") else ""
+        value = value[:len(value) - len(close)]
+        if _read_key(value) is None:
+            return None  # a clef or other setting only (`[K:bass]`): the key stays
+        value, self.section = _move_key(value, self.semitones)
+        return f"{head}:{value}{close}"
+
+    def _note(self, text: str) -> str:
+        match = NOTE.match(text)
+        # A grace note's accidental carries through the bar like any other (as music21 reads it).
+        midi = note_pitch(match, self.section.old, self.carried)
+        letter, octave = _spell(match.group("letter").upper(), _octave(match), midi, self.section)
+        accidental = midi + self.section.semitones - 60 - 12 * octave - _NATURAL[letter]
+        default = self.section.new[letter]
+        written = (self.by_octave.get((letter, octave), default), self.by_letter.get(letter, default))
+        sign = ""
+        if written != (accidental, accidental):
+            sign = ACCIDENTALS_TEXT[accidental]
+            self.by_octave[(letter, octave)] = accidental
+            self.by_letter[letter] = accidental
+        name = letter.lower() + "'" * (octave - 1) if octave >= 1 else letter + "," * -octave
+        return sign + name + match.group("len")
+
+    def _chord_symbol(self, text: str) -> str | None:
+        inner = text[1:-1] if len(text) > 1 and text.endswith('"') else None
+        match = CHORD_SYMBOL.fullmatch(inner) if inner else None
+        if match is None:
+            return None  # an annotation ("^text", "<(3)"): not a chord
+        root = _move_name(match.group("root") + match.group("racc"), self.section)
+        moved = root + match.group("quality")
+        if match.group("bass"):
+            moved += "/" + _move_name(match.group("bass"), self.section)
+        return f'"{moved}"'
+
+
+ACCIDENTALS_TEXT = {value: text for text, value in ACCIDENTALS.items()}
+
+
+def _octave(match: re.Match) -> int:
+    """Octaves above the one starting at middle C (`C` 0, `c` 1, `c'` 2, `C,` -1)."""
+    marks = match.group("oct")
+    return (1 if match.group("letter").islower() else 0) + marks.count("'") - marks.count(",")
+
+
+def _spell(letter: str, octave: int, midi: int, section: _Section) -> tuple[str, int]:
+    """The new (letter, octave) of a note: its letter moved by the section's steps, or, where
+    that would need a double sharp or flat, the same pitch under a letter that needs at most one
+    (players read `=g` more easily than `^^f`, and music21 does not carry `^^`/`__` through a bar)."""
+    index = _LETTERS.index(letter) + section.steps
+    new_letter, new_octave = _LETTERS[index % 7], octave + index // 7
+    target = midi + section.semitones
+    if abs(target - 60 - 12 * new_octave - _NATURAL[new_letter]) <= 1:
+        return new_letter, new_octave
+    side = 1 if sum(section.new.values()) >= 0 else -1
+    candidates = [(candidate, candidate_octave, target - 60 - 12 * candidate_octave - _NATURAL[candidate])
+                  for candidate_octave in (new_octave - 1, new_octave, new_octave + 1)
+                  for candidate in _LETTERS]
+    best = min(candidates, key=lambda c: (abs(c[2]), c[2] != section.new[c[0]], c[2] != side))
+    return best[0], best[1]
+
+
+def _move_name(name: str, section: _Section) -> str:
+    """A chord root or bass note name moved; respelled when it would need a double accidental."""
+    letter = _LETTERS[(_LETTERS.index(name[0]) + section.steps) % 7]
+    target = (pitch_class(name) + section.semitones) % 12
+    shift = (target - _NATURAL[letter] + 6) % 12 - 6
+    if abs(shift) > 1:  # "Fx" or "Cbb": a name with one accidental, on the new key's side, reads better
+        side = 1 if sum(section.new.values()) >= 0 else -1
+        letter, shift = min(((candidate, (target - _NATURAL[candidate] + 6) % 12 - 6) for candidate in _LETTERS),
+                            key=lambda pair: (abs(pair[1]), pair[1] != side))
+    return letter + {0: "", 1: "#", -1: "b"}[shift]
