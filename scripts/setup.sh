@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Install whatever abc-bot needs and is missing: Debian packages (FluidSynth, a GM soundfont,
-# abcmidi, sox, chromium for browser tests), the pinned Python packages, and abcjs from the npm registry.
+# abcmidi, sox, abcm2ps and ghostscript to print PDFs, poppler-utils to read them back in tests,
+# chromium for browser tests), the pinned Python packages, and abcjs from the npm registry.
 # Safe to run again: each step checks first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-apt_packages=(fluidsynth fluid-soundfont-gm abcmidi sox chromium)
+apt_packages=(fluidsynth fluid-soundfont-gm abcmidi sox abcm2ps ghostscript poppler-utils chromium)
 missing=()
 for pkg in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -1,0 +1,69 @@
+"""How long printing one tune to PDF takes, against abcm2ps alone measured in the same run.
+
+    python bench/print_speed.py               # the 16-bar reel from tests/test_printing.py, 20 rounds
+    python bench/print_speed.py --rounds 50 --repeat 4   # a tune four times as long
+
+The baseline is `abcm2ps -q -O - tune.abc` on the same text (engraving only, no PDF); the
+ratio says what ghostscript and the Python around it add. The target is 0.5 s per 16-bar tune.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bot.printing import tune_pdf  # noqa: E402
+from tests.test_printing import REEL  # noqa: E402
+
+
+def cpu_model() -> str:
+    """The CPU's model name from /proc/cpuinfo (or what platform knows)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=20, help="timed runs of each (after one warm-up)")
+    parser.add_argument("--repeat", type=int, default=1, help="print the reel's music this many times over")
+    args = parser.parse_args()
+    music = "\n".join(REEL.splitlines()[6:])
+    tune = REEL + "\n".join([music] * (args.repeat - 1))
+    with tempfile.TemporaryDirectory() as tmp:
+        source = Path(tmp) / "tune.abc"
+        source.write_text(tune, encoding="utf-8")
+        out = Path(tmp) / "tune.pdf"
+        baseline, full = [], []
+        for round_ in range(args.rounds + 1):
+            start = time.perf_counter()
+            subprocess.run(["abcm2ps", "-q", "-O", "-", str(source)], capture_output=True, check=False)
+            middle = time.perf_counter()
+            tune_pdf(tune, out)
+            end = time.perf_counter()
+            if round_:  # the first round reads the programs and fonts from disk
+                baseline.append(middle - start)
+                full.append(end - middle)
+        size = out.stat().st_size
+    bars = 16 * args.repeat
+    print(f"cpu: {cpu_model()} ({platform.machine()})")
+    print(f"tune: {bars} bars, {len(tune):,} characters; PDF {size:,} bytes; {args.rounds} rounds, medians")
+    print(f"abcm2ps alone (baseline): {statistics.median(baseline) * 1000:7.1f} ms")
+    print(f"tune_pdf (abcm2ps + gs):  {statistics.median(full) * 1000:7.1f} ms "
+          f"(max {max(full) * 1000:.1f} ms), {statistics.median(full) / statistics.median(baseline):.1f}x the baseline")
+
+
+if __name__ == "__main__":
+    main()
