@@ -17,7 +17,7 @@ import gradio as gr
 
 from bot import links, page, serving
 from bot.chat import (
-    AUTO, INSTRUMENT_CHOICES, KEYS, METERS, OUTPUTS_DIR, Chat, ChatError, Options, Session,
+    ACCOMPANIMENTS, AUTO, INSTRUMENT_CHOICES, KEYS, METERS, OFF, OUTPUTS_DIR, Chat, ChatError, Options, Session,
 )
 from bot.prompt import MAX_PROMPT_CHARS
 from bot.render import DEFAULT_INSTRUMENT
@@ -39,15 +39,16 @@ EXAMPLE_LABELS = [
 
 INTRO = """# abc-bot
 Type what you'd like (**"a jig in D"**) or paste a tune in ABC, then **Generate**. The tune is
-written while you watch, the score is drawn, and you can play and download it.
-Then say **continue**, **another**, **seed 42**, or ask for something new."""
+written while you watch, the score is drawn, and it plays with the notes lit as they sound:
+transpose it, edit its ABC, print it or share it. Then say **continue**, **another**,
+**seed 42**, or ask for something new; paste a whole tune and say **play** to hear it as it is."""
 
 
 def build(bot: Chat, notice: str | None = None) -> gr.Blocks:
     """The page, wired to `bot`."""
     with gr.Blocks(title="abc-bot", delete_cache=(600, 3600)) as demo:
         session = gr.State(Session())
-        autostart = gr.State(False)
+        autostart = gr.State(None)  # the link this visit opened with, if any
         gr.Markdown(INTRO)
         gr.Markdown(notice or "", visible=bool(notice), elem_id="notice")
         with gr.Row(equal_height=False):
@@ -69,12 +70,11 @@ def build(bot: Chat, notice: str | None = None) -> gr.Blocks:
                     [[e] for e in EXAMPLES], inputs=[msg], example_labels=EXAMPLE_LABELS,
                     label="Try", examples_per_page=len(EXAMPLES),
                 )
+                with gr.Row():
+                    tunebook = gr.Button("Tunebook (.abc): every tune here", size="sm", scale=0,
+                                         min_width=200, elem_id="tunebook")
+                    tunebook_file = gr.File(label="Tunebook", visible=False, elem_id="tunebook-file", scale=2)
             with gr.Column(scale=2):
-                score = gr.HTML(
-                    "", html_template=page.SCORE_TEMPLATE, css_template=page.SCORE_CSS,
-                    js_on_load=page.SCORE_JS, head=page.abcjs_head(), elem_id="score",
-                    container=True, padding=True,
-                )
                 temperature = gr.Slider(*links.TEMPERATURE_RANGE, value=1.0, step=0.05, label="Temperature",
                                         info="Low: safe and repetitive. High: adventurous.", elem_id="temperature")
                 bars = gr.Slider(*links.BARS_RANGE, value=16, step=1, label="Length (bars)",
@@ -94,6 +94,10 @@ def build(bot: Chat, notice: str | None = None) -> gr.Blocks:
                                       info="0: the tune's own tempo.")
                     instrument = gr.Dropdown(list(INSTRUMENT_CHOICES), value=DEFAULT_INSTRUMENT,
                                              label="Instrument")
+                    accompaniment = gr.Dropdown(
+                        list(ACCOMPANIMENTS), value=OFF, label="Accompaniment", elem_id="accompaniment",
+                        info="Chords under the finished tune (added where its bars have none).",
+                    )
 
         # The /compose API: hidden components, so callers get typed inputs and an audio file.
         with gr.Column(visible=False):
@@ -101,24 +105,49 @@ def build(bot: Chat, notice: str | None = None) -> gr.Blocks:
             api_temperature = gr.Slider(*links.TEMPERATURE_RANGE, value=1.0, label="temperature")
             api_bars = gr.Slider(*links.BARS_RANGE, value=16, step=1, label="bars")
             api_seed = gr.Number(value=None, precision=0, label="seed")
+            api_accompaniment = gr.Dropdown(list(ACCOMPANIMENTS), value=OFF, label="accompaniment")
             api_abc = gr.Textbox(label="abc")
             api_audio = gr.Audio(type="filepath", label="audio")
+            api_info = gr.JSON(label="info")
             api_go = gr.Button()
+            # /play(abc, transpose, tempo, instrument[, accompaniment]): a given tune, no generating.
+            play_abc = gr.Textbox(label="abc")
+            play_transpose = gr.Number(value=0, label="transpose", info="semitones, -12 to 12")
+            play_tempo = gr.Number(value=0, label="tempo", info="BPM; 0 for the tune's own")
+            play_instrument = gr.Dropdown(list(INSTRUMENT_CHOICES), value=DEFAULT_INSTRUMENT, label="instrument")
+            play_accompaniment = gr.Dropdown(list(ACCOMPANIMENTS), value=OFF, label="accompaniment")
+            played_abc = gr.Textbox(label="abc as played")
+            played_audio = gr.Audio(type="filepath", label="audio")
+            played_midi = gr.File(label="midi")
+            played_pdf = gr.File(label="pdf")
+            play_go = gr.Button()
+            # The tune cards' own calls (bot/web/static/tunes.js): JSON in, JSON out.
+            card_in = gr.Textbox()
+            card_out = gr.JSON()
+            card_go = gr.Button()
+            print_in = gr.Textbox()
+            print_out = gr.JSON()
+            print_go = gr.Button()
+            tunes_in = gr.Textbox()
 
-        controls = [temperature, bars, seed, random_seed, top_k, meter, key, tempo, instrument]
+        controls = [temperature, bars, seed, random_seed, top_k, meter, key, tempo, instrument, accompaniment]
         chat_inputs = [msg, chatbot, session, *controls]
-        chat_outputs = [chatbot, session, score, msg]
+        chat_outputs = [chatbot, session, msg]
 
-        def on_message(message, history, state, temperature_, bars_, seed_, random_seed_, top_k_,
-                       meter_, key_, tempo_, instrument_, request: gr.Request):
+        def read_options(*values):
             try:
-                options = Options.from_controls(temperature_, bars_, seed_, random_seed_, top_k_,
-                                                meter_, key_, tempo_, instrument_)
+                return Options.from_controls(*values)
             except ChatError as err:
-                options = err
+                return err
+
+        # Gradio passes gr.Request only to a named parameter, so each control is named here.
+        def on_message(message, history, state, temperature_, bars_, seed_, random_seed_, top_k_,
+                       meter_, key_, tempo_, instrument_, accompaniment_, request: gr.Request):
+            options = read_options(temperature_, bars_, seed_, random_seed_, top_k_, meter_, key_,
+                                   tempo_, instrument_, accompaniment_)
             first = True
             for step in bot.reply(message, history, state, options, request.session_hash):
-                yield step.history, step.session, step.abc, ("" if first else gr.skip())
+                yield step.history, step.session, ("" if first else gr.skip())
                 first = False
 
         def on_stop(history, request: gr.Request):
@@ -128,7 +157,7 @@ def build(bot: Chat, notice: str | None = None) -> gr.Blocks:
         def on_load(request: gr.Request):
             link = links.from_query(request.query_params, METERS, KEYS, INSTRUMENT_CHOICES)
             if link == links.TuneLink():  # an ordinary visit: leave whatever was typed alone
-                return [gr.skip()] * (len(controls) + 1) + [False]
+                return [gr.skip()] * (len(controls) + 1) + [None]
             return (
                 link.prompt,
                 link.temperature,
@@ -140,20 +169,38 @@ def build(bot: Chat, notice: str | None = None) -> gr.Blocks:
                 link.key or AUTO,
                 link.tempo or 0,
                 link.instrument or DEFAULT_INSTRUMENT,
-                link.has_tune(),
+                gr.skip(),
+                link if link.has_tune() or getattr(link, "abc", None) else None,
             )
 
-        def on_autostart(start, message, history, state, temperature_, bars_, seed_, random_seed_,
-                         top_k_, meter_, key_, tempo_, instrument_, request: gr.Request):
-            if not start:  # an ordinary visit: nothing to regenerate
-                yield gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        def on_autostart(link, message, history, state, temperature_, bars_, seed_, random_seed_,
+                         top_k_, meter_, key_, tempo_, instrument_, accompaniment_, request: gr.Request):
+            if link is None:  # an ordinary visit: nothing to bring back
+                yield gr.skip(), gr.skip(), gr.skip()
                 return
-            yield from on_message(message, history, state, temperature_, bars_, seed_, random_seed_,
-                                  top_k_, meter_, key_, tempo_, instrument_, request)
+            options = read_options(temperature_, bars_, seed_, random_seed_, top_k_, meter_, key_,
+                                   tempo_, instrument_, accompaniment_)
+            first = True
+            for step in bot.from_link(link, history, state, options, request.session_hash):
+                yield step.history, step.session, ("" if first else gr.skip())
+                first = False
 
-        def on_compose(prompt, temperature_, bars_, seed_, request: gr.Request):
+        def on_compose(prompt, temperature_, bars_, seed_, accompaniment_=OFF, request: gr.Request = None):
             try:
-                yield from bot.compose_api(prompt, temperature_, bars_, seed_, request.session_hash)
+                yield from bot.compose_api(prompt, temperature_, bars_, seed_,
+                                           request.session_hash if request else None, accompaniment_)
+            except ChatError as err:
+                raise gr.Error(str(err), print_exception=False) from None
+
+        def on_play(abc, transpose, tempo_, instrument_, accompaniment_=OFF):
+            try:
+                return bot.play_api(abc, transpose, tempo_, instrument_, accompaniment_)
+            except ChatError as err:
+                raise gr.Error(str(err), print_exception=False) from None
+
+        def on_tunebook(tunes):
+            try:
+                return gr.File(value=str(bot.tunebook(tunes)), visible=True)
             except ChatError as err:
                 raise gr.Error(str(err), print_exception=False) from None
 
@@ -172,9 +219,22 @@ def build(bot: Chat, notice: str | None = None) -> gr.Blocks:
         stop.click(on_stop, [chatbot], [chatbot], cancels=[running, from_link],
                    api_visibility="private", concurrency_limit=None)
         api_go.click(
-            on_compose, [api_prompt, api_temperature, api_bars, api_seed], [api_abc, api_audio],
+            on_compose, [api_prompt, api_temperature, api_bars, api_seed, api_accompaniment],
+            [api_abc, api_audio, api_info],
             api_name="compose", concurrency_id="compose", concurrency_limit=bot.capacity,
         )
+        play_go.click(
+            on_play, [play_abc, play_transpose, play_tempo, play_instrument, play_accompaniment],
+            [played_abc, played_audio, played_midi, played_pdf],
+            api_name="play", concurrency_id="play", concurrency_limit=bot.capacity,
+        )
+        card_go.click(bot.play_card, [card_in], [card_out], api_name="play_card", api_visibility="undocumented",
+                      concurrency_id="play", concurrency_limit=bot.capacity)
+        print_go.click(bot.print_card, [print_in], [print_out], api_name="print_card",
+                       api_visibility="undocumented", concurrency_limit=4)
+        # The tunebook takes every card's ABC as it is now (edits and transpositions included).
+        tunebook.click(on_tunebook, [tunes_in], [tunebook_file], js="() => JSON.stringify(window.abcBotTunes ? window.abcBotTunes() : [])",
+                       api_visibility="private")
         # Typing a seed means "use this one": untick "random" in the browser.
         seed.input(None, None, random_seed, js="() => false", api_visibility="private")
 
@@ -208,11 +268,11 @@ def main(argv: list[str] | None = None) -> int:
     bot = Chat()
     threading.Thread(target=bot.warm_up, name="warm-up", daemon=True).start()
     # Served straight from disk (no copies in Gradio's cache): abcjs and the per-request outputs.
-    gr.set_static_paths([page.STATIC_DIR, OUTPUTS_DIR])
+    gr.set_static_paths([*page.SERVED_DIRS, OUTPUTS_DIR])
     demo = build(bot, notice)
     demo.launch(
         server_name=args.host, server_port=args.port, share=args.share, prevent_thread_lock=True,
-        css=page.PAGE_CSS, max_threads=2 * bot.capacity + 8, show_error=False,
+        css=page.PAGE_CSS, head=page.page_head(), max_threads=2 * bot.capacity + 8, show_error=False,
     )
     if args.share and not demo.share_url:
         print(

@@ -15,6 +15,7 @@ its own folder under `outputs/` (deleted after an hour): tune.abc, tune.mid and 
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import re
@@ -25,18 +26,23 @@ import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import Future
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 import torch
 
 from bot import links
 from bot.checkpoint import load_cached
+from bot.web import cards
 from bot.engine import BatchEngine
 from bot.longest_first import LongestFirst
 from bot.generate import Settings, Update, compose
 from bot.prompt import MAX_PROMPT_CHARS, PromptError
-from bot.render import DEFAULT_INSTRUMENT, INSTRUMENTS, RenderError, RenderSettings, prepare_tune, render
+from bot.notation.abc import split_tunes
+from bot.notation.transpose import semitones_to_key, transpose_tune
+from bot.render import (
+    DEFAULT_INSTRUMENT, INSTRUMENTS, LIMITS, Rendered, RenderError, RenderSettings, prepare_tune, render,
+)
 from bot.stepper import stepper_for
 
 log = logging.getLogger(__name__)
@@ -50,6 +56,11 @@ KEYS = (AUTO, "C", "G", "D", "A", "E", "F", "Bb", "Eb",
         "Am", "Em", "Bm", "F#m", "Dm", "Gm", "Cm",
         "Ddor", "Edor", "Ador", "Gmix", "Dmix", "Amix")
 INSTRUMENT_CHOICES = tuple(INSTRUMENTS)
+# The accompaniment's instruments (chords realised under the melody); OFF: the melody alone.
+OFF = "Off"
+ACCOMPANIMENTS = (OFF, "guitar", "piano", "accordion")
+# Named keys the cards' transpose menu offers (the instruments' home keys).
+NAMED_KEYS = ("C", "D", "G", "A", "E", "F", "Bb", "Amix", "Dmix", "Gmix", "Ador", "Edor", "Ddor")
 
 BUSY = "Busy, try again in a moment: I am writing as many tunes as I can right now."
 
@@ -58,6 +69,8 @@ CONTINUE_WORDS = {"continue", "continue it", "continue the tune", "keep going", 
                   "carry on", "more", "longer", "extend", "extend it"}
 ANOTHER_WORDS = {"another", "another one", "again", "once more", "one more", "try again",
                  "new tune", "another tune", "a new one", "something else"}
+# "play" before or after a pasted tune: play it as it is instead of continuing it.
+_PLAY_COMMAND = re.compile(r"^\s*(?:please\s+)?play(?:\s+(?:this|it|this tune))?\s*[.!:]?\s*$", re.IGNORECASE)
 _SEED_COMMAND = re.compile(r"^(?:new |use |with )?seed\s*[:=#]?\s*(\d{1,10})$")
 _LOOKS_LIKE_ABC = re.compile(r"(?m)^[A-Za-z]:|\|")
 
@@ -78,10 +91,12 @@ class Options:
     key: str | None = None  # force K: for a new tune; None: from the words or the model
     tempo: int | None = None  # beats per minute for the audio; None: the tune's own
     instrument: str = DEFAULT_INSTRUMENT  # General MIDI instrument name the audio uses
+    accompaniment: str | None = None  # chords under the finished melody on this instrument; None: off
 
     @classmethod
     def from_controls(cls, temperature, bars, seed=None, random_seed=True, top_k=0,
-                      meter=AUTO, key=AUTO, tempo=0, instrument=DEFAULT_INSTRUMENT) -> Options:
+                      meter=AUTO, key=AUTO, tempo=0, instrument=DEFAULT_INSTRUMENT,
+                      accompaniment=None) -> Options:
         """Options from the page's raw control values; ChatError names a value out of range."""
         try:
             temperature = float(temperature)
@@ -111,7 +126,7 @@ class Options:
         return cls(
             temperature=temperature, bars=bars, seed=seed, top_k=top_k,
             meter=None if meter == AUTO else meter, key=None if key == AUTO else key,
-            tempo=tempo or None, instrument=instrument,
+            tempo=tempo or None, instrument=instrument, accompaniment=check_accompaniment(accompaniment),
         )
 
     def settings(self, seed: int) -> Settings:
@@ -120,7 +135,111 @@ class Options:
 
     def render_settings(self) -> RenderSettings:
         """The renderer's settings for one tune."""
+        if self.accompaniment and _RENDER_ACCOMPANIES:
+            return RenderSettings(tempo=self.tempo, instrument=self.instrument, accompaniment=self.accompaniment)
         return RenderSettings(tempo=self.tempo, instrument=self.instrument)
+
+
+# Whether this renderer can play an accompaniment (RenderSettings.accompaniment).
+_RENDER_ACCOMPANIES = "accompaniment" in RenderSettings.__dataclass_fields__
+
+
+def check_accompaniment(value) -> str | None:
+    """None for no accompaniment, else the instrument named; ChatError for one not offered."""
+    if value in (None, "", OFF):
+        return None
+    if value not in ACCOMPANIMENTS:
+        raise ChatError(f"Pick an accompaniment from the list ({str(value)[:20]!r} is not one).")
+    if not _RENDER_ACCOMPANIES:
+        raise ChatError("This server cannot play an accompaniment yet.")
+    return value
+
+
+class PlayError(ChatError):
+    """A tune that cannot be played as given: the reason, and where (line and column from 1)."""
+
+    def __init__(self, message: str, line: int | None = None, column: int | None = None):
+        if line is not None:
+            message = f"{message.rstrip('.')} (line {line}, column {column})."
+        super().__init__(message)
+        self.line, self.column = line, column
+
+    @classmethod
+    def at(cls, abc, message: str) -> PlayError:
+        """The error, placed in `abc` where the message's quoted text or field is found."""
+        where = cards.locate(abc, message) if isinstance(abc, str) else None
+        return cls(message, *(where or (None, None)))
+
+
+@dataclass
+class PlayRequest:
+    """A checked request to play a given tune (the /play endpoint, a card, a link)."""
+
+    abc: str
+    transpose: int = 0  # semitones, -12..12
+    tempo: int | None = None  # quarter notes a minute; None: the tune's own
+    instrument: str = DEFAULT_INSTRUMENT
+    accompaniment: str | None = None
+    key: str | None = None  # a named key to move the tonic to (overrides transpose)
+
+    @classmethod
+    def checked(cls, abc, transpose=0, tempo=None, instrument=DEFAULT_INSTRUMENT, accompaniment=None,
+                key=None) -> PlayRequest:
+        """The request, or PlayError naming the bad value."""
+        if not isinstance(abc, str) or not abc.strip():
+            raise PlayError("There is no tune to play: give the tune in ABC (with K: and some notes).")
+        limit = LIMITS.max_chars
+        if len(abc) > limit:
+            raise PlayError(f"That is {len(abc):,} characters; I can play tunes up to {limit:,}.")
+        try:
+            semitones = int(float(transpose or 0))
+            tempo = int(float(tempo or 0))
+        except (TypeError, ValueError, OverflowError):
+            raise PlayError("Transpose and tempo must be numbers.") from None
+        if semitones != float(transpose or 0) or not -12 <= semitones <= 12:
+            raise PlayError(f"Transpose must be a whole number of semitones from -12 to 12, not {transpose}.")
+        lo, hi = links.TEMPO_RANGE
+        if tempo and not lo <= tempo <= hi:
+            raise PlayError(f"Tempo must be between {lo} and {hi} BPM (0 for the tune's own), not {tempo}.")
+        if tempo < 0:
+            raise PlayError(f"Tempo must be between {lo} and {hi} BPM (0 for the tune's own), not {tempo}.")
+        if instrument not in INSTRUMENTS:
+            raise PlayError(f"I don't know the instrument {str(instrument)[:30]!r}; "
+                            f"choose one of: {', '.join(INSTRUMENTS)}.")
+        if key is not None and key not in NAMED_KEYS:
+            raise PlayError(f"Pick a key from the list ({str(key)[:20]!r} is not one).")
+        return cls(abc, semitones, tempo or None, instrument, check_accompaniment(accompaniment), key or None)
+
+
+@dataclass
+class Played:
+    """A given tune, rendered: the ABC as played and its files."""
+
+    abc: str  # as played: transposed, titled, with any accompaniment's chord symbols
+    abc_path: Path
+    rendered: Rendered
+    semitones: int  # how far it was moved
+    key: str | None  # the named key asked for, if any
+    notes: list[str]  # repairs and remarks for the person
+    request: PlayRequest
+
+    @property
+    def audio(self) -> Path:
+        return self.rendered.compressed or self.rendered.wav
+
+
+def _print(abc: str, out: Path) -> Path:
+    from bot.printing import tune_pdf  # only when printing: it checks for abcm2ps and ghostscript
+
+    return tune_pdf(abc, out)
+
+
+def _play_link(abc: str, semitones: int, tempo: int | None, instrument: str) -> str:
+    """A link that brings back exactly this tune, where links can carry a tune ("" otherwise)."""
+    if not _LINKS_CARRY_ABC:
+        return ""
+    return links.TuneLink(abc=abc, transpose=semitones, tempo=tempo,
+                          instrument=None if instrument == DEFAULT_INSTRUMENT else instrument).to_query()
 
 
 @dataclass
@@ -137,11 +256,12 @@ class Session:
 class Intent:
     """What one message asks for."""
 
-    kind: str  # "new", "paste", "continue", "another" or "seed"
+    kind: str  # "new", "paste", "continue", "another", "seed" or "play" (a pasted tune, as it is)
     prompt: str  # what the generator is primed with
     seed: int  # the seed to use
     meter: str | None = None
     key: str | None = None
+    regenerated: bool = False  # from an old link that kept only the seed: written again, may differ
 
     @property
     def continues(self) -> bool:
@@ -183,6 +303,16 @@ def interpret(message: str, session: Session, options: Options) -> Intent:
         if seed > links.SEED_RANGE[1]:
             raise ChatError(f"The seed must be a whole number from 0 to {links.SEED_RANGE[1]}.")
         return Intent("seed", session.prompt or "", seed, options.meter, options.key)
+    lines = message.split("\n")
+    for command, rest in ((lines[0], lines[1:]), (lines[-1], lines[:-1])):
+        if len(lines) > 1 and _PLAY_COMMAND.match(command):
+            tune = "\n".join(rest).strip("\n")
+            if not _LOOKS_LIKE_ABC.search(tune):
+                raise ChatError("To hear a tune as it is, paste the whole tune in ABC and say \"play\".")
+            return Intent("play", tune, seed)
+    if _PLAY_COMMAND.match(message):
+        raise ChatError("To hear a tune as it is, paste the whole tune in ABC with the word \"play\" "
+                        "(each tune above also has its own player).")
     kind = "paste" if "\n" in message and _LOOKS_LIKE_ABC.search(message) else "new"
     return Intent(kind, message, seed, options.meter, options.key)
 
@@ -255,6 +385,13 @@ class Reply:
     audio: Path | None = None  # when done: the audio file, if it could be made
     link: str = ""  # when done: the "Link to this tune" query string
     error: str | None = None  # when the reply is a refusal or a failure: its text
+    form: str = ""  # when done: the tune's form in words ("AABB: ..."), "" when unknown
+    audio_error: str | None = None  # when done without audio: the reason
+    seed: int | None = None  # when done: the seed that wrote it
+
+    def info(self) -> dict:
+        """The /compose endpoint's third output."""
+        return {"form": self.form, "audio_error": self.audio_error, "seed": self.seed}
 
 
 @dataclass
@@ -370,7 +507,7 @@ class Chat:
     # -- the reply --------------------------------------------------------------------------
 
     def reply(self, message: str, history: list[dict], session: Session, options: Options | ChatError,
-              session_id: str | None = None) -> Iterator[Reply]:
+              session_id: str | None = None, regenerated: bool = False) -> Iterator[Reply]:
         """Answer one chat message, streaming: each step is the whole page state.
 
         `options` may be the ChatError raised while reading the page's settings; the reply
@@ -383,6 +520,7 @@ class Chat:
             if isinstance(options, ChatError):
                 raise options
             intent = interpret(message, session, options)
+            intent.regenerated = regenerated
         except ChatError as err:
             yield _refusal(history, session, str(err))
             return
@@ -405,7 +543,10 @@ class Chat:
                     return
                 yield waiting
             try:
-                yield from self._write(intent, history, session, options, cancel)
+                if intent.kind == "play":
+                    yield from self._play_reply(intent, history, session, options)
+                else:
+                    yield from self._write(intent, history, session, options, cancel)
             finally:
                 self._slots.release()
         finally:
@@ -435,7 +576,8 @@ class Chat:
                     if update.done or now - last_sent >= self._update_interval():
                         last_sent = now
                         shown = _mark_new(update.abc, update.new_from) if intent.continues else update.abc
-                        text = f"{headline}\n\n{_code(shown)}"
+                        live = cards.card_html({"abc": update.abc, "live": True})
+                        text = f"{headline}\n\n{live}\n\n{_code(shown)}"
                         yield Reply(history + [_bot(text)], session, update.abc)
             finally:
                 stream.close()  # frees the generator's place in the batched LSTM step
@@ -451,37 +593,49 @@ class Chat:
             folder.mkdir(parents=True)
             abc_path = folder / "tune.abc"
             abc_path.write_text(tune)
-            text = f"{_done_headline(title, options, update)}\n\n{_code(tune)}"
-            working = Reply(history + [_bot("Making the audio…\n\n" + text)], session, update.abc)
+            headline = _done_headline(title, options, update)
+            if intent.regenerated:
+                headline += f" {REGENERATED}"
+            live = cards.card_html({"abc": tune, "live": True})
+            working = Reply(history + [_bot(f"Making the audio…\n\n{headline}\n\n{live}\n\n{_code(tune)}")],
+                            session, update.abc)
             yield working
 
             notes = list(update.notices)
-            rendered = None
+            rendered, audio_error = None, None
+            settings = options.render_settings()
+            sounded = tune
             try:
-                settings = options.render_settings()
-                for rendered in self._render(tune, folder, settings, cancel):
+                sounded = _with_accompaniment(tune, settings)
+                if sounded != tune:  # the file offered for download is the one that sounds
+                    abc_path.write_text(sounded)
+                for rendered in self._render(sounded, folder, settings, cancel):
                     if rendered is None:  # still rendering: give the page a chance to Stop
                         yield working
             except RenderError as err:
+                audio_error = str(err)
                 notes.append(f"I couldn't make the audio: {err}")
             except Exception:
                 log.exception("render failed")
+                audio_error = "the audio could not be made (an error on the server)"
                 notes.append("I couldn't make the audio for this one.")
             if cancel.is_set():
                 return
-            files, audio = [abc_path], None
+            audio = None
             if rendered is not None:
                 audio = rendered.compressed or rendered.wav  # the smaller file plays in the page
-                files += [rendered.midi, rendered.wav]
                 # The renderer's repairs, without the technical detail in brackets.
                 notes += [re.sub(r"\s*\(.*", "", note) for note in rendered.notes]
                 if rendered.sample_rate < settings.sample_rate:  # shed under load (_render_now): say so
                     notes.append(f"the audio is at {rendered.sample_rate / 1000:g} kHz, not "
                                  f"{settings.sample_rate / 1000:g}, as the server was busy")
-            link = _link(intent, options, update.seed)
+            link = _link(intent, options, update.seed, tune)
+            card = _card_data(sounded if rendered is not None else tune, abc_path, rendered, settings, link, title)
+            text = _final_text(headline, card, tune, notes)
             finished = True
-            yield Reply(history + _final_messages(text, notes, audio, files, link), session, update.abc,
-                        done=True, tune=tune, audio=audio, link=link)
+            yield Reply(history + [_bot(text)], session, update.abc, done=True, tune=tune, audio=audio,
+                        link=link, form=getattr(update, "form", "") or "", audio_error=audio_error,
+                        seed=update.seed)
         except PromptError as err:
             yield _refusal(history, session, f"Sorry, I can't use that: {err}")
         except Exception:  # the page must stay usable whatever goes wrong underneath
@@ -491,6 +645,25 @@ class Chat:
         finally:
             if not finished:
                 shutil.rmtree(folder, ignore_errors=True)
+
+    def _play_reply(self, intent: Intent, history: list[dict], session: Session,
+                    options: Options) -> Iterator[Reply]:
+        """A pasted tune played as it is (the message said "play"): its card, or what is wrong."""
+        yield Reply(history + [_bot("Playing your tune…")], session, session.abc or "")
+        named = re.search(r"(?m)^T:\s*(.+)$", intent.prompt)
+        title = named.group(1).strip()[:60] if named else "Your tune"
+        try:
+            played = self.play(intent.prompt, 0, options.tempo, options.instrument, options.accompaniment,
+                               title=title)
+        except PlayError as err:
+            yield _refusal(history, session, str(err))
+            return
+        link = _play_link(intent.prompt, 0, options.tempo, options.instrument)
+        card = _card_data(played.abc, played.abc_path, played.rendered, options.render_settings(), link, title)
+        session = Session(abc=played.abc, prompt=intent.prompt, title=title)
+        text = _final_text(f"Here is “{title}”, played as you wrote it.", card, played.abc, played.notes)
+        yield Reply(history + [_bot(text)], session, played.abc, done=True, tune=played.abc,
+                    audio=played.audio, link=link)
 
     def _update_interval(self) -> float:
         """Seconds between streamed updates: longer when many tunes are written at once, as
@@ -553,22 +726,165 @@ class Chat:
     # -- the API ----------------------------------------------------------------------------
 
     def compose_api(self, prompt: str, temperature: float, bars: int, seed: int | None,
-                    session_id: str | None = None) -> Iterator[tuple[str, Path | None]]:
-        """The /compose endpoint: (ABC so far, None) while writing, then (ABC file, audio path).
+                    session_id: str | None = None, accompaniment: str | None = None,
+                    ) -> Iterator[tuple[str, Path | None, dict | None]]:
+        """The /compose endpoint: (ABC so far, None, None) while writing, then (ABC file, audio
+        path or None, {"form", "audio_error", "seed"}).
 
         ChatError carries the friendly message for a refused prompt or a busy server.
         """
-        random_seed = seed is None or seed == "" or float(seed) < 0
-        options = Options.from_controls(temperature, bars, seed, random_seed=random_seed)
+        try:
+            random_seed = seed is None or seed == "" or float(seed) < 0
+        except (TypeError, ValueError):
+            raise ChatError(f"The seed must be a whole number from 0 to {links.SEED_RANGE[1]}.") from None
+        options = Options.from_controls(temperature, bars, seed, random_seed=random_seed,
+                                        accompaniment=accompaniment)
         sent = ""
         for step in self.reply(prompt or "", [], Session(), options, session_id):
             if step.error:
                 raise ChatError(step.error)
             if step.done:
-                yield step.tune, step.audio
+                yield step.tune, step.audio, step.info()
             elif step.abc and step.abc != sent:
                 sent = step.abc
-                yield step.abc, None
+                yield step.abc, None, None
+
+    # -- playing a given tune (no generating): /play, the cards' transpose and edit, links -----
+
+    def play(self, abc: str, transpose: int = 0, tempo: int | None = None,
+             instrument: str = DEFAULT_INSTRUMENT, accompaniment: str | None = None,
+             key: str | None = None, title: str = "") -> Played:
+        """Render a given tune, moved `transpose` semitones or to `key`'s tonic, into a new folder.
+
+        PlayError says what is wrong, and where in `abc` (line and column) when that can be found.
+        """
+        request = PlayRequest.checked(abc, transpose, tempo, instrument, accompaniment, key)
+        tunes = split_tunes(request.abc)
+        tune = tunes[0] if tunes else request.abc
+        notes = [f"played the first of {len(tunes)} tunes"] if len(tunes) > 1 else []
+        semitones = request.transpose
+        try:
+            if request.key:
+                semitones = semitones_to_key(tune, request.key)
+            moved = transpose_tune(tune, semitones) if semitones else tune
+        except ValueError as err:
+            raise PlayError.at(abc, f"I can't transpose this tune: {err}") from None
+        if not re.search(r"(?m)^T:", moved):
+            moved = with_title(moved, title or "Your tune")
+        settings = replace(Options(tempo=request.tempo, instrument=request.instrument,
+                                   accompaniment=request.accompaniment).render_settings(), compress=False)
+        try:
+            sounded = _with_accompaniment(moved, settings)
+            prepare_tune(sounded, settings.tempo)  # the bounds, at once and with their message
+        except RenderError as err:
+            raise PlayError.at(abc, f"I can't play this: {err}") from None
+        folder = self.config.outputs / uuid.uuid4().hex  # never user text in a path
+        folder.mkdir(parents=True)
+        abc_path = folder / "tune.abc"
+        abc_path.write_text(sounded)
+        rendered = None
+        try:
+            for rendered in self._render(sounded, folder, settings, threading.Event()):
+                pass
+        except RenderError as err:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise PlayError.at(abc, f"I can't play this: {err}") from None
+        except Exception:
+            shutil.rmtree(folder, ignore_errors=True)
+            log.exception("play failed")
+            raise PlayError("Something went wrong on my side while playing that tune.") from None
+        notes += [re.sub(r"\s*\(.*", "", note) for note in rendered.notes]
+        return Played(sounded, abc_path, rendered, semitones, request.key, notes, request)
+
+    def play_api(self, abc: str, transpose, tempo, instrument: str, accompaniment: str | None = None,
+                 ) -> tuple[str, Path, Path, Path | None]:
+        """The /play endpoint: (ABC as played, audio, MIDI, PDF or None); PlayError for bad input."""
+        played = self.play(abc, transpose, tempo, instrument, accompaniment)
+        return played.abc, played.audio, played.rendered.midi, self._pdf(played.abc, played.abc_path.parent)
+
+    def play_card(self, request: str) -> dict:
+        """The page's cards (tunes.js): JSON in, a card's data or {"error", "line", "column"} out."""
+        try:
+            asked = json.loads(request) if isinstance(request, str) else None
+            if not isinstance(asked, dict):
+                raise PlayError("The page sent something that is not a tune.")
+            played = self.play(asked.get("abc"), asked.get("transpose") or 0, asked.get("tempo"),
+                               asked.get("instrument") or DEFAULT_INSTRUMENT, asked.get("accompaniment"),
+                               asked.get("key"), str(asked.get("title") or "")[:80])
+        except (PlayError, ValueError) as err:
+            return {"error": str(err), "line": getattr(err, "line", None), "column": getattr(err, "column", None)}
+        settings = played.request
+        link = _play_link(settings.abc, played.semitones, settings.tempo, settings.instrument)
+        data = _card_data(played.abc, played.abc_path, played.rendered,
+                          RenderSettings(tempo=settings.tempo, instrument=settings.instrument),
+                          link, str(asked.get("title") or ""), transpose=played.semitones, key=played.key,
+                          accompaniment=settings.accompaniment)
+        data["notes"] = ("Note: " + "; ".join(played.notes) + ".") if played.notes else ""
+        return data
+
+    def print_card(self, abc: str) -> dict:
+        """A PDF of one tune for the page: {"pdf": URL} or {"error": why}."""
+        if not isinstance(abc, str) or not abc.strip():
+            return {"error": "There is no tune to print."}
+        folder = self.config.outputs / uuid.uuid4().hex
+        folder.mkdir(parents=True)
+        try:
+            pdf = _print(abc, folder / "tune.pdf")
+        except ValueError as err:
+            shutil.rmtree(folder, ignore_errors=True)
+            return {"error": f"I couldn't make a PDF of this tune: {err}"}
+        return {"pdf": cards.file_url(pdf)}
+
+    def _pdf(self, abc: str, folder: Path) -> Path | None:
+        try:
+            return _print(abc, folder / "tune.pdf")
+        except ValueError as err:  # PrintError: the audio and MIDI are still worth having
+            log.warning("no PDF: %s", err)
+            return None
+
+    def tunebook(self, tunes) -> Path:
+        """Every tune given (the page sends each card's ABC as it is now) as one ABC file."""
+        if isinstance(tunes, str):
+            try:
+                tunes = json.loads(tunes) if tunes.strip() else []
+            except ValueError:
+                raise ChatError("The page sent a tunebook I cannot read.") from None
+        tunes = [t for t in tunes or [] if isinstance(t, str) and t.strip()]
+        if not tunes:
+            raise ChatError("There are no tunes in this conversation yet.")
+        from bot.tunebook import tunebook
+
+        folder = self.config.outputs / uuid.uuid4().hex
+        folder.mkdir(parents=True)
+        path = folder / "tunebook.abc"
+        path.write_text(tunebook(tunes))
+        return path
+
+    def from_link(self, link: links.TuneLink, history: list[dict], session: Session,
+                  options: Options | ChatError, session_id: str | None = None) -> Iterator[Reply]:
+        """Open a "Link to this tune": the tune the link carries, played as it was; or, for an old
+        link that kept only its settings, the tune written again (and said so)."""
+        abc = getattr(link, "abc", None)
+        if not abc:
+            yield from self.reply(link.prompt, history, session, options, session_id, regenerated=True)
+            return
+        history = list(history or []) + [{"role": "user", "content": "(a link to a tune)"}]
+        try:
+            played = self.play(abc, getattr(link, "transpose", 0) or 0, link.tempo,
+                               link.instrument or DEFAULT_INSTRUMENT)
+        except PlayError as err:
+            yield _refusal(history, session, f"The tune in this link cannot be played: {err}")
+            return
+        title_match = re.search(r"(?m)^T:\s*(.+)$", played.abc)
+        title = title_match.group(1).strip()[:60] if title_match else "Your tune"
+        query = link.to_query()
+        card = _card_data(played.abc, played.abc_path, played.rendered,
+                          RenderSettings(tempo=link.tempo, instrument=link.instrument or DEFAULT_INSTRUMENT),
+                          query, title, transpose=played.semitones)
+        session = Session(abc=abc, prompt=link.prompt or abc, seed=link.seed, title=title)
+        text = _final_text(f"Here is “{title}”, as the link keeps it.", card, played.abc, played.notes)
+        yield Reply(history + [_bot(text)], session, abc, done=True, tune=played.abc, audio=played.audio,
+                    link=query, seed=link.seed)
 
 
 def _refusal(history: list[dict], session: Session, text: str) -> Reply:
@@ -603,7 +919,9 @@ def _done_headline(title: str, options: Options, update: Update) -> str:
     bars = f"{update.bars} bars"
     if update.bars < options.bars:  # the model closed the tune early: say so, not the slider's number
         bars += f", as it came to its close before the {options.bars} asked for"
-    return f"Here is “{title}” (seed {update.seed}, {bars}, temperature {_num(options.temperature)})."
+    text = f"Here is “{title}” (seed {update.seed}, {bars}, temperature {_num(options.temperature)})."
+    form = getattr(update, "form", "")  # the generator's reading of the tune's parts, when it has one
+    return f"{text} Form: {form}." if form else text
 
 
 def _num(value: float) -> str:
@@ -618,33 +936,65 @@ def _mark_new(abc: str, new_from: int) -> str:
     return before.rstrip("\n") + "\n% ---- new music ----\n" + after.lstrip("\n")
 
 
-def _link(intent: Intent, options: Options, seed: int) -> str:
+def _link(intent: Intent, options: Options, seed: int, tune: str = "") -> str:
+    """The "Link to this tune" query: the tune itself where links can carry it, else the seed."""
     prompt = intent.prompt
+    settings = dict(
+        seed=seed, temperature=options.temperature, bars=options.bars, top_k=options.top_k,
+        meter=intent.meter, key=intent.key, tempo=options.tempo,
+        instrument=None if options.instrument == DEFAULT_INSTRUMENT else options.instrument,
+    )
+    if tune and _LINKS_CARRY_ABC:
+        return links.TuneLink(prompt=prompt if len(prompt) <= links.MAX_LINK_PROMPT else "",
+                              abc=tune, **settings).to_query()
     if len(prompt) > links.MAX_LINK_PROMPT:
         return ""
-    return links.TuneLink(
-        prompt=prompt, seed=seed, temperature=options.temperature, bars=options.bars,
-        top_k=options.top_k, meter=intent.meter, key=intent.key, tempo=options.tempo,
-        instrument=None if options.instrument == DEFAULT_INSTRUMENT else options.instrument,
-    ).to_query()
+    return links.TuneLink(prompt=prompt, **settings).to_query()
 
 
-def _download(path: Path, what: str, mime: str) -> dict:
-    # An explicit MIME type keeps the chat from turning a MIDI or audio download into a player.
-    return _bot({"file": {"path": str(path), "orig_name": path.name, "mime_type": mime}, "alt_text": what})
+_LINKS_CARRY_ABC = "abc" in {f.name for f in fields(links.TuneLink)}
+
+# Said with a tune rewritten from an old link that kept only its seed and settings.
+REGENERATED = ("This link is from before links kept the tune itself, so the tune was written "
+               "again by the current model and may differ from the one first shared.")
 
 
-def _final_messages(text: str, notes: list[str], audio: Path | None, files: list[Path],
-                    link: str) -> list[dict]:
-    """The finished reply: the tune and notes, the player, then one download per file."""
+def _with_accompaniment(tune: str, settings: RenderSettings) -> str:
+    """The tune with chord symbols added where bars have none, when an accompaniment is asked for."""
+    if not getattr(settings, "accompaniment", None):
+        return tune
+    from bot.harmonise import harmonise  # only when an accompaniment is on
+
+    try:
+        return harmonise(tune)
+    except ValueError as err:
+        raise RenderError(f"no accompaniment could be written for this tune ({err})") from err
+
+
+def _card_data(abc: str, abc_path: Path, rendered: Rendered | None, settings: RenderSettings,
+               link: str, title: str, **extra) -> dict:
+    """What tunes.js needs to show one tune: the ABC that sounds, its files' URLs, the audio's tempo."""
+    return {
+        "abc": abc, "title": title, "link": link, "instrument": settings.instrument,
+        "accompaniment": getattr(settings, "accompaniment", None),
+        # The tempo the audio was rendered at: the highlight runs at this one.
+        "tempo": rendered.tempo if rendered is not None else _tempo_of(abc, settings.tempo),
+        "abc_url": cards.file_url(abc_path),
+        "audio": cards.file_url(rendered.compressed or rendered.wav) if rendered is not None else None,
+        "midi": cards.file_url(rendered.midi) if rendered is not None else None,
+        "wav": cards.file_url(rendered.wav) if rendered is not None else None,
+        **extra,
+    }
+
+
+def _tempo_of(abc: str, tempo: int | None) -> int:
+    try:
+        return prepare_tune(abc, tempo).tempo
+    except RenderError:
+        return tempo or 120
+
+
+def _final_text(headline: str, card: dict, tune: str, notes: list[str]) -> str:
+    """The finished reply: headline, the tune's card (score, player, tools), the ABC, notes."""
     extra = f"\n\n*Note: {'; '.join(notes)}.*" if notes else ""
-    if link:
-        extra += f"\n\n[Link to this tune](?{link})"
-    messages = [_bot(text + extra)]
-    if audio is not None:
-        messages.append(_bot({"path": str(audio), "alt_text": "Listen"}))
-    kinds = {".abc": ("ABC notation", "text/vnd.abc"), ".mid": ("MIDI", "application/octet-stream")}
-    for path in files:
-        what, mime = kinds.get(path.suffix, (f"audio ({path.suffix[1:].upper()})", "application/octet-stream"))
-        messages.append(_download(path, what, mime))
-    return messages
+    return f"{headline}\n\n{cards.card_html(card)}\n\n{_code(tune)}{extra}"

@@ -1,4 +1,4 @@
-"""The page's own assets: the abcjs score widget (HTML, JS, CSS) and getting abcjs onto disk.
+"""The page's own assets: abcjs, the tune cards' script and style, and getting abcjs onto disk.
 
 abcjs is installed from the npm registry at set-up (`scripts/setup.sh` runs `python -m
 bot.abcjs`) into `static/abcjs/` and served by the app itself, never from a CDN. Where set-up
@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot import abcjs
+from bot.web import cards
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 ABCJS_FILE = STATIC_DIR / "abcjs" / "abcjs-basic-min.js"
@@ -45,48 +46,18 @@ def abcjs_head(path: Path = ABCJS_FILE) -> str:
     return f'<script src="/gradio_api/file={path.as_posix()}"></script>'
 
 
-# The score widget is a gr.HTML whose value is the ABC text. The template never contains the
-# value, so Gradio's re-render leaves the drawn SVG alone and `watch` redraws it.
-SCORE_TEMPLATE = '<div class="abc-score"></div><p class="abc-note"></p>'
+def page_head(path: Path = ABCJS_FILE) -> str:
+    """Everything the page loads in its <head>: abcjs (when installed) and the tune cards' script
+    and style (bot/web), each with its modification time in the URL so a new version is fetched."""
+    tags = [abcjs_head(path)]
+    for asset in (cards.STYLE, cards.SCRIPT):
+        url = f"/gradio_api/file={asset.as_posix()}?v={int(asset.stat().st_mtime)}"
+        tags.append(f'<link rel="stylesheet" href="{url}">' if asset.suffix == ".css" else f'<script src="{url}"></script>')
+    return "\n".join(tag for tag in tags if tag)
 
-SCORE_CSS = """
-.abc-score { min-height: 120px; background: #fff; border-radius: 8px; }
-.abc-score svg { max-width: 100%; }
-.abc-note { color: #666; font-size: 0.9em; margin: 0.3em 0; }
-"""
 
-SCORE_JS = """
-const box = element.querySelector('.abc-score');
-const note = element.querySelector('.abc-note');
-let queued = false;
-function draw() {
-  // Several streamed updates can land in one frame: draw only the latest.
-  if (queued) return;
-  queued = true;
-  requestAnimationFrame(() => {
-    queued = false;
-    let abc = (props.value || '').trim();
-    if (!window.ABCJS) {
-      note.textContent = 'Sheet music is unavailable: abcjs is not installed on this server.';
-      return;
-    }
-    if (!abc) {
-      box.innerHTML = '';
-      note.textContent = 'The score is drawn here as the tune is written.';
-      return;
-    }
-    if (!/^X:/m.test(abc)) abc = 'X:1\\n' + abc;
-    try {
-      window.ABCJS.renderAbc(box, abc, {responsive: 'resize', add_classes: true});
-      note.textContent = '';
-    } catch (err) {
-      note.textContent = 'This score could not be drawn.';
-    }
-  });
-}
-draw();
-watch('value', draw);
-"""
+# Folders the page serves its own files from (gr.set_static_paths): abcjs and the card assets.
+SERVED_DIRS = (STATIC_DIR, cards.WEB_DIR)
 
 PAGE_CSS = """
 #chat .message-wrap pre { max-height: 22em; overflow: auto; }

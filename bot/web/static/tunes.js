@@ -1,0 +1,339 @@
+/* abc-bot's tune cards: each tune in the chat gets its own score, player and tools.
+ *
+ * The server writes a card into the chat message as
+ *   <div class="tune-card" id="tune-…"><code class="tune-data">{JSON}</code> …fallback…</div>
+ * (Gradio's sanitiser keeps class, id and text but drops data-* attributes, so the tune rides in
+ * the text). This script, loaded once in the page's <head>, watches the page for new cards and
+ * builds each one: the score drawn by abcjs, an <audio> element playing the server's FluidSynth
+ * audio, and controls to transpose, edit and play, print and share the tune.
+ *
+ * The highlight follows the audio element's own clock: on every animation frame the note whose
+ * start time is the last one at or before audio.currentTime is marked, by toggling a class on
+ * its SVG elements (no redraw). Start times come from abcjs's TimingCallbacks, which lays out
+ * repeats and first/second endings in the order music21 expands them for the audio; they are
+ * converted from abcjs's beats to seconds at the tempo the audio was rendered at.
+ */
+(() => {
+  'use strict';
+  if (window.__tuneCards) return; // loaded twice (a hot reload): one watcher is enough
+  window.__tuneCards = true;
+
+  const PLAYING = 'tc-playing';
+  const KEYS = [ // named targets for the transpose menu: [value sent to the server, label]
+    ['D', 'Fiddle: D'], ['G', 'Fiddle: G'], ['A', 'Fiddle: A'],
+    ['D', 'Whistle: D'], ['Amix', 'Pipes: A mixolydian'], ['Dmix', 'Pipes: D mixolydian'],
+  ];
+
+  function h(tag, attrs, ...children) {
+    const el = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (v === null || v === undefined || v === false) continue;
+      if (k === 'class') el.className = v;
+      else if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
+      else el.setAttribute(k, v === true ? '' : v);
+    }
+    for (const c of children) if (c !== null && c !== undefined) el.append(c);
+    return el;
+  }
+
+  // Calls one of the app's Gradio endpoints over its REST API; resolves with the first output.
+  async function callEndpoint(name, args) {
+    const base = new URL('gradio_api/call/' + name, document.baseURI.split('?')[0].replace(/[^/]*$/, ''));
+    const started = await fetch(base, {
+      method: 'POST', headers: {'Content-Type': 'application/json'}, body: JSON.stringify({data: args}),
+    });
+    if (!started.ok) throw new Error(`the server said ${started.status}`);
+    const {event_id: id} = await started.json();
+    const stream = await fetch(`${base}/${id}`);
+    const text = await stream.text();
+    // Server-sent events: the last "event: complete" carries the outputs as a JSON list.
+    let kind = null, payload = null;
+    for (const line of text.split('\n')) {
+      if (line.startsWith('event:')) kind = line.slice(6).trim();
+      else if (line.startsWith('data:')) payload = line.slice(5).trim();
+    }
+    if (kind !== 'complete') {
+      let reason = 'the server could not do that';
+      try { const p = JSON.parse(payload); if (p && typeof p === 'string') reason = p; } catch (e) { /* keep */ }
+      throw new Error(reason);
+    }
+    return JSON.parse(payload)[0];
+  }
+
+  class Card {
+    constructor(el, data) {
+      this.el = el;
+      this.original = data; // what the chat first gave: "Original" comes back to this
+      this.current = data;
+      this.timeline = []; // [{t: seconds, els: [svg elements], chars: [startChar…]}] in play order
+      this.shown = -1; // index into timeline of the highlighted note
+      this.log = null; // [{i, clock}] when a bench asks for it (window.__tcLog)
+      this.build();
+      this.show(data, true);
+    }
+
+    build() {
+      const d = this.original;
+      this.el.replaceChildren();
+      this.score = h('div', {class: 'tc-score'});
+      this.el.append(this.score);
+      if (d.live) { // a tune still being written: the score only
+        this.el.classList.add('tc-live');
+        return;
+      }
+      this.audio = h('audio', {class: 'tc-audio', controls: true, preload: 'auto'});
+      this.transpose = h('select', {class: 'tc-transpose', title: 'Transpose', onchange: () => this.onTranspose()});
+      this.fillTranspose();
+      this.downloads = h('span', {class: 'tc-downloads'});
+      this.linkEl = h('a', {class: 'tc-link'}, 'Link to this tune');
+      this.msg = h('div', {class: 'tc-msg', role: 'status'});
+      this.editor = h('textarea', {class: 'tc-editor', rows: 8, spellcheck: 'false', 'aria-label': 'ABC of this tune'});
+      this.playEdit = h('button', {class: 'tc-play-edit', type: 'button', onclick: () => this.onPlayEdit()}, 'Play this ABC');
+      this.editBox = h('div', {class: 'tc-edit-box', hidden: true}, this.editor, this.playEdit);
+      const editButton = h('button', {class: 'tc-edit', type: 'button', onclick: () => this.toggleEditor()}, 'Edit ABC');
+      this.originalButton = h('button', {class: 'tc-original', type: 'button', hidden: true,
+        onclick: () => this.restore()}, 'Original');
+      const pdf = h('button', {class: 'tc-pdf', type: 'button', onclick: () => this.onPdf()}, 'PDF');
+      this.el.append(
+        h('div', {class: 'tc-bar'}, this.audio),
+        h('div', {class: 'tc-tools'}, this.transpose, editButton, this.originalButton, pdf, this.downloads, this.linkEl),
+        this.msg, this.editBox,
+      );
+      // The highlight follows the audio clock: every frame while playing, once after a seek.
+      this.audio.addEventListener('play', () => this.loop());
+      this.audio.addEventListener('seeked', () => this.follow());
+      this.audio.addEventListener('pause', () => this.follow());
+      this.audio.addEventListener('ended', () => this.mark(-1));
+    }
+
+    fillTranspose() {
+      const opts = [h('option', {value: '0'}, 'Original key')];
+      for (let s = 12; s >= -12; s--) {
+        if (s) opts.push(h('option', {value: String(s)}, `${s > 0 ? '+' : '−'}${Math.abs(s)} semitone${Math.abs(s) > 1 ? 's' : ''}`));
+      }
+      const named = h('optgroup', {label: 'To a key'});
+      for (const [key, label] of KEYS) named.append(h('option', {value: 'key:' + key}, label));
+      this.transpose.replaceChildren(...opts, named);
+    }
+
+    // Shows one version of the tune: its score, audio, downloads and link.
+    show(d, first) {
+      this.current = d;
+      this.draw(d.abc, d.tempo);
+      if (d.live) return;
+      if (!first || this.audio.getAttribute('src') !== d.audio) {
+        const wasPlaying = !this.audio.paused;
+        this.mark(-1);
+        if (d.audio) this.audio.src = d.audio; else this.audio.removeAttribute('src');
+        if (wasPlaying && !first) this.audio.play().catch(() => {});
+      }
+      const files = [['abc_url', 'ABC'], ['midi', 'MIDI'], ['wav', 'WAV']];
+      this.downloads.replaceChildren(...files.filter(([k]) => d[k]).map(([k, label]) =>
+        h('a', {href: d[k], download: d[k].split('/').pop(), class: 'tc-dl-' + k}, label)));
+      this.linkEl.hidden = !d.link;
+      if (d.link) this.linkEl.href = '?' + d.link;
+      this.originalButton.hidden = d === this.original;
+      this.transpose.value = d.key ? 'key:' + d.key : String(d.transpose || 0);
+      if (this.transpose.value === '' ) this.transpose.value = '0';
+    }
+
+    draw(abc, tempo) {
+      this.timeline = [];
+      this.shown = -1;
+      if (!window.ABCJS) {
+        this.score.textContent = 'Sheet music is unavailable: abcjs is not installed on this server.';
+        return;
+      }
+      let text = (abc || '').trim();
+      if (!text) return;
+      if (!/^X:/m.test(text)) text = 'X:1\n' + text;
+      let visual;
+      try {
+        visual = window.ABCJS.renderAbc(this.score, text, {
+          responsive: 'resize', add_classes: true,
+          clickListener: this.original.live ? undefined : (elem) => this.onNoteClick(elem),
+        })[0];
+      } catch (err) {
+        this.score.textContent = 'This score could not be drawn.';
+        return;
+      }
+      if (this.original.live || !visual) return;
+      try {
+        this.timeline = timeline(visual, tempo);
+      } catch (err) {
+        this.timeline = []; // the score still shows; it just is not followed
+      }
+    }
+
+    // Seconds of audio -> the last note that has started by then; highlight it.
+    follow() {
+      const t = this.audio.currentTime;
+      const tl = this.timeline;
+      let lo = 0, hi = tl.length - 1, found = -1;
+      while (lo <= hi) { // binary search: the page stays light however long the tune
+        const mid = (lo + hi) >> 1;
+        if (tl[mid].t <= t + 0.001) { found = mid; lo = mid + 1; } else hi = mid - 1;
+      }
+      if (this.audio.ended) found = -1;
+      this.mark(found);
+    }
+
+    loop() {
+      if (this.looping) return;
+      this.looping = true;
+      const step = () => {
+        this.follow();
+        if (this.audio.paused || this.audio.ended) { this.looping = false; return; }
+        requestAnimationFrame(step);
+      };
+      requestAnimationFrame(step);
+    }
+
+    mark(i) {
+      if (i === this.shown) return;
+      const old = this.timeline[this.shown];
+      if (old) for (const el of old.els) el.classList.remove(PLAYING);
+      this.shown = i;
+      const now = this.timeline[i];
+      if (now) for (const el of now.els) el.classList.add(PLAYING);
+      if (window.__tcLog && i >= 0) {
+        (this.log = this.log || []).push({i, t: now.t, clock: this.audio.currentTime, at: performance.now()});
+      }
+    }
+
+    // A click on a note plays from there (the first time it sounds at or after the clock).
+    onNoteClick(elem) {
+      if (!this.audio || !this.timeline.length || elem.startChar === undefined) return;
+      const hits = this.timeline.filter(ev => ev.chars.includes(elem.startChar));
+      if (!hits.length) return;
+      const now = this.audio.currentTime;
+      const at = (hits.find(ev => ev.t >= now - 0.01) || hits[0]).t;
+      this.audio.currentTime = at;
+      this.follow();
+      this.audio.play().catch(() => {});
+    }
+
+    say(text, isError) {
+      this.msg.textContent = text || '';
+      this.msg.classList.toggle('tc-error', !!isError);
+    }
+
+    async request(body, what) {
+      this.say(what + '…');
+      this.el.classList.add('tc-busy');
+      try {
+        const out = await callEndpoint('play_card', [JSON.stringify(body)]);
+        if (out.error) {
+          this.say(out.error, true);
+          return null;
+        }
+        this.say(out.notes || '');
+        return out;
+      } catch (err) {
+        this.say('Sorry, that did not work: ' + err.message, true);
+        return null;
+      } finally {
+        this.el.classList.remove('tc-busy');
+      }
+    }
+
+    base() {
+      const o = this.original;
+      return {tempo: o.tempo, instrument: o.instrument, accompaniment: o.accompaniment || null, title: o.title || ''};
+    }
+
+    async onTranspose() {
+      const value = this.transpose.value;
+      if (value === '0' && !this.original.edited) { this.restore(); return; }
+      const body = {...this.base(), abc: this.original.abc};
+      if (value.startsWith('key:')) body.key = value.slice(4); else body.transpose = Number(value);
+      const out = await this.request(body, 'Transposing');
+      if (out) this.show(out); else this.transpose.value = this.current.key ? 'key:' + this.current.key : String(this.current.transpose || 0);
+    }
+
+    toggleEditor() {
+      this.editBox.hidden = !this.editBox.hidden;
+      if (!this.editBox.hidden) {
+        this.editor.value = this.current.abc;
+        this.editor.focus();
+      }
+    }
+
+    async onPlayEdit() {
+      const out = await this.request({...this.base(), abc: this.editor.value, transpose: 0, edit: true}, 'Playing your edit');
+      if (out) {
+        // The edit becomes the tune that transposes from here; "Original" still brings back the first.
+        const first = this.original;
+        this.show(out);
+        this.editedFrom = first;
+      }
+    }
+
+    restore() {
+      this.say('');
+      this.show(this.original);
+    }
+
+    async onPdf() {
+      this.say('Making the PDF…');
+      try {
+        const out = await callEndpoint('print_card', [this.current.abc]);
+        if (out.error) { this.say(out.error, true); return; }
+        this.say('');
+        const a = h('a', {href: out.pdf, download: out.pdf.split('/').pop()});
+        document.body.append(a);
+        a.click();
+        a.remove();
+        this.current.pdf = out.pdf;
+      } catch (err) {
+        this.say('Sorry, the PDF could not be made: ' + err.message, true);
+      }
+    }
+  }
+
+  // abcjs's note events in play order (repeats and endings laid out), with start times in
+  // seconds of audio. abcjs counts beats of the meter (a dotted quarter in 6/8); the audio's
+  // tempo is quarter notes a minute, so go through whole notes: measures x bar length.
+  function timeline(visual, tempo) {
+    const timer = new window.ABCJS.TimingCallbacks(visual, {qpm: 120});
+    const bar = visual.getBarLength() || 1;
+    const out = [];
+    for (const ev of timer.noteTimings) {
+      if (ev.type !== 'event' || !ev.millisecondsPerMeasure) continue;
+      const wholes = ev.milliseconds / ev.millisecondsPerMeasure * bar;
+      const els = [];
+      for (const group of ev.elements || []) for (const el of group || []) if (el && el.classList) els.push(el);
+      const chars = ev.startCharArray && ev.startCharArray.length ? ev.startCharArray : [ev.startChar];
+      out.push({t: wholes * 240 / tempo, els, chars});
+    }
+    if (timer.stop) timer.stop();
+    return out;
+  }
+
+  function hydrate(el) {
+    el.setAttribute('data-ready', '1');
+    const source = el.querySelector('.tune-data');
+    if (!source) return;
+    let data;
+    try { data = JSON.parse(source.textContent); } catch (err) { return; }
+    try {
+      el.__card = new Card(el, data);
+    } catch (err) {
+      console.error('tune card', err);
+    }
+  }
+
+  function scan() {
+    for (const el of document.querySelectorAll('.tune-card:not([data-ready])')) hydrate(el);
+  }
+
+  // Cards arrive inside chat messages at any time; build each as soon as it is in the page
+  // (the observer runs before the next paint, so a streamed score never flickers empty).
+  new MutationObserver(scan).observe(document.documentElement, {childList: true, subtree: true});
+  if (document.readyState !== 'loading') scan(); else document.addEventListener('DOMContentLoaded', scan);
+
+  // Every tune on the page, as it is now (edited or transposed), for the tunebook.
+  window.abcBotTunes = () => [...document.querySelectorAll('.tune-card')]
+    .map(el => el.__card && !el.__card.original.live ? el.__card.current.abc : null)
+    .filter(Boolean);
+})();
