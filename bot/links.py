@@ -1,13 +1,25 @@
-"""The "Link to this tune": the page's settings as URL query parameters, and back.
+"""The "Link to this tune": the tune and the page's settings as URL query parameters, and back.
 
-A link such as `?prompt=a+jig+in+D&seed=42&temperature=0.9&bars=16` reopens the page with
-those settings and regenerates the same tune. Reading a link never fails: a value that is
-missing, malformed or out of range falls back to its default (and is named in `problems`),
-because a link is user text from anywhere.
+Two formats:
+
+* v=2 (`?v=2&transpose=2&tempo=110&abc=eNpLtDI0...`) carries the tune itself: its ABC text,
+  zlib level 9 then base64url without padding. It brings back the very same tune whatever
+  model the server runs by then.
+* v=1 (no `v`, no `abc`: `?prompt=a+jig+in+D&seed=42&temperature=0.9&bars=16`) carries only
+  the prompt, seed and settings, so the tune is written again by the current model; such a
+  link reads with `regenerated` True so the page can say so.
+
+Reading a link never raises: a value that is missing, malformed or out of range falls back to
+its default (and is named in `problems`), because a link is user text from anywhere. That
+includes a damaged, oversized or zip-bomb `abc` (decompression stops at MAX_LINK_ABC).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import re
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from urllib.parse import urlencode
@@ -18,7 +30,18 @@ BARS_RANGE = (1, 64)
 TOP_K_RANGE = (0, 100)
 TEMPO_RANGE = (30, 300)
 SEED_RANGE = (0, 2**31 - 1)
+TRANSPOSE_RANGE = (-12, 12)  # semitones
 MAX_LINK_PROMPT = 4000  # characters of prompt a link may carry (a short pasted tune fits)
+# Characters of ABC a link may carry: the renderer's own limit (bot.render.LIMITS.max_chars),
+# eight times the longest tune in music21's corpus. Decompression stops past it.
+MAX_LINK_ABC = 20_000
+# Encoded `abc` longer than this cannot hold MAX_LINK_ABC characters (UTF-8 is at most 4 bytes
+# a character, deflate adds little to incompressible data, base64 adds a third).
+_MAX_ENCODED_ABC = 4 * MAX_LINK_ABC * 4 // 3 + 1000
+LINK_VERSION = 2  # the format to_query writes when the link carries the tune
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
+# Control characters a tune never holds (tab, newline and carriage return are fine).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 @dataclass
@@ -34,24 +57,74 @@ class TuneLink:
     key: str | None = None  # None: the prompt or the model decides
     tempo: int | None = None  # beats per minute; None: the tune's own Q: or the default
     instrument: str | None = None  # None: the renderer's default
+    abc: str | None = None  # the tune itself (v=2 links); None: regenerate it from prompt and seed
+    transpose: int = 0  # semitones the tune is played and shown moved by
     problems: list[str] = field(default_factory=list, compare=False)  # values ignored on reading
 
     def has_tune(self) -> bool:
         """True when the link names a tune to regenerate (it has a prompt or a seed)."""
         return bool(self.prompt) or self.seed is not None
 
+    @property
+    def regenerated(self) -> bool:
+        """True when opening the link writes the tune again with the current model (no `abc`)."""
+        return self.abc is None and self.has_tune()
+
     def to_query(self) -> str:
-        """The query string (without `?`); settings at their default are left out."""
+        """The query string (without `?`); settings at their default are left out.
+
+        With `abc` it is a v=2 link, the tune last; ValueError for a tune over MAX_LINK_ABC.
+        """
         default = TuneLink()
-        params = {}
+        params = {"v": str(LINK_VERSION)} if self.abc is not None else {}
         for f in fields(self):
-            if f.name == "problems":
+            if f.name in ("problems", "abc"):
                 continue
             value = getattr(self, f.name)
             if value == getattr(default, f.name) or value is None:
                 continue
             params[f.name] = _format(value)
+        if self.abc is not None:
+            params["abc"] = encode_abc(self.abc)
         return urlencode(params)
+
+
+def encode_abc(abc: str) -> str:
+    """ABC text as a link value: zlib level 9, base64url, no `=` padding."""
+    if len(abc) > MAX_LINK_ABC:
+        raise ValueError(f"a link can carry a tune of up to {MAX_LINK_ABC:,} characters, not {len(abc):,}")
+    return base64.urlsafe_b64encode(zlib.compress(abc.encode("utf-8"), 9)).rstrip(b"=").decode("ascii")
+
+
+def decode_abc(value: str) -> str:
+    """The ABC text of a link value; ValueError saying what is wrong (damaged, too long, not text)."""
+    if len(value) > _MAX_ENCODED_ABC:
+        raise ValueError(f"{len(value):,} characters of encoded tune is more than a link can hold")
+    if not _BASE64URL.fullmatch(value) or len(value) % 4 == 1:
+        raise ValueError("it is not base64url text (the link may have been cut or changed)")
+    try:
+        data = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    except binascii.Error as err:
+        raise ValueError(f"it is not base64url text ({err})") from None
+    inflater = zlib.decompressobj()
+    try:
+        # At most 4 bytes a character: anything longer is refused without inflating the rest.
+        raw = inflater.decompress(data, 4 * MAX_LINK_ABC + 1)
+    except zlib.error as err:
+        raise ValueError(f"the compressed tune is damaged ({err})") from None
+    if len(raw) > 4 * MAX_LINK_ABC or inflater.unconsumed_tail:
+        raise ValueError(f"the tune is longer than the {MAX_LINK_ABC:,} characters a link may carry")
+    if not inflater.eof or inflater.unused_data:
+        raise ValueError("the compressed tune is cut short or has extra data (the link may have been cut)")
+    try:
+        abc = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValueError("the tune is not UTF-8 text") from None
+    if len(abc) > MAX_LINK_ABC:
+        raise ValueError(f"the tune is longer than the {MAX_LINK_ABC:,} characters a link may carry")
+    if _CONTROL.search(abc):
+        raise ValueError("the tune holds control characters, which ABC text never does")
+    return abc
 
 
 def _format(value) -> str:
@@ -80,6 +153,7 @@ def from_query(params: Mapping[str, str], meters=(), keys=(), instruments=()) ->
         "bars": (int, *BARS_RANGE),
         "top_k": (int, *TOP_K_RANGE),
         "tempo": (int, *TEMPO_RANGE),
+        "transpose": (int, *TRANSPOSE_RANGE),
     }
     for name, (kind, lo, hi) in numbers.items():
         raw = params.get(name)
@@ -100,4 +174,22 @@ def from_query(params: Mapping[str, str], meters=(), keys=(), instruments=()) ->
             link.problems.append(f"{name}={str(raw)[:20]!r} (not one of the choices)")
             continue
         setattr(link, name, str(raw))
+    _read_abc(params, link)
     return link
+
+
+def _read_abc(params: Mapping[str, str], link: TuneLink) -> None:
+    """Set `link.abc` from a v=2 link's `abc`; a value that cannot be read goes to `problems`."""
+    raw = params.get("abc")
+    if raw is None or raw == "":
+        return
+    version = str(params.get("v") or "")
+    if version != str(LINK_VERSION):
+        # Another format may encode the tune otherwise: better no tune than a wrong one.
+        link.problems.append(f"abc in a link of version {version[:10] or 'none'!r} "
+                             f"(this page reads tunes from v={LINK_VERSION} links)")
+        return
+    try:
+        link.abc = decode_abc(str(raw))
+    except ValueError as err:
+        link.problems.append(f"abc (the tune in the link cannot be read: {err})")
