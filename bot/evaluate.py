@@ -1,5 +1,9 @@
 """Score a checkpoint on held-out tunes (or given ABC files) and print one JSON line.
 
+`bits_per_char` is scored on the tunes as the model reads a pasted tune: chord symbols,
+annotations and `!decorations!` left out (`bot.notation.tokens.model_view`);
+`bits_per_char_raw` on the tunes as written.
+
     python -m bot.evaluate                      # the shipped checkpoint on the held-out tunes
     python -m bot.evaluate --abc my_tunes.abc   # those tunes instead
     python -m bot.evaluate --checkpoint PATH    # another checkpoint
@@ -18,6 +22,7 @@ import torch
 import torch.nn.functional as F
 
 from bot.notation.abc import AbcError, normalise
+from bot.notation.tokens import model_view
 from bot.corpus import CorpusError, abc_files, join_tunes, load_corpus, read_abc_file
 
 
@@ -81,17 +86,29 @@ def evaluate(checkpoint: Path | str, abc: list[Path] | None = None) -> dict:
     kept, oov = encodable(tunes, loaded.vocab)
     if not kept:
         raise CorpusError(f"no tune left to score ({oov} with unknown characters, {unreadable} unreadable)")
-    ids = torch.tensor(loaded.encode(join_tunes(kept)), dtype=torch.long)
-    result = score(loaded.model, ids)
+    raw = score(loaded.model, torch.tensor(loaded.encode(join_tunes(kept)), dtype=torch.long))
+    viewed = [view_of(t) for t in kept]
+    result = score(loaded.model, torch.tensor(loaded.encode(join_tunes(viewed)), dtype=torch.long))
     return {
         "checkpoint": str(checkpoint),
         "source": source,
         "bits_per_char": round(result["bits_per_char"], 4),
         "accuracy": round(result["accuracy"], 4),
-        "tunes": len(kept),
         "chars": result["chars"],
+        "bits_per_char_raw": round(raw["bits_per_char"], 4),
+        "accuracy_raw": round(raw["accuracy"], 4),
+        "chars_raw": raw["chars"],
+        "tunes": len(kept),
+        "tunes_changed_by_view": sum(a != b for a, b in zip(kept, viewed)),
         "skipped_tunes": oov + unreadable,
     }
+
+
+def view_of(tune: str) -> str:
+    """A normalised tune with its body as the model reads it (headers untouched)."""
+    head, k_line, body = tune.partition("\nK:")
+    key, newline, music = body.partition("\n")
+    return head + k_line + key + newline + model_view(music)
 
 
 def main(argv: list[str] | None = None) -> int:

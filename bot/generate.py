@@ -35,7 +35,9 @@ import numpy as np
 import torch
 
 from bot.notation.abc import RHYTHMS, TUNE_END, default_unit, parse_key
-from bot.notation.bars import BarRules, BarSplitter, Measure, Timing, Verdict, final_token, measure
+from bot.notation.bars import TICKS, BarRules, BarSplitter, Measure, Timing, Verdict, final_token, measure
+from bot.notation.form import FormTracker, plan_continuation, plan_form, read_form, read_parts, strong_beat
+from bot.notation.tokens import bar_events, key_signature, pitch_class, read_body, tonic
 from bot.prompt import Prompt, PromptError, parse_prompt
 from bot.stepper import Ask, State, Stepper, answer, stepper_for
 from bot.notation.syntax import SyntaxGuard
@@ -63,6 +65,17 @@ ENDING_ROOM = 4
 # is sampled without bar checks: an untrained model never gets stuck retrying.
 RETRY_BUDGET = 4
 
+# Tries of a bar that closes a part (it must land on the tonic, or the fifth for an inner
+# part, on a beat): more than other bars get, as a cadence is what a listener hears first.
+CADENCE_RETRIES = 40
+
+# How far a bar that breaks the form (not its duration) is from right: the closest try kept
+# after every try failed is then one with the right duration.
+FORM_MISS = Fraction(1, 10_000)
+
+# Failed tries of the closing bars beyond which the reply says how many it took.
+TRIES_WORTH_SAYING = 12
+
 
 @dataclass
 class Settings:
@@ -74,6 +87,7 @@ class Settings:
     max_chars: int = 3000  # hard cap on generated characters, whatever happens
     seed: int | None = None  # RNG seed: same seed, same prompt, same settings -> same tune; None = random
     bar_check: bool = True  # keep every bar in time (off: plain sampling, for comparison)
+    form: bool = True  # write in the form of the tune's kind: whole parts, repeats, a tonic ending (needs bar_check)
     retries: int = 12  # resamplings of a bar of the wrong length before keeping the closest try
 
     def __post_init__(self):
@@ -101,6 +115,7 @@ class Update:
     seed: int  # the seed used (reported so a tune can be made again)
     notices: list[str] = field(default_factory=list)  # things the person should know
     bars: int = 0  # new bars written so far (a pickup counts none); may end below Settings.bars
+    form: str = ""  # on the last update: the tune's form as read from it ("AABB: two 8-bar parts, each played twice")
 
 
 # The composer is a coroutine: it yields an Ask whenever it reads characters and is sent the
@@ -174,6 +189,7 @@ class _Bar:
 
     start: tuple | None  # (LSTM snapshot, splitter, gen length) at its start, to take it back
     rules: BarRules  # the bar rules before it was committed
+    form: FormTracker | None  # the form tracker before it was committed
     end: int  # index in gen where its bar line starts
     token: str  # its bar line
     given: int  # leading characters of the bar line that belong to the pasted music
@@ -192,6 +208,9 @@ class _Composer:
         self.notices = list(prompt.notices)
         self.syntax = _guard_for(loaded.vocab)
         self.first_ending = self.syntax.char("1")
+        # Off the beat in the tune's last bar only rests, lengths, spaces and the bar line.
+        self.no_new_note = self.syntax.only("zx0123456789/ |:])")
+        self.section_growth = self.syntax.char("|") | self.syntax.char("]") | self.syntax.char(":")
         self.after_full_bar = self.syntax.only(_AFTER_FULL_BAR)
         self.after_full_bar_open = self.syntax.only(_AFTER_FULL_BAR | {"/"})
         # Characters sampled in all (tries rolled back included) before bar checks stop.
@@ -234,6 +253,7 @@ class _Composer:
         p = self.prompt
         if p.complete:
             yield from self.seq.feed(p.prime)
+            self.rhythm, self.key = p.rhythm, p.key
             return p.headers, p.meter, p.unit
         meter = yield from self._field("M", p.meter, lambda v: v in CHOSEN_METERS, "4/4")
         unit = yield from self._field("L", p.unit, lambda v: v in CHOSEN_UNITS, default_unit(meter))
@@ -243,6 +263,7 @@ class _Composer:
         elif self.seq.draw(self.syntax.only("RK")) == "R":  # the model would name a rhythm
             rhythm = yield from self._choose_line("R:", lambda v: v in set(RHYTHMS.values()))
         key = yield from self._field("K", p.key, _is_plain_key, "C")
+        self.rhythm, self.key = rhythm, key
         block = f"M:{meter}\nL:{unit}\n" + (f"R:{rhythm}\n" if rhythm else "") + f"K:{key}\n"
         return "X:1\n" + block, meter, unit
 
@@ -265,13 +286,18 @@ class _Composer:
         self.rules = BarRules(timing=Timing(meter, _unit_fraction(unit)))
         self.splitter = BarSplitter()
         given = self._given_music()
-        for ch in given:  # read the pasted music's bars: pickup, sections, the open bar
+        closed = 0  # length of the pasted music's closed bars
+        for i, ch in enumerate(given):  # read the pasted music's bars: pickup, sections, the open bar
             if self.splitter.closes(ch):
                 content, token = self.splitter.close()
                 reading = measure(content, self.rules.timing)
                 self.rules.commit(reading, token, self.rules.judge(reading, token))
+                closed = i
             self.splitter.feed(ch)
         self.rules.bars = 0  # count new bars only
+        self.form = self._plan(given[:closed], meter, unit)
+        self._left_of, self._left = None, None  # the form _left was worked out for, and it
+        self.form_tries = 0  # tries of part-closing bars that missed the form
         self.before_gen = given[-1:] or "\n"  # the character before the first sampled one
         self.gen = ""  # generated text on the current path (model form)
         self.visible = 0  # gen[:visible] has been streamed
@@ -287,13 +313,41 @@ class _Composer:
         self.shown = None  # the text of the last Update
         yield from self._bars()
 
+    def _plan(self, given: str, meter: str, unit: str) -> FormTracker | None:
+        """The form to write in (None: form control off, or a meter with no bars)."""
+        timing = self.rules.timing
+        if not (self.settings.form and self.settings.bar_check) or timing.bar is None:
+            return None
+        root = tonic(self.key)
+        if self.prompt.is_continuation:
+            parts, open_bars = read_parts(read_body(given, meter, unit, self.key), timing.bar, close_last=False)
+            plan = plan_continuation(self.rhythm, parts, open_bars, self.settings.bars)
+        else:
+            open_bars = 0
+            plan = plan_form(self.rhythm, self.settings.bars)
+        if plan.note:
+            self.notices.append(plan.note)
+        self.beat = strong_beat(timing.meter)
+        return FormTracker(plan, pitch_class(root) if root else None, length=open_bars)
+
+    def _complete(self) -> bool:
+        """Whether the tune has all its bars: every part of its form, or the bars asked for."""
+        if self.form is not None:
+            return self.form.finished
+        return self.rules.bars >= self.settings.bars
+
     def _show(self, done: bool) -> Iterator[Update]:
         """An Update after an accepted bar (when the streamed text grew) or at the end."""
         text = self.head + self.gen[: self.visible] + (self._ending() + "\n" if done else "")
         if text != self.shown or done:
             self.shown = text
             bars = self.rules.bars + self.closing_bars
-            yield Update(text, self.new_from, done, self.seed, list(self.notices), bars)
+            form = ""
+            if done:
+                if self.form_tries > TRIES_WORTH_SAYING:
+                    self.notices.append(f"the parts' closing bars took {self.form_tries} extra tries to land on a cadence")
+                form = read_form(text).describe() if self.rules.timing.bar is not None else ""
+            yield Update(text, self.new_from, done, self.seed, list(self.notices), bars, form)
 
     def _given_music(self) -> str:
         """The pasted music in model form: the prime after its header lines."""
@@ -377,7 +431,7 @@ class _Composer:
                 ch, token, reading, verdict = closed
                 self._accept(start, reading, token, verdict)
                 tries, lenient = [], not strict
-                if self.rules.bars >= self.settings.bars:
+                if self._complete():
                     yield from self._show(done=True)
                     return
                 yield from self._show(done=False)
@@ -395,12 +449,16 @@ class _Composer:
         closed a bar, the next try runs unchecked, so the tune always moves on.
         """
         self._rollback(start)
-        if len(tries) <= self.settings.retries:
+        cadence = any(t is not None and t.verdict.kind == "form" for t in tries)
+        if cadence:
+            self.form_tries += 1
+        if len(tries) <= (max(self.settings.retries, CADENCE_RETRIES) if cadence else self.settings.retries):
             return start, False, None
         last = self.last
         if last is not None and last.start[2] != self.retaken_at:
             self.retaken_at = last.start[2]
             self.rules = last.rules
+            self.form = last.form
             self.last = None
             self._rollback(last.start)
             tries.clear()
@@ -422,15 +480,31 @@ class _Composer:
         # The unfinished bar is right as a last bar: it becomes the held bar, with no bar line.
         self._show_last()
         self.gen = self.gen.rstrip()
-        self.last = _Bar(start=None, rules=self.rules, end=len(self.gen), token="", given=0)
+        self.last = _Bar(start=None, rules=self.rules, form=self.form, end=len(self.gen), token="", given=0)
         self.closing_bars = verdict.counts  # this last bar is not in rules.bars: it has no bar line
 
     def _judge(self, reading: Measure, token: str) -> Verdict:
         verdict = self.rules.judge(reading, token)
-        if verdict.counts and self.rules.bars + verdict.counts >= self.settings.bars:
+        if self._ends_tune(reading, verdict):
             # This bar ends the tune: judge it with the bar line it will get.
-            verdict = self.rules.judge(reading, self._final_token(token, reading), final=True)
+            token = self._final_token(token, reading)
+            verdict = self.rules.judge(reading, token, final=True)
+        if self.form is None or not verdict.ok or reading.timing.bar is None:
+            return verdict
+        bars = verdict.duration / reading.timing.bar
+        notes = []
+        if self.form.closes_part(bars) and self.form.tonic is not None:
+            notes = [(e.pitches[0], e.offset) for e in bar_events(reading.text, reading, self.key)[0] if e.pitches]
+        why = self.form.judge(bars, token, notes, self.beat)
+        if why:
+            return Verdict(False, verdict.duration, verdict.expected, verdict.counts, FORM_MISS, "form")
         return verdict
+
+    def _ends_tune(self, reading: Measure, verdict: Verdict) -> bool:
+        """Whether a bar read as `reading` (judged `verdict` as an inner bar) would be the tune's last."""
+        if self.form is not None and reading.timing.bar is not None:
+            return self.form.closes_tune(verdict.duration / reading.timing.bar)
+        return bool(verdict.counts) and self.rules.bars + verdict.counts >= self.settings.bars
 
     def _final_token(self, token: str, reading: Measure | None = None) -> str:
         """The bar line that ends the tune in place of `token`: `:|` closes an open first ending."""
@@ -445,12 +519,14 @@ class _Composer:
 
     def _accept(self, start, reading: Measure, token: str, verdict: Verdict) -> None:
         """Commit a closed bar: the one held before is streamed, this one is held."""
-        rules_before = self.rules.clone()
+        rules_before, form_before = self.rules.clone(), self.form
         self.rules.commit(reading, token, verdict)
+        if self.form is not None and reading.timing.bar is not None:
+            self.form = self.form.after(verdict.duration / reading.timing.bar, token)
         self._show_last()
         in_gen = min(len(token), len(self.gen))
-        self.last = _Bar(start=start, rules=rules_before, end=len(self.gen) - in_gen, token=token,
-                         given=len(token) - in_gen)
+        self.last = _Bar(start=start, rules=rules_before, form=form_before, end=len(self.gen) - in_gen,
+                         token=token, given=len(token) - in_gen)
 
     def _rollback(self, start) -> None:
         """Back to the state at the start of the bar."""
@@ -482,6 +558,8 @@ class _Composer:
         rules = self.rules
         if rules.bars == 0:
             return False  # not before a first new bar
+        if self.form is not None:
+            return False  # the form decides where the tune ends (an inner part may close on the fifth)
         if reading.elements:  # the open bar must be right as a last bar
             return rules.judge(reading, self._final_token("", reading), final=True).ok
         if rules.ending_open:
@@ -495,7 +573,24 @@ class _Composer:
         if bar is None:
             return None
         debt = self.rules.debt
-        return debt if debt is not None and not self.rules.replays(reading) else bar
+        limit = debt if debt is not None and not self.rules.replays(reading) else bar
+        left = self._part_left()
+        if left is not None and 0 < left < limit:
+            limit = left  # the part's short last bar, the complement of its pickup
+        return limit
+
+    def _part_left(self) -> Fraction | None:
+        """Whole notes still to write in the current part (None: no form, or all written).
+
+        Worked out once per accepted bar, not per character (Fraction arithmetic is slow).
+        """
+        form = self.form
+        if form is not self._left_of:
+            self._left_of = form
+            bar = self.rules.timing.bar
+            done = form is None or form.finished or bar is None
+            self._left = None if done else (form.plan.parts[form.index] - form.length) * bar
+        return self._left
 
     def _overflows(self, reading: Measure, split: BarSplitter) -> bool:
         """Whether the bar being written already runs past its longest right duration."""
@@ -509,16 +604,45 @@ class _Composer:
         # An element still being written after the bar is full can only overrun it.
         return reading.open and reading.settled >= limit and reading.duration > reading.settled
 
+    def _cadence_steer(self, reading: Measure) -> np.ndarray | bool:
+        """In a part's closing bar, a note starting on a beat in its second half is a tonic (or a fifth, inside the tune).
+
+        The model still chooses the note, its octave and length, and whether a note falls
+        there at all; without this, a closing bar missed its cadence in most tries.
+        """
+        form, bar, length = self.form, reading.timing.bar, self._part_left()
+        if length is None or bar is None or length > bar:
+            return False  # not the part's closing bar
+        # `length` is this bar's: a full bar, or the complement of the part's pickup.
+        offset = reading.duration
+        last_beat = (length - 1 / Fraction(TICKS)) // self.beat * self.beat
+        if offset < min(length / 2, last_beat):
+            return False
+        final = form.index == len(form.plan.parts) - 1
+        if offset % self.beat:
+            # Off the beat: the tune's last note must not fall here (rests may).
+            return self.no_new_note if final else False
+        return _cadence_mask(self.syntax, self.key, form.tonic, final)
+
     def _banned(self, reading: Measure, lenient: bool) -> np.ndarray:
         """Characters that cannot be right next: bad syntax always, wrong durations unless `lenient`."""
         banned = self.syntax.banned(self.splitter, self.rules, self._last_char())
-        if self.settings.bars - self.rules.bars <= ENDING_ROOM:
-            # Too near the end for a first ending to get its `:|2` before the tune stops.
+        if self.form is not None or self.settings.bars - self.rules.bars <= ENDING_ROOM:
+            # Too near the end for a first ending to get its `:|2` before the tune stops; and
+            # a form's parts are repeated with `:|` (endings would make the parts' lengths
+            # depend on which ending is counted).
             split = self.splitter
             if split.token == "|" or (split.mode == "[" and split.content.endswith("[")):
                 banned |= self.first_ending
         if lenient:
             return banned
+        if self.form is not None and self.splitter.token and reading.elements and reading.timing.bar is not None:
+            bars = reading.duration / reading.timing.bar
+            pickup = self.form.at_part_start and bars < 1
+            if not pickup and not self.form.closes_part(bars):
+                banned |= self.section_growth  # inside a part `|` may not grow into `||`, `|]` or `|:`
+        if self.form is not None and self.form.tonic is not None and self.splitter.in_music:
+            banned |= self._cadence_steer(reading)
         if self._last_char() == "\n" and not self._may_end(reading):
             banned |= self.syntax.newline  # a second newline would end the tune here
         limit = self._limit(reading)
@@ -526,6 +650,16 @@ class _Composer:
             # The bar is full: only a bar line (or what may stand before one) may follow.
             banned |= self.after_full_bar_open if reading.open else self.after_full_bar
         return banned
+
+
+@lru_cache(maxsize=256)
+def _cadence_mask(syntax: SyntaxGuard, key: str, root: int, final: bool) -> np.ndarray:
+    """Note letters (and accidentals) that cannot make a cadence on `root` in `key`: True where banned."""
+    signature = key_signature(key)
+    allowed = {root} if final else {root, (root + 7) % 12}
+    wrong = {c for letter in "CDEFGAB" if (pitch_class(letter) + signature[letter]) % 12 not in allowed
+             for c in (letter, letter.lower())}
+    return syntax.banned_set(wrong | set("^_="))
 
 
 @lru_cache(maxsize=8)

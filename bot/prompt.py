@@ -24,6 +24,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+from bot.notation.tokens import model_view
 from bot.notation.abc import header_block, normalise_field, normalise_rhythm, parse_key, parse_meter, read_tune, split_tunes
 
 # Longest prompt accepted: a long tune is about 2,000 characters; more than this is not a
@@ -435,7 +436,9 @@ def _pasted_prompt(pasted: _Pasted, hints: Hints, vocab: str, notices: list[str]
     headers = _tidy_header(header_lines, fields)
 
     music = _verbatim_music(pasted)
-    prime_body = body_text
+    # The model reads the music without chord symbols, annotations and decorations (the
+    # output keeps them, in `music`): see bot.notation.tokens.model_view.
+    prime_body = model_view(body_text)
     if prime_body and music.endswith("\n"):
         prime_body += "\n"
     elif prime_body and music and music[-1] == " " and not prime_body.endswith(" "):

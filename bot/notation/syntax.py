@@ -144,6 +144,10 @@ class SyntaxGuard:
         """Ban everything but `chars`."""
         return ~self._ban(set(chars))
 
+    def banned_set(self, chars: set[str]) -> np.ndarray:
+        """Ban `chars` (those in the alphabet)."""
+        return self._ban(set(chars))
+
     def char(self, ch: str) -> np.ndarray:
         """Ban `ch` alone."""
         return self._ban({ch})

@@ -1,0 +1,422 @@
+"""The form of a tune: its parts, their lengths and repeats, and whether it ends on its tonic.
+
+Two jobs, both on the repo's one tokenizer (`bot.notation.tokens.read_body`):
+
+* `read_form(abc)` reads a finished tune the way a musician hears its shape. Parts end at
+  the section lines `:|`, `|:`, `::`, `||`, `|]`, `[|`; a part's length is its written
+  duration in bars, so a pickup and the short last bar of a part count as one bar; a second
+  ending (`:|2 ...`) stands in for the first and is not counted again. It also gives the
+  last sounding note against the tonic of the key in force (mode-aware: A dorian ends on A).
+* `plan_form(rhythm, bars)` chooses the form a new tune is written in, from the shapes of
+  the training tunes of each rhythm (`python -m bot.notation.form` measures them; the
+  figures are in `DANCE_SHAPES` below), and rounds the asked-for length to that form.
+
+No torch and no music21 here: the generator consults this on every bar.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from fractions import Fraction
+
+from bot.notation.abc import parse_meter
+from bot.notation.tokens import Bar, pitch_class, read_body, tonic
+
+# Section lines: where a part ends (`|1`, `:|2` carry ending numbers after these).
+_SECTION_LINES = (":|", "|:", "::", "||", "|]", "[|")
+
+# Rhythms that are danced, and so are written in parts of 8 bars, each played twice. Measured
+# on the 12,181 training tunes with `python -m bot.notation.form` (rhythm: tunes; share in
+# two parts; all parts 8 bars; every part repeated; every part regular):
+#   reel 667: 91% two parts, 57% all 8-bar, 46% all repeated (many reels write the
+#             repeat out), 69% regular
+#   jig 484: 88%, 82%, 89%, 87%          hornpipe 433: 93%, 85%, 95%, 87%
+#   slip jig 93: 82%, 14%, 42%, 78% (A parts of 4 bars repeated, B parts written out)
+#   strathspey 46: 98%, 61%, 7%, 61%     fling 15: 93%, 27%, 67%, 73%
+# Two parts is the shape of nearly every dance tune; 8 bars each played twice the most common
+# way to write them. Airs (air 34: 76% two phrases, 35% of 8 bars, 6% repeated) and the
+# songs with no R: (10,189, mostly Essen: 79% one section, no repeats in 89%) are written
+# in phrases of 4 or 8 bars, without repeats.
+DANCE_RHYTHMS = frozenset({
+    "reel", "jig", "hornpipe", "polka", "slip jig", "slide", "march", "strathspey", "barndance",
+    "waltz", "mazurka", "schottische", "fling", "country dance", "minuet",
+})
+PART_BARS = 8  # a dance tune's part, and an air's phrase
+PHRASE_BARS = 4  # the shortest phrase an air or song is written in
+MAX_PARTS = 8  # 64 bars at most, the length slider's top
+REGULAR_LENGTHS = (4, 8, 12, 16)  # a part of one of these lengths in bars is regular
+
+
+@dataclass(frozen=True)
+class Part:
+    """One part of a tune as read from its text."""
+
+    bars: Fraction  # written length in bars (a pickup and the part's short last bar make one)
+    repeated: bool  # played twice: it ends with a repeat (`:|`, `::`) or has first and second endings
+    last_pitch: int | None  # MIDI number of its last sounding note (None: only rests)
+
+    @property
+    def regular(self) -> bool:
+        """A whole 4, 8, 12 or 16 bars."""
+        return self.bars.denominator == 1 and int(self.bars) in REGULAR_LENGTHS
+
+
+@dataclass(frozen=True)
+class FormReading:
+    """What a finished tune's text says about its form."""
+
+    parts: tuple[Part, ...]
+    tonic: int | None  # pitch class of the tonic of the key in force at the end (None: no key)
+    last_pitch: int | None  # MIDI number of the tune's last sounding note
+
+    @property
+    def ends_on_tonic(self) -> bool:
+        """The last sounding note is the tonic (any octave)."""
+        return self.tonic is not None and self.last_pitch is not None and self.last_pitch % 12 == self.tonic
+
+    @property
+    def regular(self) -> bool:
+        """Every part is 4, 8, 12 or 16 bars long."""
+        return bool(self.parts) and all(p.regular for p in self.parts)
+
+    @property
+    def repeats(self) -> bool:
+        """At least one part is played twice."""
+        return any(p.repeated for p in self.parts)
+
+    @property
+    def dance_form(self) -> bool:
+        """Two or more parts, each played twice."""
+        return len(self.parts) >= 2 and all(p.repeated for p in self.parts)
+
+    @property
+    def two_repeated_eights(self) -> bool:
+        """Two or more parts, each 8 bars and played twice (AABB and longer)."""
+        return self.dance_form and all(p.bars == PART_BARS for p in self.parts)
+
+    def describe(self) -> str:
+        """The form in words: "AABB: two 8-bar parts, each played twice"."""
+        return describe(tuple(int(p.bars) if p.regular else p.bars for p in self.parts),
+                        tuple(p.repeated for p in self.parts))
+
+
+def split_abc(abc: str) -> tuple[dict[str, str], str]:
+    """(the first value of each header field up to K:, the body after the K: line)."""
+    fields: dict[str, str] = {}
+    lines = abc.split("\n")
+    for i, line in enumerate(lines):
+        if len(line) >= 2 and line[1] == ":" and line[0].isalpha():
+            fields.setdefault(line[0], line[2:].strip())
+            if line[0] == "K":
+                return fields, "\n".join(lines[i + 1:])
+    return fields, ""
+
+
+def is_section_line(token: str) -> bool:
+    """Whether a bar line ends a part (`:|`, `|:`, `::`, `||`, `|]`, `[|`, with or without an ending number)."""
+    return any(line in token for line in _SECTION_LINES)
+
+
+def read_parts(bars: list[Bar], bar_length: Fraction, close_last: bool = True) -> tuple[list[Part], Fraction]:
+    """(the parts of a body read by `read_body`, the length in bars of the part left open).
+
+    With `close_last` a last part that no section line closes counts as a part (a finished
+    tune); without it, it is the open part (pasted music that breaks off).
+    """
+    parts: list[Part] = []
+    length = Fraction(0)
+    repeated = False
+    last_pitch = None
+    in_later_ending = False  # bars of a second ending stand in for the first: not counted
+    for bar in bars:
+        if bar.ending and not bar.ending.startswith("1"):
+            in_later_ending = True
+        pitches = [e.pitches[-1] for e in bar.events if e.pitches]
+        if not in_later_ending:
+            length += bar.duration
+            if pitches:
+                last_pitch = pitches[-1]
+        elif pitches:
+            # A second ending closes the part when it is played the second time.
+            parts[-1:] = [Part(parts[-1].bars, True, pitches[-1])] if parts else []
+        if not is_section_line(bar.token) and (bar.token or not close_last):
+            continue
+        if bar.ending.startswith("1") or bar.token.rstrip("0123456789,-") != bar.token:
+            repeated = True  # first and second endings: the part is played twice
+        repeated = repeated or bar.token.startswith(":")
+        if in_later_ending:
+            in_later_ending = False
+            length, repeated, last_pitch = Fraction(0), bar.token.endswith(":"), None
+            continue
+        if length == 0:
+            repeated = repeated or bar.token.endswith(":")
+            continue
+        if length < bar_length and bar.token:
+            # A pickup before `|:` or `||`: it belongs to the part that follows.
+            repeated = bar.token.endswith(":")
+            continue
+        parts.append(Part(length / bar_length, repeated, last_pitch))
+        length, repeated, last_pitch = Fraction(0), bar.token.endswith(":"), None
+    return parts, length / bar_length
+
+
+def read_form(abc: str) -> FormReading:
+    """The parts of a tune (headers and body) and its last note against its tonic."""
+    fields, body = split_abc(abc)
+    meter = fields.get("M", "none")
+    unit = fields.get("L", "1/8")
+    key = fields.get("K", "C")
+    bars = read_body(body, meter.replace("C|", "2/2").replace("C", "4/4"), unit, key)
+    bar_length = parse_meter(meter if meter not in ("C", "C|") else {"C": "4/4", "C|": "2/2"}[meter])
+    parts = tuple(read_parts(bars, bar_length)[0]) if bar_length else ()
+    end_key = bars[-1].key if bars else key
+    root = tonic(end_key)
+    last = None
+    for bar in reversed(bars):
+        pitches = [e.pitches[-1] for e in bar.events if e.pitches]
+        if pitches:
+            last = pitches[-1]
+            break
+    return FormReading(parts, pitch_class(root) if root else None, last)
+
+
+_COUNT_WORDS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight"}
+
+
+def describe(lengths: tuple, repeated: tuple[bool, ...], noun: str = "part") -> str:
+    """A form in words from its parts' lengths and repeats: "AABB: two 8-bar parts, each played twice"."""
+    if not lengths:
+        return "no parts"
+    letters = "".join(chr(ord("A") + i) * (2 if r else 1) for i, r in enumerate(repeated[:26]))
+    n = len(lengths)
+    same = len(set(lengths)) == 1
+    size = f"{lengths[0]}-bar " if same else ""
+    words = f"{_COUNT_WORDS.get(n, str(n))} {size}{noun}{'s' if n > 1 else ''}"
+    if not same:
+        words += " of " + ", ".join(str(length) for length in lengths) + " bars"
+    if all(repeated):
+        words += ", each played twice" if n > 1 else ", played twice"
+    elif any(repeated):
+        words += ", " + " and ".join(chr(ord("A") + i) for i, r in enumerate(repeated) if r) + " repeated"
+    return f"{letters}: {words}"
+
+
+@dataclass(frozen=True)
+class FormPlan:
+    """The form a new tune (or the rest of a pasted one) is written in."""
+
+    parts: tuple[int, ...]  # each part's whole length in bars, in order
+    repeated: bool  # every part is played twice (dance tunes); phrases are not
+    note: str = ""  # why the length asked for was changed ("" when it was not)
+    done: Fraction = Fraction(0)  # bars of the first part already written (pasted music that breaks off)
+
+    @property
+    def bars(self) -> int:
+        """Written bars in all."""
+        return sum(self.parts)
+
+    def describe(self) -> str:
+        """"AABB: two 8-bar parts, each played twice"."""
+        return describe(self.parts, (self.repeated,) * len(self.parts), "part" if self.repeated else "phrase")
+
+
+def _round_parts(bars: int, size: int) -> int:
+    """How many parts of `size` bars come nearest to `bars` (halves round up)."""
+    return (bars + size // 2) // size
+
+
+def plan_form(rhythm: str | None, bars: int) -> FormPlan:
+    """The form for a new tune of `rhythm` (None or an air: phrases) about `bars` bars long."""
+    if rhythm in DANCE_RHYTHMS:
+        # Parts of 8 bars, each played twice: the length picks how many (two at least, the
+        # shape of nearly every dance tune; 16 bars = AABB).
+        plan = FormPlan((PART_BARS,) * max(2, min(MAX_PARTS, _round_parts(bars, PART_BARS))), True)
+    elif bars >= PART_BARS - PHRASE_BARS // 2:
+        plan = FormPlan((PART_BARS,) * max(1, min(MAX_PARTS, _round_parts(bars, PART_BARS))), False)
+    else:
+        plan = FormPlan((PHRASE_BARS,), False)  # a short air or song: one 4-bar phrase
+    if plan.bars != bars:
+        plan = replace(plan, note=f"{bars} bars make no whole form of this kind, so it has {plan.bars}")
+    return plan
+
+
+def plan_continuation(rhythm: str | None, given: list[Part], open_bars: Fraction, bars: int) -> FormPlan:
+    """The parts still to write after pasted music: finish the part in progress, then complete the form.
+
+    `given` are the pasted music's closed parts, `open_bars` the length of the part it breaks
+    off in (0 when it ends on a section line), `bars` the new bars asked for.
+    """
+    dance = rhythm in DANCE_RHYTHMS or any(p.repeated for p in given)
+    size = PART_BARS if dance or open_bars > PHRASE_BARS or bars >= PART_BARS else PHRASE_BARS
+    parts: list[int] = []
+    left = bars
+    if open_bars > 0:
+        # The part in progress runs to the next whole part length after what is written (a
+        # part that already has a whole length but no section line gets another phrase).
+        target = (int(open_bars) // size + 1) * size
+        parts.append(target)
+        left -= int(target - open_bars)
+    extra = max(0, _round_parts(left, size))
+    if dance and len(given) + len(parts) + extra < 2:
+        extra = 2 - len(given) - len(parts)  # a dance tune has two parts at least
+    if not parts and extra == 0:
+        extra = 1  # a finished tune continued: one more part
+    parts += [size] * extra
+    return FormPlan(tuple(parts[:MAX_PARTS]), dance, done=open_bars)
+
+
+def strong_beat(meter: str) -> Fraction:
+    """The beat a cadence lands on: a quarter in 2/4, 3/4, 4/4, 2/2; a dotted quarter in 6/8, 9/8, 12/8."""
+    bar = parse_meter(meter)
+    numerator, _, denominator = meter.partition("/")
+    if bar is None or not numerator.isdigit() or not denominator.isdigit():
+        return Fraction(1, 4)
+    if int(denominator) == 8 and int(numerator) % 3 == 0:
+        return Fraction(3, 8)
+    return Fraction(1, int(denominator)) if int(denominator) >= 8 else Fraction(1, 4)
+
+
+@dataclass(frozen=True)
+class FormTracker:
+    """Where a tune being written stands in its FormPlan; judges each closed bar against it.
+
+    Immutable, so the generator keeps the one before a bar and goes back to it on a retry.
+    """
+
+    plan: FormPlan
+    tonic: int | None  # pitch class every tune ends on (None: no key read; no cadence check)
+    index: int = 0  # the part being written
+    length: Fraction = Fraction(0)  # bars of it written so far (a pickup counts its fraction)
+
+    @property
+    def finished(self) -> bool:
+        """Every part of the plan is written."""
+        return self.index >= len(self.plan.parts)
+
+    @property
+    def at_part_start(self) -> bool:
+        """Nothing of the current part is written yet."""
+        return self.length == 0
+
+    def closes_part(self, bars: Fraction) -> bool:
+        """Whether a bar `bars` long ends the part being written."""
+        return not self.finished and self.length + bars == self.plan.parts[self.index]
+
+    def closes_tune(self, bars: Fraction) -> bool:
+        """Whether a bar `bars` long ends the last part."""
+        return self.closes_part(bars) and self.index == len(self.plan.parts) - 1
+
+    def judge(self, bars: Fraction, token: str, notes: list[tuple[int, Fraction]], beat: Fraction) -> str:
+        """Why a bar `bars` long closed by `token` breaks the form ("" when it does not).
+
+        `notes` are (MIDI number, onset in whole notes) of the bar's sounding notes, needed
+        only when the bar closes a part. `token` "" is the tune's end.
+        """
+        if self.finished:
+            return ""
+        section = is_section_line(token) or not token
+        new = self.length + bars
+        target = self.plan.parts[self.index]
+        if bars == 0:
+            return "a section line inside a part" if section and self.length >= 1 else ""
+        if self.length == 0 and Fraction(1, 2) < bars < 1:
+            return "a pickup longer than half a bar"  # its complement would be a bar of a note or two
+        if new < target:
+            if section and self.length == 0 and new < 1:
+                # A pickup leads into its part: after a section line the repeat would go back
+                # past it, and the part's last bar could not be its complement.
+                return "a section line after a pickup"
+            return f"a part ends after {new} of its {target} bars" if section else ""
+        if new > target:
+            return f"a part runs past its {target} bars"
+        if self.plan.repeated and token and not token.startswith(":"):
+            return "a part played twice must end with a repeat"
+        if not self.plan.repeated and token and is_section_line(token) and ":" in token:
+            return "phrases are not repeated"
+        return "" if self.tonic is None else self.cadence(notes, beat)
+
+    def cadence(self, notes: list[tuple[int, Fraction]], beat: Fraction) -> str:
+        """Why the closing bar of the current part is no cadence ("" when it is one).
+
+        The tune's last note is its tonic, on a beat. An inner part's cadence is its last
+        note on a beat, the tonic or the fifth; notes after it off the beat lead back into
+        the repeat or on to the next part, as musicians write them.
+        """
+        if self.index == len(self.plan.parts) - 1:
+            if not notes:
+                return "the tune must end on a note"
+            pitch, onset = notes[-1]
+            if pitch % 12 != self.tonic:
+                return "the tune must end on its tonic"
+            return "the last note must fall on a beat" if onset % beat else ""
+        on_beat = [pitch for pitch, onset in notes if onset % beat == 0]
+        if not on_beat or on_beat[-1] % 12 not in (self.tonic, (self.tonic + 7) % 12):
+            return "a part must close on the tonic or the fifth"
+        return ""
+
+    def after(self, bars: Fraction, token: str) -> FormTracker:
+        """The tracker once a bar `bars` long closed by `token` is accepted."""
+        if self.finished or bars == 0:
+            return self
+        if self.length + bars >= self.plan.parts[self.index]:
+            # The part is over; past its length only when every try of its last bar failed
+            # and the closest was kept: the next part then starts afresh, in step again.
+            return replace(self, index=self.index + 1, length=Fraction(0))
+        return replace(self, length=self.length + bars)
+
+
+@dataclass
+class _Shape:
+    tunes: int = 0
+    eights: int = 0
+    repeated: int = 0
+    regular: int = 0
+    tonic: int = 0
+    counts: Counter = field(default_factory=Counter)
+
+
+def measure_corpus() -> dict[str, _Shape]:
+    """Per rhythm: how the training tunes' parts are shaped (for DANCE_SHAPES above)."""
+    from bot.corpus import load_corpus
+
+    shapes: dict[str, _Shape] = {}
+    for tune in load_corpus().train:
+        fields, _ = split_abc(tune)
+        reading = read_form(tune)
+        if not reading.parts:
+            continue
+        shape = shapes.setdefault(fields.get("R", "(none)"), _Shape())
+        shape.tunes += 1
+        shape.eights += all(p.bars == PART_BARS for p in reading.parts)
+        shape.repeated += all(p.repeated for p in reading.parts)
+        shape.regular += reading.regular
+        shape.tonic += reading.ends_on_tonic
+        shape.counts[len(reading.parts)] += 1
+    return shapes
+
+
+def main(argv: list[str] | None = None) -> int:
+    """CLI: print the form of ABC files, or (no files) the shapes of the training tunes per rhythm."""
+    parser = argparse.ArgumentParser(prog="python -m bot.notation.form", description=main.__doc__)
+    parser.add_argument("files", nargs="*", help="ABC files (one tune each); none: measure the corpus")
+    args = parser.parse_args(argv)
+    if args.files:
+        for path in args.files:
+            with open(path, encoding="latin-1") as handle:
+                reading = read_form(handle.read())
+            print(f"{path}: {reading.describe()}; ends on the tonic: {reading.ends_on_tonic}")
+        return 0
+    print(f"{'rhythm':16s}{'tunes':>7s}{'all 8-bar':>11s}{'all repeated':>14s}{'regular':>9s}{'tonic end':>11s}  parts")
+    for rhythm, s in sorted(measure_corpus().items(), key=lambda kv: -kv[1].tunes):
+        pct = lambda n: f"{100 * n / s.tunes:.0f}%"  # noqa: E731
+        counts = ", ".join(f"{k}:{v}" for k, v in sorted(s.counts.items())[:6])
+        print(f"{rhythm:16s}{s.tunes:>7d}{pct(s.eights):>11s}{pct(s.repeated):>14s}{pct(s.regular):>9s}"
+              f"{pct(s.tonic):>11s}  {counts}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
