@@ -1,6 +1,6 @@
 """How long printing one tune to PDF takes, against abcm2ps alone measured in the same run.
 
-    python bench/print_speed.py               # the 16-bar reel from tests/test_printing.py, 20 rounds
+    python bench/print_speed.py               # a 16-bar reel with chord symbols, 20 rounds
     python bench/print_speed.py --rounds 50 --repeat 4   # a tune four times as long
 
 The baseline is `abcm2ps -q -O - tune.abc` on the same text (engraving only, no PDF); the
@@ -21,7 +21,19 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.printing import tune_pdf  # noqa: E402
-from tests.test_printing import REEL  # noqa: E402
+
+# The reel tests/test_printing.py prints: 16 bars, chord symbols, endings.
+REEL = """X:3
+T:The Ríl Mór Test Reel
+M:4/4
+L:1/8
+R:reel
+K:Ador
+|:"Am"EAAB cBAc|"G"BGGA BGdB|"Am"EAAB cBcd|"Em"eaged "Am"cAA2:|
+|:"Am"eaag a2ge|"G"dggf gfed|"Am"eaag a2ge|"Em"dBGB "Am"A3B:|
+|:"Am"cAAB cBAc|"G"BGGA BGdB|"Am"cAAB cBcd|"Em"eaged "Am"cAA2:|
+|:"Am"eaag a2ge|"G"dggf gfed|"Am"eaag a2ge|1"Em"dBGB "Am"A3B:|2"Em"dBGB "Am"A4|]
+"""
 
 
 def cpu_model() -> str:
