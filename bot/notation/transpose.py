@@ -27,13 +27,6 @@ _MODE_FIFTHS = {"": 0, "m": -3, "dor": -2, "phr": -4, "lyd": 1, "mix": -1, "loc"
 _ACC_TO_INT = {"__": -2, "_": -1, "=": 0, "^": 1, "^^": 2}
 _INT_TO_ACC = {v: k for k, v in _ACC_TO_INT.items()}
 
-# One body token: a quoted string, a decoration, an inline field, or a note.
-_TOKEN = re.compile(
-    r'(?P<quote>"[^"]*")|(?P<deco>![^!\n]*!|\+[^+\n]*\+)|(?P<field>\[[A-Za-z]:[^\]]*\])'
-    r"|(?P<note>(?P<acc>\^\^|\^|__|_|=)?(?P<letter>[A-Ga-g])(?P<oct>[,']*))"
-)
-
-
 def _step(letter: str, accidental: int, direction: int) -> tuple[str, int]:
     """Move a (letter, absolute accidental) a whole step; direction is +1 or -1."""
     index = _LETTERS.index(letter)
@@ -82,7 +75,7 @@ def _move_note(match: re.Match, direction: int) -> str | None:
         text = new_letter.lower() + "'" * (octave - 1)
     else:
         text = new_letter + "," * (-octave)
-    return (_INT_TO_ACC[new_acc] if acc_text is not None else "") + text
+    return (_INT_TO_ACC[new_acc] if acc_text is not None else "") + text + match.group("len")
 
 
 def _move_chord_symbol(quoted: str, direction: int) -> str:
@@ -131,22 +124,19 @@ def transpose(tune: str, direction: int) -> str | None:
             return None
         pieces = []
         last = 0
-        for match in _TOKEN.finditer(line):
-            pieces.append(line[last:match.start()])
-            last = match.end()
-            if match.group("field"):
-                if match.group("field")[1] == "K":
-                    return None
-                pieces.append(match.group(0))
-            elif match.group("quote"):
-                pieces.append(_move_chord_symbol(match.group(0), direction))
-            elif match.group("deco"):
-                pieces.append(match.group(0))
-            else:
-                moved = _move_note(match, direction)
+        for tok in tokenize(line):
+            if tok.kind == "inline" and tok.text.startswith("[K:"):
+                return None
+            if tok.kind == "quote":
+                moved = _move_chord_symbol(tok.text, direction)
+            elif tok.kind == "note":
+                moved = _move_note(NOTE.match(tok.text), direction)
                 if moved is None:
                     return None
-                pieces.append(moved)
+            else:
+                continue
+            pieces.append(line[last:tok.start] + moved)
+            last = tok.end
         pieces.append(line[last:])
         out.append("".join(pieces))
     return "\n".join(out) + "\n"
