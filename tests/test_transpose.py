@@ -120,6 +120,7 @@ def test_keys_take_the_spelling_with_fewest_sharps_or_flats_and_keep_their_mode(
     assert key_after("D", 4) == "K:F#"
     assert key_after("F#", -4) == "K:D"  # read even though abc.parse_key misses `F#`
     assert key_after("Amix", -2) == "K:Gmix"
+    assert key_after("A min bass", 2) == "K:B min bass"  # a clef name after the key is kept
 
 
 def test_real_tunes_sound_the_same_moved(small_abc_file):

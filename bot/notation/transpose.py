@@ -149,6 +149,9 @@ _MODE_NAMES = {"": "major", "m": "minor", "dor": "dorian", "phr": "phrygian", "l
                "mix": "mixolydian", "loc": "locrian"}
 _NATURAL = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
 _KEY_TONIC = re.compile(r"^(\s*)([A-Ga-g][#b]?)")  # the tonic at the start of a K: value
+# Clef names and octave marks after a key (`bass`, `treble8`, `-8va`): they change no pitch.
+_CLEF_WORDS = re.compile(r"(\s+(treble|bass|alto|tenor|baritone|perc|none)?([+-]?8(va|vb|ma|mb)?)?(?=\s|$))+\s*$",
+                         re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -230,11 +233,13 @@ def _move_key(value: str, semitones: int) -> tuple[str, _Section]:
 
 
 def _read_key(value: str) -> tuple[str, str] | None:
-    """parse_key, also for a sharp major key written without a mode (`K:F#`, `K:C# clef=bass`).
+    """parse_key, also for a sharp major key written without a mode (`K:F#`) and for a key
+    followed by a bare clef name (`K:A min bass`, `K:E phr -8va`, as in music21's corpus).
 
     abc.parse_key's pattern ends in `\\b`, which never matches right after a `#`, so it reads
     `F#` and `C#` as no key (and tokens.key_signature as C major); `F#maj` it reads.
     """
+    value = _CLEF_WORDS.sub("", value)
     parsed = parse_key(value)
     match = _KEY_TONIC.match(value)
     if parsed is None and match and match.group(2).endswith("#"):
