@@ -741,6 +741,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--num", type=int, default=1, help="how many tunes (default 1)")
     parser.add_argument("--out", default=None, help="folder for the .abc files (default: print only)")
     parser.add_argument("--no-bar-check", action="store_true", help="plain sampling, no bar-duration control")
+    parser.add_argument("--no-form", action="store_true", help="no form control: stop where the bar count runs out")
     parser.add_argument("--checkpoint", default=None, help="checkpoint stem (default: the shipped one)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1: one sequence is faster on one core)")
     args = parser.parse_args(argv)
@@ -760,13 +761,15 @@ def main(argv: list[str] | None = None) -> int:
         for i in range(args.num):
             settings = Settings(
                 temperature=args.temperature, top_k=args.top_k, bars=args.bars, max_chars=args.max_chars,
-                seed=first_seed + i, bar_check=not args.no_bar_check,
+                seed=first_seed + i, bar_check=not args.no_bar_check, form=not args.no_form,
             )
             tune = generate(prompt, settings, loaded)
             if out:
                 path = out / f"tune_{tune.seed}.abc"
                 path.write_text(tune.abc)
                 print(f"% {path}")
+            if tune.form:
+                print(f"% form: {tune.form}")
             for notice in tune.notices:
                 print(f"% {notice}")
             print(tune.abc)
