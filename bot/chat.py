@@ -238,8 +238,11 @@ def _play_link(abc: str, semitones: int, tempo: int | None, instrument: str) -> 
     """A link that brings back exactly this tune, where links can carry a tune ("" otherwise)."""
     if not _LINKS_CARRY_ABC:
         return ""
-    return links.TuneLink(abc=abc, transpose=semitones, tempo=tempo,
-                          instrument=None if instrument == DEFAULT_INSTRUMENT else instrument).to_query()
+    try:
+        return links.TuneLink(abc=abc, transpose=semitones, tempo=tempo,
+                              instrument=None if instrument == DEFAULT_INSTRUMENT else instrument).to_query()
+    except ValueError:  # longer than a link can carry
+        return ""
 
 
 @dataclass
@@ -818,7 +821,7 @@ class Chat:
         data = _card_data(played.abc, played.abc_path, played.rendered,
                           RenderSettings(tempo=settings.tempo, instrument=settings.instrument),
                           link, str(asked.get("title") or ""), transpose=played.semitones, key=played.key,
-                          accompaniment=settings.accompaniment)
+                          accompaniment=settings.accompaniment, base=settings.abc)
         data["notes"] = ("Note: " + "; ".join(played.notes) + ".") if played.notes else ""
         return data
 
@@ -866,7 +869,8 @@ class Chat:
         link that kept only its settings, the tune written again (and said so)."""
         abc = getattr(link, "abc", None)
         if not abc:
-            yield from self.reply(link.prompt, history, session, options, session_id, regenerated=True)
+            yield from self.reply(link.prompt, history, session, options, session_id,
+                                  regenerated=getattr(link, "regenerated", True))
             return
         history = list(history or []) + [{"role": "user", "content": "(a link to a tune)"}]
         try:
@@ -880,8 +884,8 @@ class Chat:
         query = link.to_query()
         card = _card_data(played.abc, played.abc_path, played.rendered,
                           RenderSettings(tempo=link.tempo, instrument=link.instrument or DEFAULT_INSTRUMENT),
-                          query, title, transpose=played.semitones)
-        session = Session(abc=abc, prompt=link.prompt or abc, seed=link.seed, title=title)
+                          query, title, transpose=played.semitones, base=abc)
+        session = Session(abc=played.abc, prompt=link.prompt or abc, seed=link.seed, title=title)
         text = _final_text(f"Here is “{title}”, as the link keeps it.", card, played.abc, played.notes)
         yield Reply(history + [_bot(text)], session, abc, done=True, tune=played.abc, audio=played.audio,
                     link=query, seed=link.seed)
@@ -945,8 +949,11 @@ def _link(intent: Intent, options: Options, seed: int, tune: str = "") -> str:
         instrument=None if options.instrument == DEFAULT_INSTRUMENT else options.instrument,
     )
     if tune and _LINKS_CARRY_ABC:
-        return links.TuneLink(prompt=prompt if len(prompt) <= links.MAX_LINK_PROMPT else "",
-                              abc=tune, **settings).to_query()
+        try:
+            return links.TuneLink(prompt=prompt if len(prompt) <= links.MAX_LINK_PROMPT else "",
+                                  abc=tune, **settings).to_query()
+        except ValueError:  # a tune too long for a link: the seed link below still writes it again
+            pass
     if len(prompt) > links.MAX_LINK_PROMPT:
         return ""
     return links.TuneLink(prompt=prompt, **settings).to_query()

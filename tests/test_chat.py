@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import html
+import json
 import os
+import re
 import time
 import wave
+from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 
@@ -31,6 +36,18 @@ def bot(tmp_path):
 
 def small(**kw) -> Options:
     return Options(**{"bars": 4, "seed": 7, **kw})
+
+
+def card_of(reply) -> dict:
+    """The tune card's data in the last assistant message (what tunes.js reads)."""
+    match = re.search(r'<code class="tune-data">(.*?)</code>', last_text(reply), re.S)
+    assert match, "no tune card in the reply"
+    return json.loads(html.unescape(match.group(1)))
+
+
+def served_path(url: str) -> Path:
+    """The file behind a card's gradio_api/file= URL."""
+    return Path(unquote(url.split("file=", 1)[1]))
 
 
 def last_text(reply) -> str:
@@ -147,9 +164,12 @@ def test_reply_streams_a_growing_tune_then_files_and_audio(bot):
     assert final.history[0] == {"role": "user", "content": "a jig in D"}
     assert "```abc" in last_text(final) and "Link to this tune" in last_text(final)
     assert final.audio is not None and final.audio.stat().st_size > 1000
-    files = [m["content"]["file"] for m in final.history if isinstance(m["content"], dict) and "file" in m["content"]]
-    downloads = [f["orig_name"] for f in files]
-    assert downloads == ["tune.abc", "tune.mid", "tune.wav"]
+    card = card_of(final)  # the score, player and downloads the page shows with the tune
+    downloads = [served_path(card[key]).name for key in ("abc_url", "midi", "wav", "audio")]
+    assert downloads == ["tune.abc", "tune.mid", "tune.wav", final.audio.name]
+    assert all(served_path(card[key]).is_file() for key in ("abc_url", "midi", "wav", "audio"))
+    assert card["abc"] == final.tune and card["tempo"] == 165  # a jig's pace: the highlight's tempo
+    assert final.info() == {"form": final.form, "audio_error": None, "seed": 7}
     assert final.tune.startswith("X:1\nT:A jig in D\n") and "K:" in final.tune
     with wave.open(str(final.audio.with_suffix(".wav"))) as audio:
         assert audio.getnframes() > audio.getframerate()  # more than a second of sound

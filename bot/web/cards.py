@@ -46,7 +46,8 @@ def card_html(data: dict) -> str:
             + " ".join(fallback) + "</div>")
 
 
-_QUOTED = re.compile(r"""'([^'\n]{1,80})'|"([^"\n]{1,80})\"""")
+# A quoted token ('C/0'), not an apostrophe in a word ("can't").
+_QUOTED = re.compile(r"""(?<![A-Za-z])'([^'\n]{1,80})'|"([^"\n]{1,80})\"""")
 _FIELD_IN_MESSAGE = re.compile(r"\b([LMQK]):(\S*)")
 _POSITION = re.compile(r"at position (\d+)")
 

@@ -65,6 +65,9 @@
       this.el = el;
       this.original = data; // what the chat first gave: "Original" comes back to this
       this.current = data;
+      // The ABC that transpositions start from: the tune before any move (a link may arrive
+      // already moved), or the person's last edit.
+      this.baseAbc = data.base || data.abc;
       this.timeline = []; // [{t: seconds, els: [svg elements], chars: [startChar…]}] in play order
       this.shown = -1; // index into timeline of the highlighted note
       this.log = null; // [{i, clock}] when a bench asks for it (window.__tcLog)
@@ -237,15 +240,19 @@
       }
     }
 
-    base() {
+    settings() {
       const o = this.original;
       return {tempo: o.tempo, instrument: o.instrument, accompaniment: o.accompaniment || null, title: o.title || ''};
     }
 
     async onTranspose() {
       const value = this.transpose.value;
-      if (value === '0' && !this.original.edited) { this.restore(); return; }
-      const body = {...this.base(), abc: this.original.abc};
+      const fromOriginal = this.baseAbc === (this.original.base || this.original.abc);
+      if (value === String(this.original.transpose || 0) && !this.original.key && fromOriginal) {
+        this.restore(); // the original is one click away, with no new render
+        return;
+      }
+      const body = {...this.settings(), abc: this.baseAbc};
       if (value.startsWith('key:')) body.key = value.slice(4); else body.transpose = Number(value);
       const out = await this.request(body, 'Transposing');
       if (out) this.show(out); else this.transpose.value = this.current.key ? 'key:' + this.current.key : String(this.current.transpose || 0);
@@ -260,17 +267,18 @@
     }
 
     async onPlayEdit() {
-      const out = await this.request({...this.base(), abc: this.editor.value, transpose: 0, edit: true}, 'Playing your edit');
+      const edited = this.editor.value;
+      const out = await this.request({...this.settings(), abc: edited, transpose: 0}, 'Playing your edit');
       if (out) {
-        // The edit becomes the tune that transposes from here; "Original" still brings back the first.
-        const first = this.original;
+        // The edit is the tune that transposes from here; "Original" still brings back the first.
+        this.baseAbc = edited;
         this.show(out);
-        this.editedFrom = first;
       }
     }
 
     restore() {
       this.say('');
+      this.baseAbc = this.original.base || this.original.abc;
       this.show(this.original);
     }
 
