@@ -53,7 +53,7 @@ def tune_pdf(abc: str, out: Path, timeout_s: float = 10, strict: bool = False) -
     if missing:
         raise PrintError(f"printing needs the Debian package(s) {', '.join(missing)}: "
                          f"apt-get install -y {' '.join(missing)}")
-    source, front = _printable(abc)
+    source, origin = _printable(abc)
     out = Path(out)
     deadline = time.monotonic() + timeout_s
     with tempfile.TemporaryDirectory(prefix="abc-print-") as tmp:
@@ -62,9 +62,9 @@ def tune_pdf(abc: str, out: Path, timeout_s: float = 10, strict: bool = False) -
         abc_path.write_text(source, encoding="utf-8")
         ps, errors = _run(["abcm2ps", "-q", "-O", "-", str(abc_path)], None, deadline, tmp, timeout_s)
         if b"%%Page:" not in ps:
-            raise PrintError(f"abcm2ps drew no music: {_first_error(errors, front) or 'no tune found'}")
+            raise PrintError(f"abcm2ps drew no music: {_first_error(errors, origin) or 'no tune found'}")
         if strict and "error:" in errors:
-            raise PrintError(f"abcm2ps reports an error in the tune: {_first_error(errors, front)}")
+            raise PrintError(f"abcm2ps reports an error in the tune: {_first_error(errors, origin)}")
         pdf_path = Path(tmp) / "tune.pdf"
         _run(["gs", "-q", "-dSAFER", "-dBATCH", "-dNOPAUSE", "-sDEVICE=pdfwrite",
               f"-sOutputFile={pdf_path}", "-"], ps, deadline, tmp, timeout_s)
@@ -75,11 +75,14 @@ def tune_pdf(abc: str, out: Path, timeout_s: float = 10, strict: bool = False) -
     return out
 
 
-def _printable(abc: str) -> tuple[str, int]:
-    """(the tune with a page set-up in front, lines put in front); PrintError if no tune."""
+def _printable(abc: str) -> tuple[str, list[int | None]]:
+    """(the tune with a page set-up in front, the user's line number of each of its lines).
+
+    PrintError when there is no tune to print.
+    """
     if len(abc) > MAX_PRINT_CHARS:
         raise PrintError(f"the tune is {len(abc):,} characters; at most {MAX_PRINT_CHARS:,} can be printed")
-    # A dropped directive leaves an empty comment, so abcm2ps's line numbers stay the user's.
+    # A dropped directive leaves an empty comment in its place.
     lines = ["%" if _DIRECTIVE_LINE.match(line) else _INLINE_DIRECTIVE.sub("", line)
              for line in abc.splitlines()]
     tune = read_tune("\n".join(lines))
@@ -88,12 +91,16 @@ def _printable(abc: str) -> tuple[str, int]:
         raise PrintError("the tune has no K: (key) line, so it has no music to print")
     if not tune.body:
         raise PrintError("the tune has no music after its K: line")
-    front = _PAGE + _header(key, tune.get("M"))
-    if not any(line.startswith("X:") for line in lines):
-        front += "X:1\n"  # abcm2ps only draws tunes that start with X:
+    numbered: list[tuple[int | None, str]] = list(enumerate(lines, start=1))
+    x_line = next((i for i, (_, line) in enumerate(numbered) if line.startswith("X:")), None)
+    if x_line is None:  # abcm2ps only draws tunes that start with X:
+        numbered.insert(0, (None, "X:1"))
+        x_line = 0
     if tune.get("T") is None:
-        front += "T:Untitled\n"
-    return front + "\n".join(lines) + "\n", front.count("\n")
+        numbered.insert(x_line + 1, (None, "T:Untitled"))
+    front = (_PAGE + _header(key, tune.get("M"))).splitlines()
+    source = "\n".join(front + [line for _, line in numbered]) + "\n"
+    return source, [None] * len(front) + [number for number, _ in numbered]
 
 
 def _header(key: str, meter: str | None) -> str:
@@ -128,14 +135,17 @@ def _run(cmd: list[str], stdin: bytes | None, deadline: float, cwd: str,
     return out, text
 
 
-def _first_error(stderr: str, front: int) -> str:
-    """abcm2ps's first error, at the line of the user's text (`front` lines were put before it)."""
+def _first_error(stderr: str, origin: list[int | None]) -> str:
+    """abcm2ps's first error, placed at the line of the user's text it is on (`origin`)."""
     for line in stderr.splitlines():
         if "error:" not in line:
             continue
         match = re.match(r"^.*?tune\.abc:(\d+):(\d+): (.*)$", line)
-        if match:
-            message = match.group(3).removeprefix("error: ")
-            return f"line {int(match.group(1)) - front}, column {match.group(2)}: {message}"[:200]
-        return line.strip()[:200]
+        if match is None:
+            return line.strip()[:200]
+        number = int(match.group(1))
+        user_line = origin[number - 1] if 0 < number <= len(origin) else None
+        # abcm2ps counts columns from 0; people count from 1.
+        where = f"line {user_line}, column {int(match.group(2)) + 1}: " if user_line else ""
+        return (where + match.group(3).removeprefix("error: "))[:200]
     return ""

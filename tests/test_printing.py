@@ -72,6 +72,8 @@ def test_a_long_tune_breaks_into_full_pages_with_no_blank_one(tmp_path):
 def test_a_tune_without_headers_gets_a_number_and_a_title(tmp_path):
     out = tune_pdf("M:6/8\nL:1/8\nK:D\nABA d2e|fed e3|\n", tmp_path / "bare.pdf")
     assert "Untitled" in pdf_text(out)
+    out = tune_pdf("X:8\nM:6/8\nL:1/8\nK:D\nABA d2e|fed e3|\n", tmp_path / "numbered.pdf")
+    assert "Untitled" in pdf_text(out)  # the title goes after the tune's own X:, inside the tune
 
 
 def test_directives_that_read_files_or_run_postscript_are_dropped(tmp_path):
@@ -100,7 +102,7 @@ def test_a_malformed_tune_is_printed_as_far_as_it_reads_or_refused_when_strict(t
     malformed = "X:1\nT:Broken\nM:4/4\nL:1/8\nK:D\nABcd efga|[[[[{{{A(((|||\n"
     start = time.perf_counter()
     assert tune_pdf(malformed, tmp_path / "lenient.pdf").read_bytes().startswith(b"%PDF")
-    with pytest.raises(PrintError, match=r"line 6, column \d+: Not a note"):
+    with pytest.raises(PrintError, match=r"line 6, column 15: Not a note"):  # the first `{`, counted from 1
         tune_pdf(malformed, tmp_path / "strict.pdf", strict=True)
     assert time.perf_counter() - start < 5
 
