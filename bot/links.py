@@ -46,7 +46,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 @dataclass
 class TuneLink:
-    """Everything that decides a tune: the prompt and every setting on the page."""
+    """Everything that decides a tune: the tune itself (v=2), or the prompt, seed and settings."""
 
     prompt: str = ""  # words or pasted ABC; "" means "surprise me"
     seed: int | None = None  # None: a random seed is drawn when generating
