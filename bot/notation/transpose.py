@@ -148,6 +148,7 @@ MAX_SEMITONES = 12
 _MODE_NAMES = {"": "major", "m": "minor", "dor": "dorian", "phr": "phrygian", "lyd": "lydian",
                "mix": "mixolydian", "loc": "locrian"}
 _NATURAL = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
+_ACCIDENTAL_TEXT = {value: text for text, value in ACCIDENTALS.items()}  # 1 -> "^"
 _KEY_TONIC = re.compile(r"^(\s*)([A-Ga-g][#b]?)")  # the tonic at the start of a K: value
 # Clef names and octave marks after a key (`bass`, `treble8`, `-8va`): they change no pitch.
 _CLEF_WORDS = re.compile(r"(\s+(treble|bass|alto|tenor|baritone|perc|none)?([+-]?8(va|vb|ma|mb)?)?(?=\s|$))+\s*$",
@@ -302,7 +303,7 @@ class _BodyMover:
         written = (self.by_octave.get((letter, octave), default), self.by_letter.get(letter, default))
         sign = ""
         if written != (accidental, accidental):
-            sign = ACCIDENTALS_TEXT[accidental]
+            sign = _ACCIDENTAL_TEXT[accidental]
             self.by_octave[(letter, octave)] = accidental
             self.by_letter[letter] = accidental
         name = letter.lower() + "'" * (octave - 1) if octave >= 1 else letter + "," * -octave
@@ -318,9 +319,6 @@ class _BodyMover:
         if match.group("bass"):
             moved += "/" + _move_name(match.group("bass"), self.section)
         return f'"{moved}"'
-
-
-ACCIDENTALS_TEXT = {value: text for text, value in ACCIDENTALS.items()}
 
 
 def _octave(match: re.Match) -> int:
