@@ -43,6 +43,8 @@ INSTRUMENTS: dict[str, int] = {
     "guitar": 24, "banjo": 105, "clarinet": 71, "oboe": 68, "organ": 20,
 }
 DEFAULT_INSTRUMENT = "fiddle"
+# The instruments offered for the accompaniment (any key of INSTRUMENTS is accepted).
+ACCOMPANIMENT_INSTRUMENTS = ("guitar", "piano", "accordion")
 
 # Quarter notes a minute when neither the caller nor the tune's Q: sets a tempo: a relaxed
 # session pace for each rhythm (R:), slower than dance speed so the tune can be followed.
@@ -121,6 +123,9 @@ class RenderSettings:
     sample_rate: int = 44_100  # Hz
     soundfont: Path | None = None  # None: find_soundfont()
     compress: bool = True  # also write an OGG copy for the browser when an encoder exists
+    # A key of INSTRUMENTS that plays the tune's chord symbols under the melody (bass then
+    # chord in the meter's pattern, quieter); None: the melody alone, as before.
+    accompaniment: str | None = None
 
 
 @dataclass
@@ -652,6 +657,14 @@ def render(
         raise RenderError(
             f"unknown instrument {settings.instrument!r}; choose one of: {', '.join(INSTRUMENTS)}"
         )
+    accompaniment = None
+    if settings.accompaniment is not None:
+        accompaniment = str(settings.accompaniment).strip().lower()
+        if accompaniment not in INSTRUMENTS:
+            raise RenderError(
+                f"unknown accompaniment instrument {settings.accompaniment!r}; choose one of: "
+                f"{', '.join(ACCOMPANIMENT_INSTRUMENTS)} (or any of: {', '.join(INSTRUMENTS)})"
+            )
     if not settings.timeout_s > 0:
         raise ValueError(f"timeout_s must be positive, not {settings.timeout_s!r}")
     prepared = prepare_tune(abc, settings.tempo)
@@ -672,7 +685,9 @@ def render(
         "fluidsynth": fluidsynth,
         "abc2midi": shutil.which(ABC2MIDI),
         "soundfont": str(soundfont),
-        "chorus": needs_chorus(soundfont, INSTRUMENTS[instrument]),
+        "chorus": needs_chorus(soundfont, INSTRUMENTS[instrument]) or (
+            accompaniment is not None and needs_chorus(soundfont, INSTRUMENTS[accompaniment])),
+        "accompaniment": INSTRUMENTS[accompaniment] if accompaniment is not None else None,
         "sample_rate": settings.sample_rate,
         "max_seconds": LIMITS.max_seconds,
         "timeout_s": settings.timeout_s,
@@ -716,6 +731,11 @@ def main(argv: list[str] | None = None) -> int:
         "--instrument", default=DEFAULT_INSTRUMENT,
         help=f"one of: {', '.join(INSTRUMENTS)} (default {DEFAULT_INSTRUMENT})",
     )
+    parser.add_argument(
+        "--accompaniment", default=None,
+        help=f"play the tune's chord symbols on this instrument too ({', '.join(ACCOMPANIMENT_INSTRUMENTS)}); "
+             "default: melody only",
+    )
     parser.add_argument("--midi", type=Path, default=None, help="also write the MIDI file here")
     args = parser.parse_args(argv)
     try:
@@ -727,7 +747,8 @@ def main(argv: list[str] | None = None) -> int:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
             text = data.decode("latin-1")  # older collections, music21's own included
-        settings = RenderSettings(tempo=args.tempo, instrument=args.instrument, compress=False)
+        settings = RenderSettings(tempo=args.tempo, instrument=args.instrument, compress=False,
+                                  accompaniment=args.accompaniment)
         with tempfile.TemporaryDirectory(prefix="abc-bot-cli-") as tmp:
             done = render(text, Path(tmp), settings)
             shutil.move(done.wav, args.wav)

@@ -30,6 +30,8 @@ TAIL_S = 1.0  # audio kept after the last note ends; FluidSynth renders reverb f
 FADE_S = 0.5  # fade-out at the very end, inside the tail, so the cut never clicks
 SILENCE = 1e-5  # a peak below this (-100 dBFS) is no audio at all
 WARM_UP = "X:1\nM:6/8\nL:1/8\nQ:1/4=120\nK:D\n|:A|d2e f2d|[1e3 d2:|[2e3 d3|]\n"
+# The MIDI track name of the accompaniment part (bot.harmony.realise.PART_NAME, kept equal by a test).
+ACCOMPANIMENT_TRACK = b"Accompaniment"
 
 
 class JobError(Exception):
@@ -177,10 +179,11 @@ def _set_timed_events(track, timed: list[tuple[int, object]]) -> None:
     track.events = events
 
 
-def tidy_midi(midi_file, program: int) -> int:
+def tidy_midi(midi_file, program: int, accompaniment: int | None = None) -> int:
     """Set the instrument, drop zero-length notes and end every note with the music; notes dropped.
 
-    - every melodic channel plays General MIDI `program`, set at its start; drums on channel 10
+    - every melodic channel plays General MIDI `program`, set at its start, except the track of
+      the accompaniment part (bot.harmony.realise.PART_NAME), which plays `accompaniment`; drums on channel 10
       keep their kit, and get the standard kit (program 0) at the start when the file names
       none, as FluidSynth selects no instrument by itself (BoundedFluidSynth);
     - a zero-length note (music21 writes grace notes as a note-off and then a note-on of one
@@ -203,6 +206,10 @@ def tidy_midi(midi_file, program: int) -> int:
     dropped = 0
     for track in midi_file.tracks:
         timed = _timed_events(track)
+        track_program = program
+        if accompaniment is not None and any(
+                e.type == MetaEvents.SEQUENCE_TRACK_NAME and e.data == ACCOMPANIMENT_TRACK for _, e in timed):
+            track_program = accompaniment
         zero: set[int] = set()
         active: dict[tuple[int, int], int] = {}
         orphan: dict[tuple[int, int], tuple[int, int]] = {}  # (channel, pitch) -> (tick, index)
@@ -225,14 +232,14 @@ def tidy_midi(midi_file, program: int) -> int:
         kit = next((e.data for _, e in timed if e.type == ChannelVoiceMessages.PROGRAM_CHANGE and e.channel == 10), 0)
         for _, event in timed:
             if event.type == ChannelVoiceMessages.PROGRAM_CHANGE and event.channel != 10:
-                event.data = program
+                event.data = track_program
         if not channels:
             _set_timed_events(track, timed)
             continue
         head, tail = [], []
         for channel in channels:
             change = MidiEvent(track, type=ChannelVoiceMessages.PROGRAM_CHANGE, channel=channel)
-            change.data = kit if channel == 10 else program
+            change.data = kit if channel == 10 else track_program
             head.append((0, change))
             for tick, controller in ((end_tick, 123), (end_tick + tail_ticks, 120)):
                 control = MidiEvent(track, type=ChannelVoiceMessages.CONTROLLER_CHANGE, channel=channel)
@@ -318,7 +325,7 @@ def text_repairs(text: str, err: Exception) -> list[tuple[str, str]]:
     return repairs
 
 
-def _score_midi(score, notes: list[str], max_seconds: float):
+def _score_midi(score, notes: list[str], max_seconds: float, accompanied: bool = False):
     """MIDI for a parsed score: repeats expanded, else played once as written.
 
     The duplicate marks are removed from every score and not listed as a repair: the music
@@ -331,7 +338,7 @@ def _score_midi(score, notes: list[str], max_seconds: float):
     silent = []
     if any(note.duration.isGrace for note in score.recurse().notes):
         silent.append("grace notes")
-    if score.recurse().getElementsByClass(harmony.ChordSymbol).first() is not None:
+    if not accompanied and score.recurse().getElementsByClass(harmony.ChordSymbol).first() is not None:
         silent.append("chord symbols")
     if silent:
         notes.append(f"{' and '.join(silent)} not played (music21 gives them no length)")
@@ -360,6 +367,11 @@ def make_midi(job: dict, deadline: float) -> tuple[object, list[str], str]:
     first is named in the repairs, so the chain stays visible.
     """
     text = job["abc"]
+    accompaniment = job.get("accompaniment")
+    if accompaniment is not None:
+        from bot.harmony.realise import music21_text
+
+        text = music21_text(text)  # chord symbols spelled as music21 reads them, annotations out
     notes: list[str] = []
     score = None
     try:
@@ -378,8 +390,15 @@ def make_midi(job: dict, deadline: float) -> tuple[object, list[str], str]:
             notes.append(f"{note} ({failure})")
             break
     if score is not None:
+        accompanied = False
+        if accompaniment is not None:
+            from bot.harmony.realise import add_accompaniment
+
+            accompanied = add_accompaniment(score, accompaniment) > 0
+            if not accompanied:
+                notes.append("no chord symbols to accompany")
         try:
-            return _score_midi(score, notes, job["max_seconds"]), notes, "music21"
+            return _score_midi(score, notes, job["max_seconds"], accompanied), notes, "music21"
         except MemoryError:
             raise
         except Exception as err:
@@ -390,6 +409,8 @@ def make_midi(job: dict, deadline: float) -> tuple[object, list[str], str]:
     except (JobError, OSError, subprocess.SubprocessError) as err:
         raise JobError(f"{failure}; {err}") from None
     notes.append(f"MIDI made by abc2midi ({failure})")
+    if accompaniment is not None:
+        notes.append("no accompaniment (abc2midi made the MIDI)")
     return midi_file, notes, "abc2midi"
 
 
@@ -512,7 +533,7 @@ def run_job(job: dict) -> dict:
         clock[0] = now
 
     midi_file, notes, engine = make_midi(job, deadline)
-    tidy_midi(midi_file, job["program"])
+    tidy_midi(midi_file, job["program"], job.get("accompaniment"))
     music_seconds, count = midi_seconds(midi_file)
     if count == 0:
         raise JobError("the tune has no notes to play")
@@ -612,6 +633,8 @@ def _child(conn: socket.socket) -> None:
 def serve(socket_path: str) -> None:
     """Preload music21, then fork a limited child for each connection until stdin closes."""
     import numpy  # noqa: F401  (preloaded so every child starts warm)
+
+    import bot.harmony.realise  # noqa: F401  (the accompaniment's tokenizer and patterns, also preloaded)
 
     # One small tune through the whole MIDI path: music21 builds caches on first use (0.25 s),
     # and every forked child inherits them.

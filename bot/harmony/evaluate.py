@@ -1,0 +1,175 @@
+"""Score chord choices against a tune's own chords, beat by beat, and the three baselines.
+
+    same root   the chosen chord's root is the human chord's root on that beat
+    same chord  same root and the same of major / minor / seventh
+    changes     chord changes per bar, the choice's against the human's
+
+Beats before the tune's first human chord are not scored (nothing to compare with).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from bot.harmony.chords import Chord
+from bot.harmony.model import SCALES
+from bot.harmony.reading import Reading
+
+Chooser = Callable[[Reading], list[Chord]]
+
+
+@dataclass
+class Score:
+    """Counts over a set of tunes; the percentages are properties."""
+
+    tunes: int = 0
+    answered: int = 0  # tunes the chooser gave a chord for every slot
+    beats: int = 0
+    same_root: int = 0
+    same_chord: int = 0
+    bars: int = 0
+    changes: int = 0  # the chooser's chord changes, counted on the scored beats
+    human_changes: int = 0
+
+    @property
+    def root_pct(self) -> float:
+        """Share of scored beats with the human chord's root, in percent."""
+        return 100.0 * self.same_root / max(1, self.beats)
+
+    @property
+    def chord_pct(self) -> float:
+        """Share of scored beats with the human chord (root and family), in percent."""
+        return 100.0 * self.same_chord / max(1, self.beats)
+
+    @property
+    def change_ratio(self) -> float:
+        """Chord changes per bar relative to the human rate (1.0 is the same rate)."""
+        return self.changes / max(1, self.human_changes)
+
+    def add(self, reading: Reading, chosen: list[Chord] | None) -> None:
+        """Count one tune; `chosen` holds a chord per slot, None when the chooser gave no answer."""
+        self.tunes += 1
+        if chosen is None or len(chosen) != len(reading.slots):
+            return
+        self.answered += 1
+        previous_human = previous = None
+        bars = set()
+        for slot, chord in zip(reading.slots, chosen):
+            for human in slot.beats:
+                if human is None:
+                    continue
+                bars.add(slot.bar)
+                self.beats += 1
+                self.same_root += chord.root == human.root
+                self.same_chord += chord.same_family(human)
+                self.human_changes += previous_human is not None and human != previous_human
+                self.changes += previous is not None and chord != previous
+                previous_human, previous = human, chord
+        self.bars += len(bars)
+
+    def line(self, name: str) -> str:
+        """One row of the bench's table."""
+        human_rate = self.human_changes / max(1, self.bars)
+        rate = self.changes / max(1, self.bars)
+        return (f"{name:<28} {self.root_pct:6.1f}% {self.chord_pct:6.1f}%   {rate:5.2f} vs {human_rate:4.2f}"
+                f" ({self.change_ratio:4.2f}x)   {self.answered}/{self.tunes}")
+
+
+def score(readings: list[Reading], chooser: Chooser) -> Score:
+    """The chooser's score over `readings` (the human chords are in each reading's slots)."""
+    total = Score()
+    for reading in readings:
+        try:
+            chosen = chooser(reading)
+        except Exception:  # a chooser that fails on a tune has not answered it
+            chosen = None
+        total.add(reading, chosen)
+    return total
+
+
+# --- baselines -------------------------------------------------------------------------------
+
+_TRIAD = {"maj": "maj", "mix": "maj", "dor": "min", "min": "min"}
+
+
+def tonic_chords(reading: Reading) -> list[Chord]:
+    """Baseline 1: the tonic chord everywhere (minor for minor and dorian keys)."""
+    return [Chord(slot.tonic, "min" if _TRIAD[slot.mode] == "min" else "maj") for slot in reading.slots]
+
+
+def _diatonic_triads(mode: str) -> list[Chord]:
+    """The major and minor triads of the mode's scale, relative to the tonic, tonic first."""
+    scale = SCALES[mode]
+    triads = []
+    for degree in range(7):
+        root, third, fifth = scale[degree], scale[(degree + 2) % 7], scale[(degree + 4) % 7]
+        kind = {(4, 7): "maj", (3, 7): "min"}.get(((third - root) % 12, (fifth - root) % 12))
+        if kind:
+            triads.append(Chord(root, kind))
+    return triads
+
+
+def _bars(reading: Reading) -> list[list[int]]:
+    groups: dict[int, list[int]] = {}
+    for i, slot in enumerate(reading.slots):
+        groups.setdefault(slot.bar, []).append(i)
+    return list(groups.values())
+
+
+def triad_per_bar(reading: Reading) -> list[Chord]:
+    """Baseline 2: per bar, the diatonic triad whose tones cover most melody time."""
+    chosen: list[Chord] = [None] * len(reading.slots)  # type: ignore[list-item]
+    for group in _bars(reading):
+        slot = reading.slots[group[0]]
+        weights = sum(reading.slots[i].weights for i in group)
+        triads = _diatonic_triads(slot.mode)
+        cover = [sum(weights[pc] for pc in t.pitch_classes()) for t in triads]
+        best = triads[int(np.argmax(cover))]  # ties go to the earlier triad: the tonic first
+        for i in group:
+            chosen[i] = best.transposed(slot.tonic)
+    return chosen
+
+
+def hand_hmm_per_bar(reading: Reading) -> list[Chord]:
+    """Baseline 3: per bar, a hand-set HMM over I, IV, V, V7, ii, vi (the mode's own triads)."""
+    groups = _bars(reading)
+    if not groups:
+        return []
+    states_by_mode = {}
+    for mode, scale in SCALES.items():
+        triads = {t.root: t for t in _diatonic_triads(mode)}
+        states = [triads.get(r, Chord(r, "maj")) for r in (scale[0], scale[3], scale[4])]
+        states += [Chord(7, "7"), triads.get(scale[1], Chord(scale[1], "min")),
+                   triads.get(scale[5], Chord(scale[5], "min"))]
+        states_by_mode[mode] = states
+    size = 6
+    # Hand-set: stay 0.5, else each other chord alike; a tune starts and ends on I.
+    move = np.log(np.full((size, size), 0.1) + np.eye(size) * 0.4)
+    scores, modes = [], []
+    for group in groups:
+        slot = reading.slots[group[0]]
+        weights = sum(reading.slots[i].weights for i in group)
+        total = max(weights.sum(), 1e-9)
+        states = states_by_mode[slot.mode]
+        cover = np.array([sum(weights[pc] for pc in set(s.pitch_classes())) / total for s in states])
+        scores.append(4.0 * cover)
+        modes.append(slot.mode)
+    scores[0] = scores[0] + np.log([0.6, 0.1, 0.1, 0.05, 0.05, 0.1])
+    scores[-1] = scores[-1] + np.log([0.6, 0.1, 0.1, 0.05, 0.05, 0.1])
+    best, back = scores[0], []
+    for t in range(1, len(groups)):
+        total = best[:, None] + move
+        back.append(np.argmax(total, axis=0))
+        best = total[back[-1], np.arange(size)] + scores[t]
+    path = [int(np.argmax(best))]
+    for pointers in reversed(back):
+        path.append(int(pointers[path[-1]]))
+    path.reverse()
+    chosen: list[Chord] = [None] * len(reading.slots)  # type: ignore[list-item]
+    for group, state, mode in zip(groups, path, modes):
+        for i in group:
+            chosen[i] = states_by_mode[mode][state].transposed(reading.slots[i].tonic)
+    return chosen

@@ -1,0 +1,293 @@
+"""The chord chooser: an HMM over chords relative to the tonic, decoded with Viterbi (numpy).
+
+States are chords named relative to the key's tonic (root 0 is the tonic chord), so one set
+of parameters serves every key: a tune in G and the same tune in D read the same. For each
+chord slot (bot.harmony.reading), the melody scores each chord by how long it sounds each
+pitch class, weighed by how likely that interval above the chord's root is for the chord's
+quality (`emission`). The chords follow each other by a transition table per mode family,
+one for slots at a bar line and one inside a bar (so the chord rate per bar follows the
+data), plus a prior for the first bar and for the bar that closes a section (cadences).
+
+Parameters are a plain JSON file (checkpoints/harmony.json, built by bot.harmony.train);
+without one the hand-set defaults below are used. Nothing is loaded at import.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from bot.harmony.chords import QUALITIES, Chord
+from bot.harmony.reading import MODES, Slot
+
+CHECKPOINT = Path(__file__).resolve().parents[2] / "checkpoints" / "harmony.json"
+NEG = -1e9  # log of "impossible", finite so sums stay finite
+
+# Scale of each mode family, semitones above the tonic.
+SCALES = {
+    "maj": (0, 2, 4, 5, 7, 9, 11), "mix": (0, 2, 4, 5, 7, 9, 10),
+    "dor": (0, 2, 3, 5, 7, 9, 10), "min": (0, 2, 3, 5, 7, 8, 10),
+}
+# Hand-set weight of a chord by the scale degree of its root (semitones above the tonic),
+# before any data: the tonic most, then the chords a folk accompanist reaches for.
+_DEGREE_WEIGHT = {0: 1.0, 5: 0.55, 7: 0.6, 10: 0.35, 9: 0.25, 2: 0.2, 8: 0.2, 3: 0.2, 4: 0.08, 11: 0.02}
+# Hand-set melody model: probability of each interval above the chord's root.
+_HAND_EMISSION = {
+    "maj": {0: 24, 4: 18, 7: 20, 2: 8, 9: 8, 5: 6, 11: 6},
+    "min": {0: 24, 3: 18, 7: 20, 2: 7, 5: 7, 10: 7, 8: 5, 9: 4},
+    "7": {0: 20, 4: 17, 7: 17, 10: 14, 2: 8, 9: 7, 5: 5},
+    "min7": {0: 20, 3: 17, 7: 17, 10: 14, 2: 7, 5: 7, 8: 4},
+    "dim": {0: 20, 3: 20, 6: 20, 9: 10, 2: 5, 5: 5},
+}
+
+
+@dataclass
+class HarmonyModel:
+    """HMM parameters, all as log probabilities; states are chords relative to the tonic."""
+
+    states: list[Chord]  # relative chords (root 0 = the tonic)
+    emission: np.ndarray  # (qualities, 12): log P(melody interval above the root | quality)
+    prior: dict[str, np.ndarray]  # mode -> (S,): log P(chord) anywhere
+    move_bar: dict[str, np.ndarray]  # mode -> (S, S): log P(next | previous) across a bar line
+    move_in: dict[str, np.ndarray]  # mode -> (S, S): log P(next | previous) inside a bar
+    first: dict[str, np.ndarray]  # mode -> (S,): log P(chord) in the first full bar
+    cadence: dict[str, np.ndarray]  # mode -> (S,): log P(chord) at the start of a section's last bar
+    melody_weight: float = 1.0  # how much one beat of melody counts against the transitions
+    stay_bonus: float = 0.0  # added to staying on a chord: tunes the change rate to the data's
+    # P(a major chord is played as a seventh) by (relative root, resolves a fifth down next,
+    # the melody sounds its seventh): (12, 2, 2). The HMM chooses root and triad; this adds the 7.
+    sevenths: np.ndarray = field(default_factory=lambda: _hand_sevenths())
+    # mode -> (16, S): log P(chord | place in the 8-bar phrase) - log P(chord); zeros before data.
+    phrase: dict[str, np.ndarray] = field(default_factory=dict)
+    info: dict = field(default_factory=dict)  # where the numbers came from (data, counts, scores)
+
+    def emission_table(self) -> np.ndarray:
+        """(S, 12): log P(melody pitch class relative to the tonic | chord state)."""
+        table = np.empty((len(self.states), 12))
+        for s, chord in enumerate(self.states):
+            row = self.emission[QUALITIES.index(chord.quality)]
+            table[s] = np.roll(row, chord.root)  # interval i above the root is pitch class root+i
+        return table
+
+    def to_json(self) -> dict:
+        """The parameters as plain JSON (lists of numbers), loadable without this module."""
+        per_mode = lambda table: {m: np.round(v, 4).tolist() for m, v in table.items()}  # noqa: E731
+        return {
+            "format": "abc-bot harmony HMM v1",
+            "states": [[c.root, c.quality] for c in self.states],
+            "qualities": list(QUALITIES),
+            "emission": np.round(self.emission, 4).tolist(),
+            "prior": per_mode(self.prior), "move_bar": per_mode(self.move_bar),
+            "move_in": per_mode(self.move_in), "first": per_mode(self.first),
+            "cadence": per_mode(self.cadence),
+            "melody_weight": self.melody_weight, "stay_bonus": self.stay_bonus,
+            "sevenths": np.round(self.sevenths, 4).tolist(), "phrase": per_mode(self.phrase), "info": self.info,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> HarmonyModel:
+        """The model a to_json dict describes; ValueError names a missing or malformed part."""
+        try:
+            states = [Chord(int(r), str(q)) for r, q in data["states"]]
+            qualities = tuple(data["qualities"])
+            if qualities != QUALITIES:
+                raise ValueError(f"qualities {qualities} differ from {QUALITIES}")
+            arr = lambda table: {m: np.asarray(table[m], dtype=float) for m in MODES}  # noqa: E731
+            model = cls(
+                states=states, emission=np.asarray(data["emission"], dtype=float),
+                prior=arr(data["prior"]), move_bar=arr(data["move_bar"]), move_in=arr(data["move_in"]),
+                first=arr(data["first"]), cadence=arr(data["cadence"]),
+                melody_weight=float(data["melody_weight"]), stay_bonus=float(data["stay_bonus"]),
+                sevenths=np.asarray(data["sevenths"], dtype=float).reshape(12, 2, 2),
+                phrase=arr(data["phrase"]) if data.get("phrase") else {},
+                info=dict(data.get("info", {})),
+            )
+        except (KeyError, TypeError, AssertionError) as err:
+            raise ValueError(f"harmony model: missing or malformed {err}") from None
+        size = len(states)
+        for mode in MODES:
+            if model.move_bar[mode].shape != (size, size) or model.prior[mode].shape != (size,):
+                raise ValueError(f"harmony model: tables for mode {mode} do not match {size} states")
+        return model
+
+
+def default_states() -> list[Chord]:
+    """Every relative chord the HMM chooses among: major and minor on each root, and the leading-note diminished.
+
+    Sevenths on major chords are added after decoding (HarmonyModel.sevenths).
+    """
+    return [Chord(root, quality) for root in range(12) for quality in ("maj", "min")] + [Chord(11, "dim")]
+
+
+def _hand_sevenths() -> np.ndarray:
+    """Before data: a major chord that resolves a fifth down is a seventh when the melody has its 7th."""
+    table = np.full((12, 2, 2), 0.1)
+    table[:, 1, 1] = 0.7
+    table[7, 1, :] = (0.4, 0.8)  # V before I
+    return table
+
+
+def seventh_features(chords: list[Chord], slots: list[Slot]) -> list[tuple[int, int, int]]:
+    """(relative root, resolves a fifth down next, melody has the 7th) for each slot's chord."""
+    features = []
+    following: Chord | None = None
+    nexts: list[Chord | None] = [None] * len(chords)
+    for t in range(len(chords) - 1, -1, -1):
+        nexts[t] = following
+        if t > 0 and chords[t - 1] != chords[t]:
+            following = chords[t]
+    for chord, after, slot in zip(chords, nexts, slots):
+        resolves = int(after is not None and after.root == (chord.root + 5) % 12)
+        has_seventh = int(slot.weights[(chord.root - slot.tonic + 10) % 12] > 0)
+        features.append(((chord.root - slot.tonic) % 12, resolves, has_seventh))
+    return features
+
+
+def _diatonic(chord: Chord, scale: tuple[int, ...]) -> bool:
+    return all(pc in scale for pc in chord.pitch_classes())
+
+
+def hand_set() -> HarmonyModel:
+    """The model before any data: diatonic chords of the mode, weighted by scale degree."""
+    states = default_states()
+    emission = np.zeros((len(QUALITIES), 12))
+    for q, quality in enumerate(QUALITIES):
+        row = np.full(12, 2.0)
+        for interval, weight in _HAND_EMISSION[quality].items():
+            row[interval] = weight
+        emission[q] = np.log(row / row.sum())
+    prior, move_bar, move_in, first, cadence = {}, {}, {}, {}, {}
+    for mode, scale in SCALES.items():
+        weights = np.array([
+            _DEGREE_WEIGHT.get(c.root, 0.02) * (1.0 if _diatonic(c, scale) else 0.04)
+            * (0.3 if c.quality == "dim" else 1.0)
+            for c in states
+        ])
+        # The major dominant (V, V7) is at home in minor and dorian tunes too (raised leading note).
+        for s, c in enumerate(states):
+            if mode in ("min", "dor") and c.root == 7 and c.quality == "maj":
+                weights[s] = 0.3
+        p = weights / weights.sum()
+        prior[mode] = np.log(p)
+        # Across a bar line: stay with 0.5, else move by the prior. Inside a bar: mostly stay.
+        size = len(states)
+        move_bar[mode] = np.log(0.5 * np.eye(size) + 0.5 * p[None, :] + 1e-12)
+        move_in[mode] = np.log(0.85 * np.eye(size) + 0.15 * p[None, :] + 1e-12)
+        tonic = np.array([1.0 if c.root == 0 and c.quality in ("maj", "min") else 0.0 for c in states])
+        first[mode] = np.log(0.6 * tonic / tonic.sum() + 0.4 * p)
+        cadence[mode] = np.log(0.5 * tonic / tonic.sum() + 0.5 * p)
+    return HarmonyModel(states, emission, prior, move_bar, move_in, first, cadence,
+                        melody_weight=1.0, stay_bonus=0.0, info={"source": "hand-set (no data)"})
+
+
+@lru_cache(maxsize=4)
+def load(path: str | None = None) -> HarmonyModel:
+    """The shipped model (checkpoints/harmony.json), or the hand-set one when there is none; cached."""
+    file = Path(path) if path else CHECKPOINT
+    if not file.exists():
+        if path:
+            raise FileNotFoundError(f"{file}: no harmony model there")
+        return hand_set()
+    return HarmonyModel.from_json(json.loads(file.read_text()))
+
+
+def _pinned_state(chord: Chord, states: list[Chord]) -> Chord:
+    """The state a written chord is decoded as: itself, else its triad (D7 as D, Am7 as Am)."""
+    if chord in states:
+        return chord
+    triad = Chord(chord.root, "min" if chord.quality in ("min7", "dim") else "maj")
+    return triad if triad in states else chord
+
+
+def decode(model: HarmonyModel, slots: list[Slot], fixed: list[Chord | None] | None = None) -> list[Chord]:
+    """The most likely absolute chord for every slot (Viterbi); `fixed[t]` pins slot t's chord.
+
+    A slot where no note starts keeps the chord before it (a chord cannot be written there).
+    """
+    if not slots:
+        return []
+    states = list(model.states)
+    relative_fixed: list[Chord | None] = []  # the written chords, relative to the tonic
+    pinned_states: list[Chord | None] = []  # the state standing for each (a seventh by its triad)
+    for t, slot in enumerate(slots):
+        chord = fixed[t] if fixed else None
+        rel = chord.transposed(-slot.tonic) if chord is not None else None
+        relative_fixed.append(rel)
+        state = _pinned_state(rel, states) if rel is not None else None
+        if state is not None and state not in states:
+            states.append(state)  # a written chord the vocabulary has no near relative of
+        pinned_states.append(state)
+    size, count = len(states), len(slots)
+    base = len(model.states)
+    # Chords added for pinned slots get the emission of their quality and a flat, low prior.
+    table = model.emission_table() if size == base else HarmonyModel(
+        states, model.emission, {}, {}, {}, {}, {}).emission_table()
+    weights = np.stack([slot.weights for slot in slots])  # (T, 12)
+    score = model.melody_weight * weights @ table.T  # (T, S)
+
+    def pad_vec(vec: np.ndarray) -> np.ndarray:
+        return vec if size == base else np.concatenate([vec, np.full(size - base, -8.0)])
+
+    def pad_mat(mat: np.ndarray) -> np.ndarray:
+        if size == base:
+            return mat
+        out = np.full((size, size), -8.0)
+        out[:base, :base] = mat
+        out[np.arange(size), np.arange(size)] = np.maximum(np.diag(out), np.log(0.5))
+        return out
+
+    stay = model.stay_bonus * np.eye(size)
+    for t, slot in enumerate(slots):
+        if slot.first and slot.bar_start:
+            score[t] += pad_vec(model.first[slot.mode])
+        elif slot.cadence and slot.bar_start:
+            score[t] += pad_vec(model.cadence[slot.mode])
+        if slot.mode in model.phrase:
+            score[t] += pad_vec(model.phrase[slot.mode][slot.phrase])
+        if pinned_states[t] is not None:
+            pinned = states.index(pinned_states[t])
+            keep = score[t, pinned]
+            score[t] = NEG
+            score[t, pinned] = keep
+    best = score[0] + pad_vec(model.prior[slots[0].mode])
+    back = np.zeros((count, size), dtype=np.int32)
+    no_change = np.full((size, size), NEG)
+    np.fill_diagonal(no_change, 0.0)
+    for t in range(1, count):
+        slot = slots[t]
+        if slot.insert_at is None and relative_fixed[t] is None:
+            move = no_change
+        else:
+            table_t = model.move_bar[slot.mode] if slot.bar_start else model.move_in[slot.mode]
+            move = pad_mat(table_t) + stay
+        total = best[:, None] + move  # (S previous, S next)
+        back[t] = np.argmax(total, axis=0)
+        best = total[back[t], np.arange(size)] + score[t]
+    path = [int(np.argmax(best))]
+    for t in range(count - 1, 0, -1):
+        path.append(int(back[t, path[-1]]))
+    path.reverse()
+    chords = [states[s].transposed(slot.tonic) for s, slot in zip(path, slots)]
+    # Sevenths, decided per run of one chord (all its slots alike): pinned chords stay as written.
+    features = seventh_features(chords, slots)
+    t = 0
+    while t < count:
+        end = t
+        while end + 1 < count and chords[end + 1] == chords[t]:
+            end += 1
+        if chords[t].quality == "maj" and all(relative_fixed[i] is None for i in range(t, end + 1)):
+            root, resolves, _ = features[t]
+            has_seventh = int(any(features[i][2] for i in range(t, end + 1)))
+            if model.sevenths[root, resolves, has_seventh] > 0.5:
+                for i in range(t, end + 1):
+                    chords[i] = Chord(chords[i].root, "7")
+        t = end + 1
+    for i, rel in enumerate(relative_fixed):
+        if rel is not None:
+            chords[i] = rel.transposed(slots[i].tonic)
+    return chords
+

@@ -1,0 +1,165 @@
+"""Chord symbols -> a second music21 part that plays them: bass then chord, in the meter's pattern.
+
+music21 reads chord symbols into `harmony.ChordSymbol` objects at the right offsets but gives
+them no length, so its MIDI never sounds them. Here they become notes of a part of their own
+(the route chosen: the part copies the melody part's measures, bar lines, repeat signs and
+endings, so music21's repeat expansion plays both parts in the same order, and the MIDI keeps
+the accompaniment on its own track, channel and program).
+
+The pattern per bar follows abc2midi's %%MIDI gchord defaults: "oom-pah" (bass, chord) in
+2/4, 4/4 and 2/2, bass-chord-chord in 3/4, bass then chord on each dotted beat of 6/8, 9/8
+and 12/8; the second bass of a bar is the chord's fifth. The accompaniment plays quieter than
+the melody (music21 writes the melody at velocity 90).
+
+Before music21 reads the text, `music21_text` rewrites every quoted string with the repo's
+tokenizer: chord symbols are spelled the way music21 reads them ("Gd" or "Fa7" would be
+dropped) and annotations are removed (music21 drops the note after a ">text" annotation and
+reads some as chords). Only renders with an accompaniment use it.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from fractions import Fraction
+
+from bot.harmony.chords import Chord, chord_name, parse_symbol
+from bot.notation.tokens import tokenize
+
+PART_NAME = "Accompaniment"  # the MIDI track name, by which the renderer gives it its program
+BASS_VELOCITY = 72
+CHORD_VELOCITY = 60
+BASS_LOW = 40  # E2: bass notes lie in E2-D#3
+CHORD_LOW = 52  # E3: chord tones lie in E3-D#4, below a fiddle or whistle melody
+
+_KIND_QUALITY = (("minor-seventh", "min7"), ("half-diminished", "dim"), ("diminished", "dim"),
+                 ("dominant", "7"), ("minor", "min"))
+
+
+def pattern(meter: str) -> list[tuple[Fraction, Fraction, str]]:
+    """(offset, length, "bass" | "fifth" | "chord") in whole notes for one full bar of `meter`."""
+    match = re.fullmatch(r"(\d+)/(\d+)", meter.strip())
+    top, bottom = (int(match.group(1)), int(match.group(2))) if match else (4, 4)
+    unit = Fraction(1, bottom)
+    if top % 3 == 0 and top > 3 or top == 3 and bottom == 8:
+        # Compound: each dotted beat is bass (two eighths) then chord (one eighth).
+        events = []
+        for beat in range(max(1, top // 3)):
+            start = beat * 3 * unit
+            events += [(start, 2 * unit, "bass" if beat % 2 == 0 else "fifth"), (start + 2 * unit, unit, "chord")]
+        return events
+    if top in (2, 4) and bottom in (2, 4):
+        # Oom-pah on quarter notes, whatever the written beat (2/2 reels are felt in quarters too).
+        quarters = int(Fraction(top, bottom) * 4)
+        step = Fraction(1, 4)
+        return [(i * step, step, ("bass" if i % 4 == 0 else "fifth") if i % 2 == 0 else "chord")
+                for i in range(quarters)]
+    # 3/4, 3/2, 5/4 and the rest: bass on the first beat, chord on the others.
+    return [(i * unit, unit, "bass" if i == 0 else "chord") for i in range(top)]
+
+
+def bass_pitch(chord: Chord, kind: str) -> int:
+    """The bass note: the root, or the fifth for the bar's second bass, in E2-D#3."""
+    pc = chord.root if kind == "bass" else (chord.root + 7) % 12
+    return BASS_LOW + (pc - BASS_LOW) % 12
+
+
+def chord_pitches(chord: Chord) -> tuple[int, ...]:
+    """The chord tones in close position within E3-D#4, lowest first."""
+    return tuple(sorted(CHORD_LOW + (pc - CHORD_LOW) % 12 for pc in chord.pitch_classes()))
+
+
+def music21_text(abc: str) -> str:
+    """The tune with each chord symbol spelled for music21 and every annotation removed."""
+    body_at = re.search(r"(?m)^K:.*$", abc)
+    start = body_at.end() if body_at else 0
+    out, last = [abc[:start]], start
+    body = abc[start:]
+    for tok in tokenize(body):
+        if tok.kind != "quote":
+            continue
+        chord = parse_symbol(tok.text.strip('"'))
+        out.append(body[last - start:tok.start])
+        if chord is not None:
+            # Sharps or flats as the spelling had them; music21 reads "Bb" and "F#m7" alike.
+            out.append(f'"{chord_name(chord, -1 if "b" in tok.text[2:3] else 1)}"')
+        last = start + tok.end
+    out.append(body[last - start:])
+    return "".join(out)
+
+
+def _quality(symbol) -> str:
+    kind = symbol.chordKind or ""
+    return next((quality for name, quality in _KIND_QUALITY if name in kind), "maj")
+
+
+def add_accompaniment(score, program: int) -> int:
+    """Add a part playing the score's chord symbols (General MIDI `program`); the notes added.
+
+    The melody part is left as it was; nothing is added when the score has no chord symbols.
+    """
+    from music21 import chord as m21chord
+    from music21 import harmony, instrument, note, spanner, stream, tempo
+
+    melody = score.parts[0] if score.parts else None
+    if melody is None or melody.recurse().getElementsByClass(harmony.ChordSymbol).first() is None:
+        return 0
+    part = copy.deepcopy(melody)
+    part.partName = PART_NAME
+    part.id = PART_NAME
+    # Only the structure stays: bar lines, meters, keys, repeat signs and endings.
+    for item in list(part.spanners):
+        if not isinstance(item, spanner.RepeatBracket):
+            part.remove(item)
+    for element in list(part.recurse().getElementsByClass((instrument.Instrument, tempo.MetronomeMark))):
+        element.activeSite.remove(element)
+    player = instrument.Instrument()
+    player.instrumentName = PART_NAME
+    player.partName = PART_NAME
+    player.midiProgram = program
+    part.insert(0, player)
+
+    in_force: Chord | None = None
+    meter = "4/4"
+    added = 0
+    for measure in part.getElementsByClass(stream.Measure):
+        if measure.timeSignature is not None:
+            meter = measure.timeSignature.ratioString
+        changes = []
+        for symbol in measure.getElementsByClass(harmony.ChordSymbol):
+            root = symbol.root()
+            if root is not None:
+                changes.append((Fraction(symbol.offset).limit_denominator(64), Chord(root.pitchClass, _quality(symbol))))
+        length = Fraction(measure.duration.quarterLength).limit_denominator(64)
+        pad = Fraction(measure.paddingLeft or 0).limit_denominator(64)
+        for element in list(measure.notesAndRests):
+            measure.remove(element)
+        covered = Fraction(0)  # where the last sound ends: gaps get rests, so the bar keeps its length
+        for at, span, kind in pattern(meter):
+            at, span = at * 4 - pad, span * 4  # quarter notes from the measure's first written note
+            if at < 0 or at >= length:
+                continue
+            for offset, chord in changes:
+                if offset <= at:
+                    in_force = chord
+            if in_force is None:
+                continue
+            span = min(span, length - at)
+            if at > covered:
+                measure.insert(float(covered), note.Rest(quarterLength=float(at - covered)))
+            covered = at + span
+            if kind == "chord":
+                sound = m21chord.Chord(list(chord_pitches(in_force)), quarterLength=float(span))
+                sound.volume.velocity = CHORD_VELOCITY
+            else:
+                sound = note.Note(bass_pitch(in_force, kind), quarterLength=float(span))
+                sound.volume.velocity = BASS_VELOCITY
+            measure.insert(float(at), sound)
+            added += 1
+        if covered < length:
+            measure.insert(float(covered), note.Rest(quarterLength=float(length - covered)))
+        for offset, chord in changes:
+            in_force = chord  # the last chord of the bar carries into the next
+    if added:
+        score.insert(0, part)
+    return added
