@@ -81,6 +81,12 @@ def test_accidentals_carry_through_the_bar_and_no_needless_naturals():
     assert body(up) == "K:D\n^G A G =g =G B2 c|G2 ^d2 d2 =c2|\n"
     assert sounding(up, "octave") == moved(sounding(tune, "octave"), 2)
     assert sounding(up, "pitch") == moved(sounding(tune, "octave"), 2)
+    # A sharp written twice in the original stays written twice: the renderer's music21 reads
+    # ABC without `%abc-2.1` as ABC 1.x, where an accidental holds for its own note only.
+    twice = "X:1\nT:Twice\nM:4/4\nL:1/8\nK:C\n^F G ^F A B2 c2|\n"
+    assert body(transpose_tune(twice, 2)) == "K:D\n^G A ^G B c2 d2|\n"
+    abc1 = [n.pitch.midi for n in converter.parseData(transpose_tune(twice, 2), format="abc").flatten().notes]
+    assert abc1 == [p + 2 for p in (66, 67, 66, 69, 71, 72)]
     # Moving D's notes into G: the key's F# becomes the key's B with no accidental at all.
     assert body(transpose_tune("X:1\nM:4/4\nL:1/8\nK:D\nF^F=F^F c=c^cc|\n", 5)) == "K:G\nBB_B=B f=f^ff|\n"
 

@@ -172,7 +172,8 @@ def transpose_tune(abc: str, semitones: int) -> str:
     flats for its mode, and the notes under it move by the interval to that key, so a tune in
     D moved +1 is in Eb, not D#. Accidentals are read as the repo's tokenizer reads them (an
     accidental carries to the same letter and octave until the bar line) and written so that
-    readers that carry it to every octave (abc2midi, ABC 2.1) read the same notes.
+    readers that carry it to every octave (abc2midi, ABC 2.1) read the same notes; an accidental
+    the original wrote stays written wherever the note is still off the new key signature.
     Raises ValueError for a move outside -12..12, or a tune whose K: names no key.
     """
     if isinstance(semitones, bool) or not isinstance(semitones, int) or abs(semitones) > MAX_SEMITONES:
@@ -301,8 +302,12 @@ class _BodyMover:
         accidental = midi + self.section.semitones - 60 - 12 * octave - _NATURAL[letter]
         default = self.section.new[letter]
         written = (self.by_octave.get((letter, octave), default), self.by_letter.get(letter, default))
+        # Written out where a reader would otherwise go wrong, and where the original wrote an
+        # accidental that is still one in the new key: music21 reads ABC without `%abc-2.1` as
+        # ABC 1.x, where an accidental holds for its own note only, so the original's repeats stay.
+        explicit = match.group("acc") is not None and accidental != default
         sign = ""
-        if written != (accidental, accidental):
+        if written != (accidental, accidental) or explicit:
             sign = _ACCIDENTAL_TEXT[accidental]
             self.by_octave[(letter, octave)] = accidental
             self.by_letter[letter] = accidental
