@@ -322,6 +322,13 @@ class _Composer:
         if self.prompt.is_continuation:
             parts, open_bars = read_parts(read_body(given, meter, unit, self.key), timing.bar, close_last=False)
             plan = plan_continuation(self.rhythm, parts, open_bars, self.settings.bars)
+            # The part's last bar can only be whole or the complement of the pickup a repeat
+            # goes back to (the bar rules, as abc2midi counts): where the pasted bars add up to
+            # some other fraction (a half bar written as a bar), the part is counted from the
+            # fraction those rules allow, so that its end can be reached.
+            allowed = self.rules.repeat_pickup / timing.bar
+            if open_bars % 1 != allowed:
+                open_bars = open_bars // 1 + allowed
         else:
             open_bars = 0
             plan = plan_form(self.rhythm, self.settings.bars)

@@ -124,10 +124,14 @@ def read_parts(bars: list[Bar], bar_length: Fraction, close_last: bool = True) -
     """(the parts of a body read by `read_body`, the length in bars of the part left open).
 
     With `close_last` a last part that no section line closes counts as a part (a finished
-    tune); without it, it is the open part (pasted music that breaks off).
+    tune); without it, it is the open part (pasted music that breaks off). A pickup before a
+    section line leads into the part after it: it counts in that part when the part ends
+    with the matching short bar (the two make one bar), and not when the part's bars are
+    whole without it (`A|:d2e ...|d3 d3:|`: the repeat goes back past the pickup).
     """
     parts: list[Part] = []
-    length = Fraction(0)
+    length = lead = Fraction(0)
+    lead_skipped = False  # the lead-in pickup ends with a repeat sign: repeats go back past it
     repeated = False
     last_pitch = None
     in_later_ending = False  # bars of a second ending stand in for the first: not counted
@@ -155,12 +159,13 @@ def read_parts(bars: list[Bar], bar_length: Fraction, close_last: bool = True) -
             repeated = repeated or bar.token.endswith(":")
             continue
         if length < bar_length and bar.token:
-            # A pickup before `|:` or `||`: it belongs to the part that follows.
-            repeated = bar.token.endswith(":")
+            lead, lead_skipped = length, ":" in bar.token  # a pickup into the part that follows
+            length, repeated = Fraction(0), bar.token.endswith(":")
             continue
-        parts.append(Part(length / bar_length, repeated, last_pitch))
-        length, repeated, last_pitch = Fraction(0), bar.token.endswith(":"), None
-    return parts, length / bar_length
+        total = (length + lead) / bar_length
+        parts.append(Part(total if total.denominator == 1 or not lead else length / bar_length, repeated, last_pitch))
+        length, lead, repeated, last_pitch = Fraction(0), Fraction(0), bar.token.endswith(":"), None
+    return parts, (length + (0 if lead_skipped else lead)) / bar_length
 
 
 def read_form(abc: str) -> FormReading:
