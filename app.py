@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 import threading
+from pathlib import Path
 
 import gradio as gr
 
@@ -194,7 +195,8 @@ def build(bot: Chat, notice: str | None = None) -> gr.Blocks:
 
         def on_play(abc, transpose, tempo_, instrument_, accompaniment_=OFF):
             try:
-                return bot.play_api(abc, transpose, tempo_, instrument_, accompaniment_)
+                played = bot.play_api(abc, transpose, tempo_, instrument_, accompaniment_)
+                return tuple(str(v) if isinstance(v, Path) else v for v in played)  # gr.File takes str
             except ChatError as err:
                 raise gr.Error(str(err), print_exception=False) from None
 

@@ -580,7 +580,7 @@ class Chat:
                         last_sent = now
                         shown = _mark_new(update.abc, update.new_from) if intent.continues else update.abc
                         live = cards.card_html({"abc": update.abc, "live": True})
-                        text = f"{headline}\n\n{live}\n\n{_code(shown)}"
+                        text = f"{headline}\n\n{_code(shown)}\n\n{live}"  # the score last: in view as the chat scrolls
                         yield Reply(history + [_bot(text)], session, update.abc)
             finally:
                 stream.close()  # frees the generator's place in the batched LSTM step
@@ -600,7 +600,7 @@ class Chat:
             if intent.regenerated:
                 headline += f" {REGENERATED}"
             live = cards.card_html({"abc": tune, "live": True})
-            working = Reply(history + [_bot(f"Making the audio…\n\n{headline}\n\n{live}\n\n{_code(tune)}")],
+            working = Reply(history + [_bot(f"Making the audio…\n\n{headline}\n\n{_code(tune)}\n\n{live}")],
                             session, update.abc)
             yield working
 
@@ -1002,6 +1002,7 @@ def _tempo_of(abc: str, tempo: int | None) -> int:
 
 
 def _final_text(headline: str, card: dict, tune: str, notes: list[str]) -> str:
-    """The finished reply: headline, the tune's card (score, player, tools), the ABC, notes."""
+    """The finished reply: headline, the ABC, notes, then the tune's card (score, player, tools)
+    last, where the chat's scrolling to its end keeps it in view."""
     extra = f"\n\n*Note: {'; '.join(notes)}.*" if notes else ""
-    return f"{headline}\n\n{cards.card_html(card)}\n\n{_code(tune)}{extra}"
+    return f"{headline}\n\n{_code(tune)}{extra}\n\n{cards.card_html(card)}"

@@ -63,4 +63,9 @@ PAGE_CSS = """
 #chat .message-wrap pre { max-height: 22em; overflow: auto; }
 #notice { color: #a15c00; }
 footer { display: none !important; }
+@media (max-width: 640px) {
+  /* A phone: the tune's score and player get the chat's whole width. */
+  #chat .message-row.bot-row { max-width: 100% !important; }
+  #chat .message-wrap pre { max-height: 9em; }
+}
 """

@@ -1,4 +1,5 @@
-"""The running app through gradio_client: the /compose stream, its final ABC and audio, refusals."""
+"""The running app through gradio_client: the /compose stream, its final ABC, audio and info;
+/play with good and bad tunes; refusals."""
 
 from __future__ import annotations
 
@@ -29,12 +30,13 @@ def test_compose_streams_growing_abc_and_ends_with_a_tune_and_its_audio(app_url,
 
     client = Client(app_url, verbose=False, download_files=str(tmp_path))
     outputs = list(client.submit("a jig in D", 1.0, 8, 3, api_name="/compose"))
-    streamed = [abc for abc, audio in outputs[:-1]]
+    streamed = [abc for abc, audio, info in outputs[:-1]]
     assert len(streamed) >= 2
     assert all(b.startswith(a) for a, b in zip(streamed, streamed[1:]))  # updates only grow
-    assert all(audio is None for _, audio in outputs[:-1])
+    assert all(audio is None and info is None for _, audio, info in outputs[:-1])
 
-    final_abc, audio = outputs[-1]
+    final_abc, audio, info = outputs[-1]
+    assert info["seed"] == 3 and info["audio_error"] is None and isinstance(info["form"], str)
     assert final_abc.startswith("X:1\nT:A jig in D\n")  # a standalone file: number and title added
     assert [line for line in final_abc.splitlines() if not line.startswith("T:")] == streamed[-1].splitlines()
     score = converter.parseData(final_abc, format="abc")
@@ -59,9 +61,43 @@ def test_a_bad_prompt_returns_a_message(app_url, prompt, says):
 
 def test_the_chat_answers_follow_ups_with_a_message(app_url):
     client = Client(app_url, verbose=False)
-    history, score, box = client.predict(
-        "continue", [], 1.0, 8, None, True, 0, "Auto", "Auto", 0, "fiddle", api_name="/chat",
+    history, box = client.predict(
+        "continue", [], 1.0, 8, None, True, 0, "Auto", "Auto", 0, "fiddle", "Off", api_name="/chat",
     )
     texts = [part["text"] for m in history for part in m["content"] if part.get("type") == "text"]
     assert texts[0] == "continue" and "no tune to continue" in texts[-1]
     assert box == ""
+
+
+REEL = """X:1
+T:Test reel
+M:4/4
+L:1/8
+R:reel
+K:D
+|:DFAF dFAF|GBdB gBdB|AFAF dFAF|1 EFGE FDD2:|2 EFGE D4||
+|:fdfa fdfa|gege gege|fdfa fdfa|1 gfed cABc:|2 gfec d4|]
+"""
+
+
+def test_play_renders_a_given_tune_moved_with_its_audio_midi_and_pdf(app_url, tmp_path):
+    client = Client(app_url, verbose=False, download_files=str(tmp_path))
+    abc, audio, midi, pdf = client.predict(REEL, 5, 120, "flute", api_name="/play")
+    assert "\nK:G\n" in abc and "T:Test reel" in abc  # D moved up a fourth
+    samples = audio_samples(Path(audio))
+    assert len(samples) > 8000 and float(np.sqrt(np.mean(samples**2))) > 0.01
+    assert Path(midi).read_bytes()[:4] == b"MThd" and Path(pdf).read_bytes()[:4] == b"%PDF"
+    same, *_ = client.predict(REEL, 0, 0, "fiddle", api_name="/play")
+    assert same == REEL  # as given: nothing moved, nothing added
+
+
+@pytest.mark.parametrize("args, says", [
+    ((REEL, 13, 0, "fiddle"), "from -12 to 12"),
+    ((REEL, 0, 999, "fiddle"), "Tempo must be between"),
+    ((REEL.replace("gege gege", "gege g/0ege"), 0, 0, "fiddle"), r"divided by zero \(line 8, column 18\)"),
+    (("", 0, 0, "fiddle"), "no tune to play"),
+])
+def test_play_with_bad_input_says_why(app_url, args, says):
+    client = Client(app_url, verbose=False)
+    with pytest.raises(Exception, match=says):
+        client.predict(*args, api_name="/play")

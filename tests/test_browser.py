@@ -1,41 +1,91 @@
 """The page in a real browser: headless Debian chromium driven by Playwright.
 
 Types "a jig in D", clicks Generate, and checks what a person sees: the ABC streaming into
-the chat, the score drawn as SVG, an audio player with a source and the download links.
-Leaves a screenshot in screenshots/page.png (git-ignored).
+the chat with its score redrawn, then the tune's card (score, player, downloads). Then, with
+tunes pasted and played as they are: the highlight follows the audio through play, pause,
+seek and a click on a note; transposing fetches new audio; an edit is heard and an unplayable
+one is explained; the tunebook holds every tune; an old link brings back its tune; and on a
+phone the current score is in view. Leaves screenshots in screenshots/ (git-ignored).
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
+import sys
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from test_play import OLD_LINK, REEL  # noqa: E402  (the frozen link and its tune)
 
-# Records every text the newest bot message shows, so the test can see the tune stream in.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--autoplay-policy=no-user-gesture-required"]
+
+# Records every text the newest bot message shows, and whether a live score was drawn in it.
 WATCH_CHAT = """
 () => {
   window.__seen = [];
+  window.__liveScores = 0;
   const chat = document.querySelector('#chat');
   new MutationObserver(() => {
     const bots = chat.querySelectorAll('.bot-row');
     if (bots.length) window.__seen.push(bots[bots.length - 1].innerText);
+    if (chat.querySelector('.tune-card.tc-live svg .abcjs-note')) window.__liveScores++;
   }).observe(chat, {subtree: true, childList: true, characterData: true});
 }
 """
 
+CARD = "document.querySelectorAll('.tune-card:has(audio)')[{n}]"
+
 
 @pytest.fixture(scope="module")
-def page():
+def browser():
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
-        yield browser.new_page(viewport={"width": 1400, "height": 1100})
+        yield browser
         browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    page = browser.new_page(viewport={"width": 1400, "height": 1100})
+    yield page
+    page.close()
+
+
+def send(page, message: str) -> None:
+    page.locator("#message textarea").fill(message)
+    page.locator("#generate").click()
+
+
+def play_tune(page, app_url, abc: str = REEL, count: int = 1):
+    """Open the page, paste `abc` with "play", and wait for its card to have audio."""
+    if page.url != app_url:
+        page.goto(app_url)
+    send(page, "play\n" + abc)
+    cards = page.locator(".tune-card:has(audio)")
+    expect(cards).to_have_count(count, timeout=60_000)
+    card = cards.nth(count - 1)
+    expect(card.locator("svg .abcjs-note").first).to_be_visible()
+    page.wait_for_function(f"{CARD.format(n=count - 1)}.querySelector('audio').readyState >= 3", timeout=30_000)
+    return card
+
+
+def audio_state(page, n: int = 0) -> dict:
+    return page.evaluate(f"""(() => {{
+        const card = {CARD.format(n=n)}.__card;
+        return {{shown: card.shown, time: card.audio.currentTime, paused: card.audio.paused,
+                 lit: card.el.querySelectorAll('.tc-playing').length, src: card.audio.getAttribute('src'),
+                 abc: card.current.abc, start: card.shown >= 0 ? card.timeline[card.shown].t : null}};
+    }})()""")
+
+
+def fetched_md5(page, url: str) -> str:
+    return hashlib.md5(page.request.get(url).body()).hexdigest()
 
 
 def test_a_jig_streams_draws_plays_and_downloads(app_url, page):
@@ -44,34 +94,138 @@ def test_a_jig_streams_draws_plays_and_downloads(app_url, page):
     page.goto(app_url)
     page.locator("#seed input").fill("7")  # a fixed seed: the same tune every run
     expect(page.locator("#random-seed input")).not_to_be_checked()  # typing a seed unticks "random"
-    page.locator("#message textarea").fill("a jig in D")
     page.evaluate(WATCH_CHAT)
-    page.locator("#generate").click()
+    send(page, "a jig in D")
 
-    player = page.locator("#chat [data-testid=waveform-Audio]")
-    expect(player).to_have_count(1, timeout=120_000)
-    # The player's <audio> sits in a shadow root and plays a blob of the fetched file.
-    expect(page.locator("#chat audio")).to_have_attribute("src", re.compile(r"^(blob:|https?:)"))
-    # The browser fetched and read the file: the player shows how long the tune is.
-    expect(player.locator(".timestamp")).not_to_have_text("0:00", timeout=30_000)
+    card = page.locator(".tune-card:has(audio)")
+    expect(card).to_have_count(1, timeout=120_000)
+    expect(card.locator("svg .abcjs-note").first).to_be_visible()
+    assert card.locator("svg .abcjs-note").count() >= 8  # abcjs drew the notes
+    page.wait_for_function(f"{CARD.format(n=0)}.querySelector('audio').duration > 1", timeout=30_000)
     audio = [(status, url) for status, kind, url in fetched if kind.startswith("audio/") and "/tune." in url]
-    assert audio and all(status in (200, 206) for status, _ in audio), f"the player fetched no audio: {fetched[-5:]}"
+    assert audio and all(status in (200, 206) for status, _ in audio), f"the page fetched no audio: {fetched[-5:]}"
 
     seen = page.evaluate("window.__seen")
     writing = {text for text in seen if text.startswith("Writing") and "K:" in text}
     assert len(writing) >= 2, f"the ABC did not stream into the chat: {seen[:5]}"
+    assert page.evaluate("window.__liveScores") >= 2  # the score was redrawn while the tune streamed
     final = page.locator("#chat .bot-row").first.inner_text()
     assert final.startswith("Here is") and "seed 7," in final and "X:1" in final and "K:" in final
 
-    expect(page.locator("#score svg").first).to_be_visible()
-    assert page.locator("#score svg .abcjs-note").count() >= 8  # abcjs drew the notes
-
-    names = page.locator("#chat a[download]").evaluate_all("els => els.map(a => a.textContent.trim())")
-    for name in ("tune.abc", "tune.mid", "tune.wav"):
-        assert any(name in n for n in names), f"no download link for {name}: {names}"
+    names = card.locator(".tc-downloads a[download]").evaluate_all("els => els.map(a => a.download)")
+    assert names == ["tune.abc", "tune.mid", "tune.wav"], names
+    assert card.locator("a.tc-link").get_attribute("href").startswith("?v=2&")
 
     (ROOT / "screenshots").mkdir(exist_ok=True)
     page.screenshot(path=str(ROOT / "screenshots" / "page.png"), full_page=True)
+
+
+def test_the_highlight_follows_play_pause_seek_and_a_clicked_note(app_url, page):
+    play_tune(page, app_url)
+    assert audio_state(page)["lit"] == 0
+    page.locator(".tune-card:has(audio) audio").first.evaluate("a => a.play()")
+    page.wait_for_function(f"{CARD.format(n=0)}.__card.shown >= 3", timeout=10_000)
+    first = audio_state(page)
+    page.wait_for_function(f"{CARD.format(n=0)}.__card.shown > {first['shown'] + 2}", timeout=10_000)
+    later = audio_state(page)
+    assert later["lit"] >= 1 and later["shown"] > first["shown"]  # the highlighted note moves on
+    assert later["start"] <= later["time"] < later["start"] + 0.5  # the lit note is the one sounding
+
+    page.evaluate(f"{CARD.format(n=0)}.querySelector('audio').pause()")
+    paused = audio_state(page)
+    page.wait_for_timeout(400)
+    assert audio_state(page)["shown"] == paused["shown"] and paused["paused"]  # paused: it stays put
+
+    page.evaluate(f"{CARD.format(n=0)}.querySelector('audio').currentTime = 12.0")
+    page.wait_for_function(f"{CARD.format(n=0)}.__card.shown !== {paused['shown']}", timeout=5_000)
+    sought = audio_state(page)
+    assert sought["start"] <= 12.0 < sought["start"] + 0.5  # seeking moves the highlight with the audio
+
+    # A click on the tune's third note plays from there.
+    # (abcjs listens on the whole score and finds the note under the pointer.)
+    box = page.locator(".tune-card:has(audio) svg .abcjs-note").nth(2).bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] * 0.8)
+    page.wait_for_function(f"!{CARD.format(n=0)}.querySelector('audio').paused", timeout=5_000)
+    clicked = audio_state(page)
+    assert clicked["time"] < 3.0 and clicked["shown"] >= 0  # the audio went back to that note
+    timeline_starts = page.evaluate(f"{CARD.format(n=0)}.__card.timeline.slice(0, 4).map(e => e.t)")
+    assert abs(clicked["time"] - timeline_starts[2]) < 0.5
+
+
+def test_transpose_to_g_fetches_new_audio_and_the_original_is_one_click_away(app_url, page):
+    card = play_tune(page, app_url)
+    fetched = []
+    page.on("response", lambda r: fetched.append(r.url))
+    before = audio_state(page)
+    card.locator("select.tc-transpose").select_option("key:G")
+    expect(card.locator("audio")).not_to_have_attribute("src", before["src"], timeout=20_000)
+    page.wait_for_function(f"{CARD.format(n=0)}.querySelector('audio').readyState >= 3", timeout=20_000)
+    moved = audio_state(page)
+    assert "\nK:G\n" in moved["abc"] and "\nK:D\n" in before["abc"]
+    assert any(moved["src"].split("file=")[1] in url for url in fetched), "the new audio was not fetched"
+    assert fetched_md5(page, app_url + moved["src"]) != fetched_md5(page, app_url + before["src"])
+    card.locator("button.tc-original").click()
+    assert audio_state(page)["src"] == before["src"] and audio_state(page)["abc"] == before["abc"]
+
+
+def test_an_edit_is_heard_and_an_unplayable_one_is_explained(app_url, page):
+    card = play_tune(page, app_url)
+    before = audio_state(page)
+    card.locator("button.tc-edit").click()
+    editor = card.locator("textarea.tc-editor")
+    editor.fill(REEL.replace("|:DFAF dFAF|", "|:DFAF d/0FAF|"))
+    card.locator("button.tc-play-edit").click()
+    expect(card.locator(".tc-msg.tc-error")).to_contain_text("divided by zero (line 7, column 8)", timeout=20_000)
+    assert audio_state(page)["src"] == before["src"]  # the tune that played still plays
+
+    editor.fill(REEL.replace("|:DFAF dFAF|", "|:DFAF eFAF|"))  # one note changed
+    card.locator("button.tc-play-edit").click()
+    expect(card.locator("audio")).not_to_have_attribute("src", before["src"], timeout=20_000)
+    edited = audio_state(page)
+    assert "eFAF" in edited["abc"] and not card.locator(".tc-msg.tc-error").count()
+    assert fetched_md5(page, app_url + edited["src"]) != fetched_md5(page, app_url + before["src"])
+
+
+def test_the_tunebook_holds_every_tune_and_each_keeps_its_score(app_url, page):
+    play_tune(page, app_url)
+    play_tune(page, app_url, REEL.replace("T:Test reel", "T:Second reel"), count=2)
+    cards = page.locator(".tune-card:has(audio)")
+    assert all(cards.nth(i).locator("svg .abcjs-note").count() > 20 for i in range(2))  # both scores stay
+    page.locator("#tunebook").click()
+    link = page.locator("#tunebook-file a").first
+    expect(link).to_be_visible(timeout=20_000)
+    book = page.request.get(link.get_attribute("href")).text()
+    assert book.count("X:") == 2 and "T:Test reel" in book and "T:Second reel" in book
+
+
+def test_a_link_made_before_a_retrain_brings_back_the_same_tune(app_url, page):
+    from bot.notation.transpose import transpose_tune
+
+    page.goto(app_url + "?" + OLD_LINK)
+    card = page.locator(".tune-card:has(audio)")
+    expect(card).to_have_count(1, timeout=60_000)
+    state = page.evaluate(f"{CARD.format(n=0)}.__card.current")
+    assert state["abc"] == transpose_tune(REEL, 5) and state["tempo"] == 150 and state["instrument"] == "flute"
+    expect(card.locator("select.tc-transpose")).to_have_value("5")
+    expect(page.locator("#chat")).not_to_contain_text("written again")
+
+
+def test_on_a_phone_the_current_score_is_in_view_above_the_examples(app_url, browser):
+    phone = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    try:
+        card = play_tune(phone, app_url)
+        phone.wait_for_timeout(500)  # the chat scrolls to its newest message
+        score = card.locator(".tc-score svg").bounding_box()
+        chat = phone.locator("#chat .bubble-wrap").bounding_box()
+        examples = phone.get_by_text("a slow air in G minor").bounding_box()
+        assert score["y"] + 40 < examples["y"] and score["y"] + 40 < 844  # no scrolling past the examples
+        assert chat["y"] <= score["y"] and score["y"] + 40 <= chat["y"] + chat["height"]  # shown in the chat
+        assert score["x"] >= 0 and score["x"] + score["width"] <= 390 + 1  # fits the screen's width
+        assert score["width"] >= 300  # the chat's width, not a bubble's
+        (ROOT / "screenshots").mkdir(exist_ok=True)
+        phone.screenshot(path=str(ROOT / "screenshots" / "phone.png"))
+    finally:
+        phone.close()
 
 
 def test_follow_up_without_a_tune_gets_a_friendly_message(app_url, page):

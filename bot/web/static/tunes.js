@@ -150,12 +150,23 @@
       let text = (abc || '').trim();
       if (!text) return;
       if (!/^X:/m.test(text)) text = 'X:1\n' + text;
+      const options = {
+        responsive: 'resize', add_classes: true,
+        clickListener: this.original.live ? undefined : (elem) => this.onNoteClick(elem),
+      };
+      const width = this.score.clientWidth;
+      if (width && width < 640) {
+        // A phone: lay the tune out for the screen (fewer bars a line, notes at a readable
+        // size) instead of shrinking a desktop-wide score to fit.
+        // abcjs units are drawn at 0.62 of a pixel here: four bars a line still read well.
+        options.staffwidth = Math.round(Math.max(200, width - 12) / 0.62);
+        options.paddingtop = 0;
+        options.paddingbottom = 0;
+        options.wrap = {minSpacing: 1.5, maxSpacing: 2.7, preferredMeasuresPerLine: 4};
+      }
       let visual;
       try {
-        visual = window.ABCJS.renderAbc(this.score, text, {
-          responsive: 'resize', add_classes: true,
-          clickListener: this.original.live ? undefined : (elem) => this.onNoteClick(elem),
-        })[0];
+        visual = window.ABCJS.renderAbc(this.score, text, options)[0];
       } catch (err) {
         this.score.textContent = 'This score could not be drawn.';
         return;
