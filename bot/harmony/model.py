@@ -63,10 +63,15 @@ class HarmonyModel:
     sevenths: np.ndarray = field(default_factory=lambda: _hand_sevenths())
     # mode -> (16, S): log P(chord | place in the 8-bar phrase) - log P(chord); zeros before data.
     phrase: dict[str, np.ndarray] = field(default_factory=dict)
+    # (S, 12): log P(melody pitch class relative to the tonic | state), counted per chord and
+    # pulled toward `emission` rolled to the chord's root; None: `emission` alone.
+    melody: np.ndarray | None = None
     info: dict = field(default_factory=dict)  # where the numbers came from (data, counts, scores)
 
     def emission_table(self) -> np.ndarray:
         """(S, 12): log P(melody pitch class relative to the tonic | chord state)."""
+        if self.melody is not None and len(self.melody) == len(self.states):
+            return self.melody
         table = np.empty((len(self.states), 12))
         for s, chord in enumerate(self.states):
             row = self.emission[QUALITIES.index(chord.quality)]
@@ -85,7 +90,8 @@ class HarmonyModel:
             "move_in": per_mode(self.move_in), "first": per_mode(self.first),
             "cadence": per_mode(self.cadence),
             "melody_weight": self.melody_weight, "stay_bonus": self.stay_bonus,
-            "sevenths": np.round(self.sevenths, 4).tolist(), "phrase": per_mode(self.phrase), "info": self.info,
+            "sevenths": np.round(self.sevenths, 4).tolist(), "phrase": per_mode(self.phrase),
+            "melody": None if self.melody is None else np.round(self.melody, 4).tolist(), "info": self.info,
         }
 
     @classmethod
@@ -104,6 +110,7 @@ class HarmonyModel:
                 melody_weight=float(data["melody_weight"]), stay_bonus=float(data["stay_bonus"]),
                 sevenths=np.asarray(data["sevenths"], dtype=float).reshape(12, 2, 2),
                 phrase=arr(data["phrase"]) if data.get("phrase") else {},
+                melody=np.asarray(data["melody"], dtype=float) if data.get("melody") is not None else None,
                 info=dict(data.get("info", {})),
             )
         except (KeyError, TypeError, AssertionError) as err:

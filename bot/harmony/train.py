@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -30,7 +31,7 @@ from bot.harmony.model import CHECKPOINT, HarmonyModel, hand_set, seventh_featur
 from bot.harmony.reading import MODES, HarmonyError, Reading, read
 
 # Pseudo-counts that pull each table toward the hand-set model (more data, less pull).
-PULL = {"emission": 20.0, "prior": 30.0, "move": 8.0, "edge": 10.0, "phrase": 20.0}
+PULL = {"emission": 20.0, "prior": 30.0, "move": 8.0, "edge": 10.0, "phrase": 20.0, "melody": 60.0}
 MELODY_WEIGHTS = (0.6, 0.8, 1.0, 1.3, 1.6, 2.0, 2.5)
 STAY_BONUSES = (-1.0, -0.5, 0.0, 0.5, 1.0, 1.5)
 RATE_BAND = (0.85, 1.15)
@@ -59,6 +60,7 @@ def fit(readings: list[Reading], base: HarmonyModel | None = None) -> HarmonyMod
     move = {(m, kind): PULL["move"] * np.exp(getattr(base, kind)[m]) for m in MODES for kind in ("move_bar", "move_in")}
     edge = {(m, kind): PULL["edge"] * np.exp(getattr(base, kind)[m]) for m in MODES for kind in ("first", "cadence")}
     phrase = {m: np.zeros((16, size)) for m in MODES}
+    melody = np.zeros((size, 12))
     sevenths = np.ones((12, 2, 2)) * 0.5 + base.sevenths * 1.0  # (7s, all) pseudo-counts: one slot at the base's rate
     sevenths_all = np.ones((12, 2, 2)) * 1.5
     for reading in readings:
@@ -83,6 +85,7 @@ def fit(readings: list[Reading], base: HarmonyModel | None = None) -> HarmonyMod
             if total > 0:
                 # Melody intervals above the chord's root, one unit per slot.
                 emission[QUALITIES.index(chord.quality)] += np.roll(slot.weights, -chord.root) / total
+                melody[state] += slot.weights / total
             prior[slot.mode][state] += 1
             phrase[slot.mode][slot.phrase, state] += 1
             if previous is not None:
@@ -97,9 +100,11 @@ def fit(readings: list[Reading], base: HarmonyModel | None = None) -> HarmonyMod
         m: _normalise_rows(phrase[m] + PULL["phrase"] * np.exp(log_prior[m])[None, :]) - log_prior[m][None, :]
         for m in MODES
     }
+    shared = HarmonyModel(states, _normalise_rows(emission), {}, {}, {}, {}, {}).emission_table()
+    melody_table = _normalise_rows(melody + PULL["melody"] * np.exp(shared))
     return HarmonyModel(
         states=list(states), emission=_normalise_rows(emission),
-        prior=log_prior, phrase=phrase_ratio,
+        prior=log_prior, phrase=phrase_ratio, melody=melody_table,
         move_bar={m: _normalise_rows(move[(m, "move_bar")]) for m in MODES},
         move_in={m: _normalise_rows(move[(m, "move_in")]) for m in MODES},
         first={m: _normalise_rows(edge[(m, "first")]) for m in MODES},
@@ -120,6 +125,12 @@ def tune_weights(model: HarmonyModel, readings: list[Reading]) -> tuple[float, f
             if best_key is None or key > best_key:
                 best, best_key = (weight, bonus), key
     return best
+
+
+def dump(data: dict) -> str:
+    """The model as JSON text with each row of numbers on one line (readable diffs, ~1,000 lines)."""
+    text = json.dumps(data, indent=1)
+    return re.sub(r"\[\s+([-\d.e,\s]+?)\s+\]", lambda m: "[" + re.sub(r"\s+", " ", m.group(1)) + "]", text) + "\n"
 
 
 def readings_of(tunes: list[str]) -> list[Reading]:
@@ -162,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
         "command": "python -m bot.harmony.train " + " ".join(f"--abc {p}" for p in args.abc),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(model.to_json(), indent=1) + "\n")
+    args.out.write_text(dump(model.to_json()))
     print(train_score.line("train"))
     print(held_score.line("held out"))
     print(f"melody weight {model.melody_weight}, stay bonus {model.stay_bonus}; "
