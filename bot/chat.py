@@ -38,7 +38,7 @@ from bot.engine import BatchEngine
 from bot.longest_first import LongestFirst
 from bot.generate import Settings, Update, compose
 from bot.prompt import MAX_PROMPT_CHARS, PromptError
-from bot.notation.abc import split_tunes
+from bot.notation.abc import parse_key, split_tunes
 from bot.notation.transpose import semitones_to_key, transpose_tune
 from bot.render import (
     DEFAULT_INSTRUMENT, INSTRUMENTS, LIMITS, Rendered, RenderError, RenderSettings, prepare_tune, render,
@@ -208,7 +208,11 @@ class PlayRequest:
                             f"choose one of: {', '.join(INSTRUMENTS)}.")
         if key is not None and key not in NAMED_KEYS:
             raise PlayError(f"Pick a key from the list ({str(key)[:20]!r} is not one).")
-        return cls(abc, semitones, tempo or None, instrument, check_accompaniment(accompaniment), key or None)
+        try:
+            accompaniment = check_accompaniment(accompaniment)
+        except ChatError as err:
+            raise PlayError(str(err)) from None
+        return cls(abc, semitones, tempo or None, instrument, accompaniment, key or None)
 
 
 @dataclass
@@ -226,6 +230,24 @@ class Played:
     @property
     def audio(self) -> Path:
         return self.rendered.compressed or self.rendered.wav
+
+
+# Semitones from a mode's tonic down to the major key with its signature (A mixolydian: D major).
+_MODE_FROM_MAJOR = {"": 0, "m": 9, "dor": 2, "phr": 4, "lyd": 5, "mix": 7, "loc": 11}
+
+
+def _semitones_to(tune: str, target: str) -> int:
+    """Semitones (-5..6) that move `tune` to `target`: a plain key (D, G) moves the tonic there;
+    a modal one (Amix, the pipes' scale) gives the tune that key's signature, so its notes fit
+    the instrument (a D major tune already fits A mixolydian; a G major one moves to D)."""
+    moved = semitones_to_key(tune, target)
+    wanted = parse_key(target)
+    if not wanted or not wanted[1]:
+        return moved
+    header = next((line[2:] for line in tune.splitlines() if line.startswith("K:")), "")
+    have = parse_key(header) or ("C", "")
+    shift = moved - _MODE_FROM_MAJOR.get(wanted[1], 0) + _MODE_FROM_MAJOR.get(have[1], 0)
+    return 6 - (6 - shift) % 12
 
 
 def _print(abc: str, out: Path) -> Path:
@@ -768,7 +790,7 @@ class Chat:
         semitones = request.transpose
         try:
             if request.key:
-                semitones = semitones_to_key(tune, request.key)
+                semitones = _semitones_to(tune, request.key)
             moved = transpose_tune(tune, semitones) if semitones else tune
         except ValueError as err:
             raise PlayError.at(abc, f"I can't transpose this tune: {err}") from None

@@ -178,3 +178,23 @@ def test_a_link_made_before_a_retrain_brings_back_the_same_tune(bot):
     assert (card["base"], card["transpose"], card["tempo"], card["instrument"]) == (REEL, 5, 150, "flute")
     assert card["link"] == OLD_LINK  # shared again, it is the same link
     assert chat.REGENERATED not in last_text(final)
+
+
+def test_named_keys_move_the_tonic_and_modal_ones_match_the_signature(bot):
+    assert chat._semitones_to(REEL, "G") == 5 and chat._semitones_to(REEL, "A") == -5  # fiddle keys
+    assert chat._semitones_to(REEL, "Amix") == 0  # D major already fits the pipes' A mixolydian
+    in_g = REEL.replace("K:D", "K:G")
+    assert chat._semitones_to(in_g, "Amix") == -5 and chat._semitones_to(in_g, "Dmix") == 0
+    played = bot.play(in_g, key="Amix")
+    assert "\nK:D\n" in played.abc and played.semitones == -5
+
+
+def test_an_accompaniment_adds_chords_under_the_finished_tune(bot):
+    alone = bot.play(REEL)
+    backed = bot.play(REEL, accompaniment="guitar")
+    assert '"D"' in backed.abc and '"D"' not in REEL  # chord symbols where the bars had none
+    assert md5(backed.rendered.midi) != md5(alone.rendered.midi)
+    with pytest.raises(PlayError, match="accompaniment"):
+        bot.play(REEL, accompaniment="kazoo")
+    *_, (abc, audio, info) = bot.compose_api("a jig in D", 1.0, 4, 3, accompaniment="piano")
+    assert audio is not None and info["audio_error"] is None
