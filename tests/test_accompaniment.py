@@ -134,3 +134,33 @@ def test_a_render_with_accompaniment_writes_the_second_part(tmp_path):
 def test_an_unknown_accompaniment_is_refused_by_name(tmp_path):
     with pytest.raises(RenderError, match="banjolele"):
         render(WALTZ, tmp_path, RenderSettings(compress=False, accompaniment="banjolele"))
+
+
+def test_the_accompaniment_sounds_quieter_than_the_melody(tmp_path):
+    import os
+    import subprocess
+
+    import numpy as np
+
+    from bot.render import find_soundfont
+
+    tune = WALTZ.replace("|]", "|" + "\"D\"d2 f2 a2|\"A7\"e2 c2 A2|" * 4 + "\"D\"d6|]")
+    done = render(tune, tmp_path, RenderSettings(compress=False, accompaniment="guitar"))
+    loudness = {}
+    for keep in ("melody", "accompaniment"):
+        midi_file = render_worker.read_midi(done.midi)
+        for track in midi_file.tracks:
+            named = any(e.type.name == "SEQUENCE_TRACK_NAME" and e.data == PART_NAME.encode()
+                        for _, e in render_worker._timed_events(track))
+            if named != (keep == "accompaniment"):
+                for _, event in render_worker._timed_events(track):
+                    if event.isNoteOn():
+                        event.velocity = 0  # silence the other part
+        render_worker.write_midi(midi_file, str(tmp_path / f"{keep}.mid"))
+        raw = tmp_path / f"{keep}.raw"
+        subprocess.run(["fluidsynth", "-ni", "-q", "-T", "raw", "-O", "float", "-r", "22050", "-F", str(raw),
+                        str(find_soundfont()), str(tmp_path / f"{keep}.mid")],
+                       capture_output=True, timeout=60, env={**os.environ, "SDL_AUDIODRIVER": "dummy"})
+        samples = np.fromfile(raw, dtype=np.float32)
+        loudness[keep] = 20 * np.log10(np.sqrt(np.mean(samples ** 2)))
+    assert loudness["accompaniment"] < loudness["melody"] - 3  # dB, RMS

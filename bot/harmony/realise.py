@@ -9,7 +9,7 @@ the accompaniment on its own track, channel and program).
 The pattern per bar follows abc2midi's %%MIDI gchord defaults: "oom-pah" (bass, chord) in
 2/4, 4/4 and 2/2, bass-chord-chord in 3/4, bass then chord on each dotted beat of 6/8, 9/8
 and 12/8; the second bass of a bar is the chord's fifth. The accompaniment plays quieter than
-the melody (music21 writes the melody at velocity 90).
+the melody (music21 writes the melody at velocity 90; VELOCITIES).
 
 Before music21 reads the text, `music21_text` rewrites every quoted string with the repo's
 tokenizer: chord symbols are spelled the way music21 reads them ("Gd" or "Fa7" would be
@@ -27,8 +27,11 @@ from bot.harmony.chords import Chord, chord_name, parse_symbol
 from bot.notation.tokens import tokenize
 
 PART_NAME = "Accompaniment"  # the MIDI track name, by which the renderer gives it its program
-BASS_VELOCITY = 72
-CHORD_VELOCITY = 60
+# (bass, chord) velocities by General MIDI program: with FluidR3_GM these sit about 5 dB
+# (RMS) under a fiddle melody at music21's velocity 90 (guitar 5.3, piano 4.2, accordion
+# 4.8 dB, measured); other programs get the default.
+VELOCITIES = {24: (48, 40), 0: (64, 54), 21: (60, 50)}
+DEFAULT_VELOCITIES = (56, 46)
 BASS_LOW = 40  # E2: bass notes lie in E2-D#3
 CHORD_LOW = 52  # E3: chord tones lie in E3-D#4, below a fiddle or whistle melody
 
@@ -113,6 +116,7 @@ def add_accompaniment(score, program: int) -> int:
     player.midiProgram = program
     part.insert(0, player)
     twins = {}
+    bass_velocity, chord_velocity = VELOCITIES.get(program, DEFAULT_VELOCITIES)
 
     in_force: Chord | None = None
     meter = "4/4"
@@ -152,10 +156,10 @@ def add_accompaniment(score, program: int) -> int:
             if kind == "chord":
                 # Built from Notes: from MIDI numbers music21 takes 2 ms a chord (100x slower).
                 sound = m21chord.Chord([note.Note(p) for p in chord_pitches(in_force)], quarterLength=float(span))
-                sound.volume.velocity = CHORD_VELOCITY
+                sound.volume.velocity = chord_velocity
             else:
                 sound = note.Note(bass_pitch(in_force, kind), quarterLength=float(span))
-                sound.volume.velocity = BASS_VELOCITY
+                sound.volume.velocity = bass_velocity
             measure.insert(float(at), sound)
             added += 1
         if covered < length:
