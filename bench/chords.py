@@ -78,6 +78,9 @@ def main(argv: list[str] | None = None) -> int:
           f" held out {len(data.held_out)} tunes, {beats} beats with a human chord")
     print(f"model: {model.info.get('source') or model.info.get('command', '')}")
     print()
+    if not held:
+        print("no held-out chord tunes to score: music21's folk collections carry no guitar chords (what it "
+              "reads as chord symbols there are fingerings and D.C. marks); give ABC with chords with --abc")
     print(f"{'chooser':<28} {'root':>7} {'chord':>7}   changes/bar (ratio)   answered")
     choosers = [
         ("tonic chord everywhere", tonic_chords),

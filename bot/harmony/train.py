@@ -35,6 +35,7 @@ PULL = {"emission": 20.0, "prior": 30.0, "move": 8.0, "edge": 10.0, "phrase": 20
 MELODY_WEIGHTS = (0.6, 0.8, 1.0, 1.3, 1.6, 2.0, 2.5)
 STAY_BONUSES = (-1.0, -0.5, 0.0, 0.5, 1.0, 1.5)
 RATE_BAND = (0.85, 1.15)
+MIN_TRAIN = 20  # fewer training tunes than this would overwrite the model with noise
 
 
 def _state_of(chord: Chord, index: dict[Chord, int]) -> int | None:
@@ -155,8 +156,9 @@ def main(argv: list[str] | None = None) -> int:
     data = load_chord_tunes(args.abc)
     train, held = readings_of(data.train), readings_of(data.held_out)
     print(f"chord tunes: {len(train)} train, {len(held)} held out ({data.counts})")
-    if not train:
-        print("no training chord tunes: give ABC with chord symbols with --abc", file=sys.stderr)
+    if len(train) < MIN_TRAIN:
+        print(f"only {len(train)} training chord tunes (at least {MIN_TRAIN}): give ABC with chord symbols "
+              f"with --abc; {args.out} is left as it was", file=sys.stderr)
         return 1
     model = fit(train)
     model.melody_weight, model.stay_bonus = tune_weights(model, train)
