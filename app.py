@@ -32,10 +32,12 @@ EXAMPLES = [
     "another",
     "seed 7",
     "X:1\nT:Pasted tune\nM:6/8\nL:1/8\nK:G\nGAB dBG|c2e dBG|GAB dBG|A3 A2D|\n",
+    "play\nX:1\nT:The Kesh (as you wrote it)\nM:6/8\nL:1/8\nR:jig\nK:G\n"
+    "|:GAG GAB|ABA ABd|edd gdd|edB dBA|GAG GAB|ABA ABd|edd gdB|1 AGF G2D:|2 AGF G3||\n",
 ]
 EXAMPLE_LABELS = [
     "a jig in D", "a slow air in G minor", "a reel in A dorian", "(empty: surprise me)",
-    "continue", "another", "seed 7", "a pasted tune (continue it)",
+    "continue", "another", "seed 7", "a pasted tune (continue it)", "a pasted tune (play it)",
 ]
 
 INTRO = """# abc-bot

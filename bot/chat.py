@@ -1012,6 +1012,9 @@ def _card_data(abc: str, abc_path: Path, rendered: Rendered | None, settings: Re
         "audio": cards.file_url(rendered.compressed or rendered.wav) if rendered is not None else None,
         "midi": cards.file_url(rendered.midi) if rendered is not None else None,
         "wav": cards.file_url(rendered.wav) if rendered is not None else None,
+        # False when the renderer fell back to playing the repeats once through (the score
+        # and the highlight then follow the music as heard).
+        "repeats": rendered is None or not any("without expanding repeats" in note for note in rendered.notes),
         **extra,
     }
 

@@ -152,6 +152,16 @@ def test_the_highlight_follows_play_pause_seek_and_a_clicked_note(app_url, page)
     assert abs(clicked["time"] - timeline_starts[2]) < 0.5
 
 
+def test_a_tune_whose_repeats_the_renderer_could_not_expand_is_drawn_once_through(app_url, page):
+    page.goto(app_url)
+    page.wait_for_function("window.abcBotWithoutRepeats && window.ABCJS")
+    plain = page.evaluate("abc => window.abcBotWithoutRepeats(abc)", REEL)
+    body = plain.split("K:D\n", 1)[1]
+    assert ":" not in body and "[1" not in body and "|2" not in body
+    assert body.replace("|", "").split() == REEL.split("K:D\n", 1)[1].replace(":", "").replace("|", "") \
+        .replace("1 ", " ").replace("2 ", " ").split()  # the same notes, in the same order
+
+
 def test_transpose_to_g_fetches_new_audio_and_the_original_is_one_click_away(app_url, page):
     card = play_tune(page, app_url)
     fetched = []

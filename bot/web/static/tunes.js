@@ -122,7 +122,9 @@
     // Shows one version of the tune: its score, audio, downloads and link.
     show(d, first) {
       this.current = d;
-      this.draw(d.abc, d.tempo);
+      // When the renderer could not expand the repeats, the audio plays the music once straight
+      // through: draw it that way too, so the highlight and the score follow what is heard.
+      this.draw(d.repeats === false ? withoutRepeats(d.abc) : d.abc, d.tempo);
       if (d.live) return;
       if (!first || this.audio.getAttribute('src') !== d.audio) {
         const wasPlaying = !this.audio.paused;
@@ -328,6 +330,25 @@
     if (timer.stop) timer.stop();
     return out;
   }
+
+  // The tune with repeat signs and ending brackets made plain bar lines (as the renderer's
+  // fallback plays it: once through, both endings in turn). Fields and quoted text are kept.
+  function withoutRepeats(abc) {
+    const lines = abc.split('\n');
+    let body = false;
+    return lines.map(line => {
+      if (/^[A-Za-z]:/.test(line)) { body = body || line.startsWith('K:'); return line; }
+      if (!body) return line;
+      return line.split(/("[^"]*")/).map((part, i) => i % 2 ? part : part
+        .replace(/:*\|\]/g, m => m.replace(/:/g, ''))
+        .replace(/:+\|+:+|::+/g, '||')
+        .replace(/:+(\|+)/g, '$1')
+        .replace(/(\|+):+/g, '$1')
+        .replace(/(\|+)\s*\[?\d(?:[,-]\d)*/g, '$1')
+        .replace(/\[\d(?:[,-]\d)*/g, '')).join('');
+    }).join('\n');
+  }
+  window.abcBotWithoutRepeats = withoutRepeats;
 
   function hydrate(el) {
     el.setAttribute('data-ready', '1');
