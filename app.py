@@ -173,7 +173,7 @@ def build(bot: Chat, notice: str | None = None) -> gr.Blocks:
                 link.tempo or 0,
                 link.instrument or DEFAULT_INSTRUMENT,
                 gr.skip(),
-                link if link.has_tune() or getattr(link, "abc", None) else None,
+                link if link.has_tune() or link.abc or link.problems else None,
             )
 
         def on_autostart(link, message, history, state, temperature_, bars_, seed_, random_seed_,

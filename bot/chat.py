@@ -26,7 +26,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import Future
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
@@ -41,7 +41,7 @@ from bot.prompt import MAX_PROMPT_CHARS, PromptError
 from bot.notation.abc import parse_key, split_tunes
 from bot.notation.transpose import semitones_to_key, transpose_tune
 from bot.render import (
-    DEFAULT_INSTRUMENT, INSTRUMENTS, LIMITS, Rendered, RenderError, RenderSettings, prepare_tune, render,
+    ACCOMPANIMENT_INSTRUMENTS, DEFAULT_INSTRUMENT, INSTRUMENTS, LIMITS, Rendered, RenderError, RenderSettings, prepare_tune, render,
 )
 from bot.stepper import stepper_for
 
@@ -58,7 +58,7 @@ KEYS = (AUTO, "C", "G", "D", "A", "E", "F", "Bb", "Eb",
 INSTRUMENT_CHOICES = tuple(INSTRUMENTS)
 # The accompaniment's instruments (chords realised under the melody); OFF: the melody alone.
 OFF = "Off"
-ACCOMPANIMENTS = (OFF, "guitar", "piano", "accordion")
+ACCOMPANIMENTS = (OFF, *ACCOMPANIMENT_INSTRUMENTS)
 # Named keys the cards' transpose menu offers (the instruments' home keys).
 NAMED_KEYS = ("C", "D", "G", "A", "E", "F", "Bb", "Amix", "Dmix", "Gmix", "Ador", "Edor", "Ddor")
 
@@ -135,13 +135,7 @@ class Options:
 
     def render_settings(self) -> RenderSettings:
         """The renderer's settings for one tune."""
-        if self.accompaniment and _RENDER_ACCOMPANIES:
-            return RenderSettings(tempo=self.tempo, instrument=self.instrument, accompaniment=self.accompaniment)
-        return RenderSettings(tempo=self.tempo, instrument=self.instrument)
-
-
-# Whether this renderer can play an accompaniment (RenderSettings.accompaniment).
-_RENDER_ACCOMPANIES = "accompaniment" in RenderSettings.__dataclass_fields__
+        return RenderSettings(tempo=self.tempo, instrument=self.instrument, accompaniment=self.accompaniment)
 
 
 def check_accompaniment(value) -> str | None:
@@ -150,8 +144,6 @@ def check_accompaniment(value) -> str | None:
         return None
     if value not in ACCOMPANIMENTS:
         raise ChatError(f"Pick an accompaniment from the list ({str(value)[:20]!r} is not one).")
-    if not _RENDER_ACCOMPANIES:
-        raise ChatError("This server cannot play an accompaniment yet.")
     return value
 
 
@@ -200,8 +192,6 @@ class PlayRequest:
             raise PlayError(f"Transpose must be a whole number of semitones from -12 to 12, not {transpose}.")
         lo, hi = links.TEMPO_RANGE
         if tempo and not lo <= tempo <= hi:
-            raise PlayError(f"Tempo must be between {lo} and {hi} BPM (0 for the tune's own), not {tempo}.")
-        if tempo < 0:
             raise PlayError(f"Tempo must be between {lo} and {hi} BPM (0 for the tune's own), not {tempo}.")
         if instrument not in INSTRUMENTS:
             raise PlayError(f"I don't know the instrument {str(instrument)[:30]!r}; "
@@ -257,9 +247,7 @@ def _print(abc: str, out: Path) -> Path:
 
 
 def _play_link(abc: str, semitones: int, tempo: int | None, instrument: str) -> str:
-    """A link that brings back exactly this tune, where links can carry a tune ("" otherwise)."""
-    if not _LINKS_CARRY_ABC:
-        return ""
+    """A link that brings back exactly this tune ("" for one longer than a link can carry)."""
     try:
         return links.TuneLink(abc=abc, transpose=semitones, tempo=tempo,
                               instrument=None if instrument == DEFAULT_INSTRUMENT else instrument).to_query()
@@ -518,6 +506,7 @@ class Chat:
         try:
             for _ in compose("", Settings(bars=1, seed=0), loaded, engine=engine):
                 pass
+            transpose_tune("X:1\nK:C\nCDEF|]\n", 2)  # its music21 import, before the first card's transpose
             render("X:1\nM:4/4\nL:1/4\nK:C\nCDEF|]\n", folder, RenderSettings(compress=False))
         except Exception:  # a failure here shows again, with its message, on the first request
             log.exception("warm-up failed")
@@ -659,7 +648,7 @@ class Chat:
             text = _final_text(headline, card, tune, notes)
             finished = True
             yield Reply(history + [_bot(text)], session, update.abc, done=True, tune=tune, audio=audio,
-                        link=link, form=getattr(update, "form", "") or "", audio_error=audio_error,
+                        link=link, form=update.form, audio_error=audio_error,
                         seed=update.seed)
         except PromptError as err:
             yield _refusal(history, session, f"Sorry, I can't use that: {err}")
@@ -783,6 +772,7 @@ class Chat:
 
         PlayError says what is wrong, and where in `abc` (line and column) when that can be found.
         """
+        self.clean()
         request = PlayRequest.checked(abc, transpose, tempo, instrument, accompaniment, key)
         tunes = split_tunes(request.abc)
         tune = tunes[0] if tunes else request.abc
@@ -889,14 +879,19 @@ class Chat:
                   options: Options | ChatError, session_id: str | None = None) -> Iterator[Reply]:
         """Open a "Link to this tune": the tune the link carries, played as it was; or, for an old
         link that kept only its settings, the tune written again (and said so)."""
-        abc = getattr(link, "abc", None)
+        abc = link.abc
+        if not abc and not link.has_tune():
+            history = list(history or []) + [{"role": "user", "content": "(a link to a tune)"}]
+            yield _refusal(history, session, "This link could not be read ("
+                           + "; ".join(link.problems or ["it names no tune"]) + "). Ask for a new tune below.")
+            return
         if not abc:
             yield from self.reply(link.prompt, history, session, options, session_id,
-                                  regenerated=getattr(link, "regenerated", True))
+                                  regenerated=link.regenerated)
             return
         history = list(history or []) + [{"role": "user", "content": "(a link to a tune)"}]
         try:
-            played = self.play(abc, getattr(link, "transpose", 0) or 0, link.tempo,
+            played = self.play(abc, link.transpose, link.tempo,
                                link.instrument or DEFAULT_INSTRUMENT)
         except PlayError as err:
             yield _refusal(history, session, f"The tune in this link cannot be played: {err}")
@@ -946,7 +941,7 @@ def _done_headline(title: str, options: Options, update: Update) -> str:
     if update.bars < options.bars:  # the model closed the tune early: say so, not the slider's number
         bars += f", as it came to its close before the {options.bars} asked for"
     text = f"Here is “{title}” (seed {update.seed}, {bars}, temperature {_num(options.temperature)})."
-    form = getattr(update, "form", "")  # the generator's reading of the tune's parts, when it has one
+    form = update.form  # the generator's reading of the parts ("" when unknown)
     return f"{text} Form: {form}." if form else text
 
 
@@ -963,14 +958,15 @@ def _mark_new(abc: str, new_from: int) -> str:
 
 
 def _link(intent: Intent, options: Options, seed: int, tune: str = "") -> str:
-    """The "Link to this tune" query: the tune itself where links can carry it, else the seed."""
+    """The "Link to this tune" query: the tune itself and what made it (v=2); for a tune too long
+    for a link, the prompt and seed alone, which write it again."""
     prompt = intent.prompt
     settings = dict(
         seed=seed, temperature=options.temperature, bars=options.bars, top_k=options.top_k,
         meter=intent.meter, key=intent.key, tempo=options.tempo,
         instrument=None if options.instrument == DEFAULT_INSTRUMENT else options.instrument,
     )
-    if tune and _LINKS_CARRY_ABC:
+    if tune:
         try:
             return links.TuneLink(prompt=prompt if len(prompt) <= links.MAX_LINK_PROMPT else "",
                                   abc=tune, **settings).to_query()
@@ -981,8 +977,6 @@ def _link(intent: Intent, options: Options, seed: int, tune: str = "") -> str:
     return links.TuneLink(prompt=prompt, **settings).to_query()
 
 
-_LINKS_CARRY_ABC = "abc" in {f.name for f in fields(links.TuneLink)}
-
 # Said with a tune rewritten from an old link that kept only its seed and settings.
 REGENERATED = ("This link is from before links kept the tune itself, so the tune was written "
                "again by the current model and may differ from the one first shared.")
@@ -990,7 +984,7 @@ REGENERATED = ("This link is from before links kept the tune itself, so the tune
 
 def _with_accompaniment(tune: str, settings: RenderSettings) -> str:
     """The tune with chord symbols added where bars have none, when an accompaniment is asked for."""
-    if not getattr(settings, "accompaniment", None):
+    if not settings.accompaniment:
         return tune
     from bot.harmonise import harmonise  # only when an accompaniment is on
 
@@ -1005,7 +999,7 @@ def _card_data(abc: str, abc_path: Path, rendered: Rendered | None, settings: Re
     """What tunes.js needs to show one tune: the ABC that sounds, its files' URLs, the audio's tempo."""
     return {
         "abc": abc, "title": title, "link": link, "instrument": settings.instrument,
-        "accompaniment": getattr(settings, "accompaniment", None),
+        "accompaniment": settings.accompaniment,
         # The tempo the audio was rendered at: the highlight runs at this one.
         "tempo": rendered.tempo if rendered is not None else _tempo_of(abc, settings.tempo),
         "abc_url": cards.file_url(abc_path),

@@ -147,7 +147,7 @@ def test_the_finished_headline_gives_the_form_when_known():
     update = SimpleNamespace(bars=16, seed=5, form="AABB: two 8-bar parts, each played twice")
     text = chat._done_headline("A reel", Options(bars=16), update)
     assert text.endswith("Form: AABB: two 8-bar parts, each played twice.")
-    assert "Form" not in chat._done_headline("A reel", Options(bars=16), SimpleNamespace(bars=16, seed=5))
+    assert "Form" not in chat._done_headline("A reel", Options(bars=16), SimpleNamespace(bars=16, seed=5, form=""))
 
 
 def test_an_old_seed_link_is_written_again_and_says_so(bot):
@@ -198,3 +198,9 @@ def test_an_accompaniment_adds_chords_under_the_finished_tune(bot):
         bot.play(REEL, accompaniment="kazoo")
     *_, (abc, audio, info) = bot.compose_api("a jig in D", 1.0, 4, 3, accompaniment="piano")
     assert audio is not None and info["audio_error"] is None
+
+
+def test_a_damaged_link_says_so_instead_of_playing_something_else(bot):
+    link = links.from_query({"v": "2", "abc": "eNpLtDI0not-a-tune"})
+    final = list(bot.from_link(link, [], Session(), Options()))[-1]
+    assert final.error and final.error.startswith("This link could not be read (abc") and not final.audio
