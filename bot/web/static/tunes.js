@@ -70,7 +70,7 @@
       this.baseAbc = data.base || data.abc;
       this.timeline = []; // [{t: seconds, els: [svg elements], chars: [startChar…]}] in play order
       this.shown = -1; // index into timeline of the highlighted note
-      this.log = null; // [{i, clock}] when a bench asks for it (window.__tcLog)
+      this.log = null; // [{i, t, clock, at}] per highlight, when a bench asks (window.__tcLog)
       this.build();
       this.show(data, true);
     }
@@ -127,10 +127,17 @@
       this.draw(d.repeats === false ? withoutRepeats(d.abc) : d.abc, d.tempo);
       if (d.live) return;
       if (!first || this.audio.getAttribute('src') !== d.audio) {
-        const wasPlaying = !this.audio.paused;
+        // A new version while it plays (transposed, edited) goes on from the same moment.
+        const wasPlaying = !this.audio.paused && !first;
+        const at = this.audio.currentTime;
         this.mark(-1);
         if (d.audio) this.audio.src = d.audio; else this.audio.removeAttribute('src');
-        if (wasPlaying && !first) this.audio.play().catch(() => {});
+        if (wasPlaying && d.audio) {
+          this.audio.addEventListener('loadedmetadata', () => {
+            this.audio.currentTime = Math.min(at, this.audio.duration || at);
+            this.audio.play().catch(() => {});
+          }, {once: true});
+        }
       }
       const files = [['abc_url', 'ABC'], ['midi', 'MIDI'], ['wav', 'WAV']];
       this.downloads.replaceChildren(...files.filter(([k]) => d[k]).map(([k, label]) =>
@@ -139,7 +146,7 @@
       if (d.link) this.linkEl.href = '?' + d.link;
       this.originalButton.hidden = d === this.original;
       this.transpose.value = d.key ? 'key:' + d.key : String(d.transpose || 0);
-      if (this.transpose.value === '' ) this.transpose.value = '0';
+      if (this.transpose.value === '') this.transpose.value = '0'; // a move the menu does not list
     }
 
     draw(abc, tempo) {
