@@ -123,6 +123,7 @@ def test_a_jig_streams_draws_plays_and_downloads(app_url, page):
 def test_the_highlight_follows_play_pause_seek_and_a_clicked_note(app_url, page):
     play_tune(page, app_url)
     assert audio_state(page)["lit"] == 0
+    page.evaluate(f"window.__svg = {CARD.format(n=0)}.querySelector('svg')")
     page.locator(".tune-card:has(audio) audio").first.evaluate("a => a.play()")
     page.wait_for_function(f"{CARD.format(n=0)}.__card.shown >= 3", timeout=10_000)
     first = audio_state(page)
@@ -130,6 +131,7 @@ def test_the_highlight_follows_play_pause_seek_and_a_clicked_note(app_url, page)
     later = audio_state(page)
     assert later["lit"] >= 1 and later["shown"] > first["shown"]  # the highlighted note moves on
     assert later["start"] <= later["time"] < later["start"] + 0.5  # the lit note is the one sounding
+    assert page.evaluate(f"window.__svg === {CARD.format(n=0)}.querySelector('svg')")  # no redraw per note
 
     page.evaluate(f"{CARD.format(n=0)}.querySelector('audio').pause()")
     paused = audio_state(page)
@@ -198,7 +200,10 @@ def test_an_edit_is_heard_and_an_unplayable_one_is_explained(app_url, page):
 
 def test_the_tunebook_holds_every_tune_and_each_keeps_its_score(app_url, page):
     play_tune(page, app_url)
+    page.evaluate(f"{CARD.format(n=0)}.__kept = true; {CARD.format(n=0)}.querySelector('audio').play()")
     play_tune(page, app_url, REEL.replace("T:Test reel", "T:Second reel"), count=2)
+    # The first card was left as it was while the second tune came: same element, still playing.
+    assert page.evaluate(f"{CARD.format(n=0)}.__kept === true && !{CARD.format(n=0)}.querySelector('audio').paused")
     cards = page.locator(".tune-card:has(audio)")
     assert all(cards.nth(i).locator("svg .abcjs-note").count() > 20 for i in range(2))  # both scores stay
     page.locator("#tunebook").click()
