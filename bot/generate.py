@@ -210,6 +210,7 @@ class _Composer:
         self.first_ending = self.syntax.char("1")
         # Off the beat in the tune's last bar only rests, lengths, spaces and the bar line.
         self.no_new_note = self.syntax.only("zx0123456789/ |:])")
+        self.key_change = self.syntax.char("K")
         self.section_growth = self.syntax.char("|") | self.syntax.char("]") | self.syntax.char(":")
         self.after_full_bar = self.syntax.only(_AFTER_FULL_BAR)
         self.after_full_bar_open = self.syntax.only(_AFTER_FULL_BAR | {"/"})
@@ -320,7 +321,10 @@ class _Composer:
             return None
         root = tonic(self.key)
         if self.prompt.is_continuation:
-            parts, open_bars = read_parts(read_body(given, meter, unit, self.key), timing.bar, close_last=False)
+            given_bars = read_body(given, meter, unit, self.key)
+            if given_bars:
+                self.key = given_bars[-1].key  # the key the pasted music ends in (a `K:` may change it)
+            parts, open_bars = read_parts(given_bars, timing.bar, close_last=False)
             plan = plan_continuation(self.rhythm, parts, open_bars, self.settings.bars)
             # The part's last bar can only be whole or the complement of the pickup a repeat
             # goes back to (the bar rules, as abc2midi counts): where the pasted bars add up to
@@ -648,6 +652,8 @@ class _Composer:
             pickup = self.form.at_part_start and bars < 1
             if not pickup and not self.form.closes_part(bars):
                 banned |= self.section_growth  # inside a part `|` may not grow into `||`, `|]` or `|:`
+        if self.form is not None and self.splitter.mode in ("", "["):
+            banned |= self.key_change  # the tune stays in its key: the form ends it on that key's tonic
         if self.form is not None and self.form.tonic is not None and self.splitter.in_music:
             banned |= self._cadence_steer(reading)
         if self._last_char() == "\n" and not self._may_end(reading):

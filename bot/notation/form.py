@@ -55,7 +55,7 @@ class Part:
     """One part of a tune as read from its text."""
 
     bars: Fraction  # written length in bars (a pickup and the part's short last bar make one)
-    repeated: bool  # played twice: it ends with a repeat (`:|`, `::`) or has first and second endings
+    repeated: bool  # played twice: it ends with a repeat (`:|`, `::`) or has first and second endings (a `|:` alone is not enough)
     last_pitch: int | None  # MIDI number of its last sounding note (None: only rests)
 
     @property
@@ -153,18 +153,17 @@ def read_parts(bars: list[Bar], bar_length: Fraction, close_last: bool = True) -
         repeated = repeated or bar.token.startswith(":")
         if in_later_ending:
             in_later_ending = False
-            length, repeated, last_pitch = Fraction(0), bar.token.endswith(":"), None
+            length, repeated, last_pitch = Fraction(0), False, None
             continue
         if length == 0:
-            repeated = repeated or bar.token.endswith(":")
             continue
         if length < bar_length and bar.token:
             lead, lead_skipped = length, ":" in bar.token  # a pickup into the part that follows
-            length, repeated = Fraction(0), bar.token.endswith(":")
+            length, repeated = Fraction(0), False
             continue
         total = (length + lead) / bar_length
         parts.append(Part(total if total.denominator == 1 or not lead else length / bar_length, repeated, last_pitch))
-        length, lead, repeated, last_pitch = Fraction(0), Fraction(0), bar.token.endswith(":"), None
+        length, lead, repeated, last_pitch = Fraction(0), Fraction(0), False, None
     return parts, (length + (0 if lead_skipped else lead)) / bar_length
 
 
@@ -325,6 +324,8 @@ class FormTracker:
         section = is_section_line(token) or not token
         new = self.length + bars
         target = self.plan.parts[self.index]
+        if not self.plan.repeated and ":" in token:
+            return "phrases are not repeated"
         if bars == 0:
             return "a section line inside a part" if section and self.length >= 1 else ""
         if self.length == 0 and Fraction(1, 2) < bars < 1:
@@ -339,8 +340,6 @@ class FormTracker:
             return f"a part runs past its {target} bars"
         if self.plan.repeated and token and not token.startswith(":"):
             return "a part played twice must end with a repeat"
-        if not self.plan.repeated and token and is_section_line(token) and ":" in token:
-            return "phrases are not repeated"
         return "" if self.tonic is None else self.cadence(notes, beat)
 
     def cadence(self, notes: list[tuple[int, Fraction]], beat: Fraction) -> str:
