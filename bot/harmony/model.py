@@ -205,11 +205,13 @@ def load(path: str | None = None) -> HarmonyModel:
 
 
 def _pinned_state(chord: Chord, states: list[Chord]) -> Chord:
-    """The state a written chord is decoded as: itself, else its triad (D7 as D, Am7 as Am)."""
+    """The state a written chord is decoded as: itself, else its triad (D7 as D, Am7 as Am).
+
+    (A chord with neither in the vocabulary pins nothing; it is still kept as written.)
+    """
     if chord in states:
         return chord
-    triad = Chord(chord.root, "min" if chord.quality in ("min7", "dim") else "maj")
-    return triad if triad in states else chord
+    return Chord(chord.root, "min" if chord.quality in ("min7", "dim") else "maj")
 
 
 def decode(model: HarmonyModel, slots: list[Slot], fixed: list[Chord | None] | None = None) -> list[Chord]:
@@ -219,60 +221,41 @@ def decode(model: HarmonyModel, slots: list[Slot], fixed: list[Chord | None] | N
     """
     if not slots:
         return []
-    states = list(model.states)
+    states = model.states
+    index = {chord: i for i, chord in enumerate(states)}
     relative_fixed: list[Chord | None] = []  # the written chords, relative to the tonic
-    pinned_states: list[Chord | None] = []  # the state standing for each (a seventh by its triad)
+    pinned: list[int | None] = []  # the state standing for each (a seventh by its triad)
     for t, slot in enumerate(slots):
         chord = fixed[t] if fixed else None
         rel = chord.transposed(-slot.tonic) if chord is not None else None
         relative_fixed.append(rel)
-        state = _pinned_state(rel, states) if rel is not None else None
-        if state is not None and state not in states:
-            states.append(state)  # a written chord the vocabulary has no near relative of
-        pinned_states.append(state)
+        pinned.append(index.get(_pinned_state(rel, states)) if rel is not None else None)
     size, count = len(states), len(slots)
-    base = len(model.states)
-    # Chords added for pinned slots get the emission of their quality and a flat, low prior.
-    table = model.emission_table() if size == base else HarmonyModel(
-        states, model.emission, {}, {}, {}, {}, {}).emission_table()
     weights = np.stack([slot.weights for slot in slots])  # (T, 12)
-    score = model.melody_weight * weights @ table.T  # (T, S)
-
-    def pad_vec(vec: np.ndarray) -> np.ndarray:
-        return vec if size == base else np.concatenate([vec, np.full(size - base, -8.0)])
-
-    def pad_mat(mat: np.ndarray) -> np.ndarray:
-        if size == base:
-            return mat
-        out = np.full((size, size), -8.0)
-        out[:base, :base] = mat
-        out[np.arange(size), np.arange(size)] = np.maximum(np.diag(out), np.log(0.5))
-        return out
-
+    score = model.melody_weight * weights @ model.emission_table().T  # (T, S)
     stay = model.stay_bonus * np.eye(size)
     for t, slot in enumerate(slots):
         if slot.first and slot.bar_start:
-            score[t] += pad_vec(model.first[slot.mode])
+            score[t] += model.first[slot.mode]
         elif slot.cadence and slot.bar_start:
-            score[t] += pad_vec(model.cadence[slot.mode])
+            score[t] += model.cadence[slot.mode]
         if slot.mode in model.phrase:
-            score[t] += pad_vec(model.phrase[slot.mode][slot.phrase])
-        if pinned_states[t] is not None:
-            pinned = states.index(pinned_states[t])
-            keep = score[t, pinned]
+            score[t] += model.phrase[slot.mode][slot.phrase]
+        if pinned[t] is not None:
+            keep = score[t, pinned[t]]
             score[t] = NEG
-            score[t, pinned] = keep
-    best = score[0] + pad_vec(model.prior[slots[0].mode])
+            score[t, pinned[t]] = keep
+    best = score[0] + model.prior[slots[0].mode]
     back = np.zeros((count, size), dtype=np.int32)
     no_change = np.full((size, size), NEG)
     np.fill_diagonal(no_change, 0.0)
     for t in range(1, count):
         slot = slots[t]
-        if slot.insert_at is None and relative_fixed[t] is None:
+        if slot.insert_at is None and pinned[t] is None:
             move = no_change
         else:
             table_t = model.move_bar[slot.mode] if slot.bar_start else model.move_in[slot.mode]
-            move = pad_mat(table_t) + stay
+            move = table_t + stay
         total = best[:, None] + move  # (S previous, S next)
         back[t] = np.argmax(total, axis=0)
         best = total[back[t], np.arange(size)] + score[t]

@@ -97,8 +97,11 @@ def slot_length(bar: Fraction, beat: Fraction) -> Fraction:
 
 def _blank_comments(text: str) -> str:
     """`text` with each % comment replaced by spaces, so positions stay the same."""
-    lines = text.split("\n")
-    return "\n".join(kept + " " * (len(line) - len(kept)) for line in lines for kept in [strip_comment(line)])
+    lines = []
+    for line in text.split("\n"):
+        kept = strip_comment(line)
+        lines.append(kept.ljust(len(line)))
+    return "\n".join(lines)
 
 
 def read(text: str) -> Reading:

@@ -85,7 +85,8 @@ def music21_text(abc: str) -> str:
         out.append(body[last - start:tok.start])
         if chord is not None:
             # Sharps or flats as the spelling had them; music21 reads "Bb" and "F#m7" alike.
-            out.append(f'"{chord_name(chord, -1 if "b" in tok.text[2:3] else 1)}"')
+            flat = re.match(r'"\s*[A-G]b', tok.text) is not None
+            out.append(f'"{chord_name(chord, -1 if flat else 1)}"')
         last = start + tok.end
     out.append(body[last - start:])
     return "".join(out)
