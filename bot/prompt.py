@@ -24,8 +24,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from bot.notation.tokens import model_view
-from bot.notation.abc import header_block, normalise_field, normalise_rhythm, parse_key, parse_meter, read_tune, split_tunes
+from bot.notation.tokens import model_view, without
+from bot.notation.abc import (
+    header_block, normalise_field, normalise_rhythm, parse_key, parse_meter, read_tune, split_tunes, strip_comment,
+)
 
 # Longest prompt accepted: a long tune is about 2,000 characters; more than this is not a
 # tune to continue, and the whole prompt is primed through the model before the first note.
@@ -172,8 +174,7 @@ def read_pickers(meter: str | None, key: str | None) -> Hints:
 
 def _letters_only(line: str) -> str:
     """A line without its comment, quoted chord symbols, decorations and inline fields."""
-    line = re.sub(r"(?<!\\)%.*", "", line)
-    return re.sub(r'"[^"]*"|![^!]*!|\[[A-Za-z]:[^\]]*\]', " ", line).strip()
+    return without(strip_comment(line), {"quote", "deco", "inline"}, " ").strip()
 
 
 def looks_like_music(line: str) -> bool:

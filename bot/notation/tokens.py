@@ -125,26 +125,34 @@ def tokenize(body: str) -> Iterator[Token]:
         yield Token("text", last, len(body), body[last:])
 
 
-def model_view(body: str) -> str:
-    """Music as the model reads it: chord symbols, annotations and `!decorations!` left out.
+def without(text: str, kinds: set[str], fill: str = "") -> str:
+    """`text` with its elements of `kinds` ("quote", "deco", "inline", "grace" ...) replaced by `fill`.
 
-    Only 810 of the 12,181 training tunes hold a quoted string (386 of them chord symbols)
-    and 38 a `!decoration!`, so a pasted tune full of `"G"` `"D7"` reads to the model like
-    nothing it learned from. The one-character ornaments (`~` `T` `.` `u` `v`) stay: the
-    training tunes use them (`.` in 1,069 tunes, `T` in 583). Where a removed element stood
-    between two spaces, one space is kept.
+    With no `fill`, where a removed element stood between two spaces one space is kept.
     """
     pieces: list[str] = []
     last = 0
-    for tok in tokenize(body):
-        if tok.kind in ("quote", "deco") and not tok.inside:
-            piece = body[last:tok.start]
-            if piece.endswith(" ") and body[tok.end:tok.end + 1] == " ":
+    for tok in tokenize(text):
+        if tok.kind in kinds and not tok.inside:
+            piece = text[last:tok.start]
+            if not fill and piece.endswith(" ") and text[tok.end:tok.end + 1] == " ":
                 piece = piece[:-1]
-            pieces.append(piece)
+            pieces.append(piece + fill)
             last = tok.end
-    pieces.append(body[last:])
+    pieces.append(text[last:])
     return "".join(pieces)
+
+
+def model_view(body: str) -> str:
+    """Music as the model reads it: chord symbols, annotations and `!decorations!` left out.
+
+    Only 810 of the 12,181 training tunes hold a quoted string (and most of those are
+    fingerings, "^Segno" or "D.C."; 23 hold guitar chords) and 38 a `!decoration!`, so a
+    pasted tune full of `"G"` `"D7"` reads to the model like nothing it learned from. The
+    one-character ornaments (`~` `T` `.` `u` `v`) stay: the training tunes use them (`.` in
+    1,069 tunes, `T` in 583).
+    """
+    return without(body, {"quote", "deco"})
 
 
 def parse_chord_symbol(symbol: str) -> tuple[str, str, str | None] | None:
