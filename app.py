@@ -56,8 +56,10 @@ def build(bot: Chat, notice: str | None = None) -> gr.Blocks:
         gr.Markdown(notice or "", visible=bool(notice), elem_id="notice")
         with gr.Row(equal_height=False):
             with gr.Column(scale=3):
+                # No copy button per message: a reply holds its card's data as well as the ABC,
+                # and the ABC's own code block has a copy button of its own.
                 chatbot = gr.Chatbot(
-                    elem_id="chat", height=560, show_label=False, buttons=["copy"],
+                    elem_id="chat", height=560, show_label=False, buttons=[],
                     feedback_options=None, placeholder="Your tunes appear here.",
                 )
                 with gr.Row():
