@@ -268,6 +268,8 @@ def test_without_abcjs_or_its_registry_the_page_says_so(tmp_path):
     assert page.ensure_abcjs(missing, registry=unreachable) == page.NO_SCORE_NOTICE
     assert page.abcjs_head(missing) == "" and not missing.exists()
     assert page.abcjs_head(page.ABCJS_FILE).startswith('<script src="/gradio_api/file=')
+    head = page.page_head(missing)  # without abcjs the cards still load (and say why there is no score)
+    assert "tunes.js?v=" in head and "tunes.css?v=" in head and "abcjs" not in head
 
 
 def test_the_finished_reply_gives_the_bars_written_not_the_slider():
