@@ -183,3 +183,13 @@ def test_the_command_line_writes_each_file_under_its_name(tmp_path):
     done = subprocess.run([sys.executable, "-m", "bot.harmonise", str(source / "reel.abc"), "--out", str(source)],
                           cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 1 and "overwrite" in done.stderr
+
+
+def test_fill_from_writes_chords_only_where_the_bot_continued():
+    pasted = 'X:1\nM:2/4\nL:1/8\nK:D\n"D"d2 f2|"A7"e2 c2|d2 f2|'
+    continued = pasted + "g2 e2|d4|]\n"
+    result = harmonise(continued, fill_from=len(pasted))
+    assert result.startswith(pasted)  # the pasted bars as written, "same chord" bar included
+    assert added_chords(result[len(pasted):]) and strip_chords(result) == strip_chords(continued)
+    # Without fill_from the bar after the last chorded one is filled too.
+    assert added_chords(harmonise(continued)[len('X:1\nM:2/4\nL:1/8\nK:D\n"D"d2 f2|"A7"e2 c2|'):].split("g2")[0])

@@ -16,27 +16,40 @@ from bot.notation.abc import parse_key, split_tunes
 from bot.notation.tokens import tokenize
 
 
-def choose(reading: Reading, model: HarmonyModel | None = None, keep: bool = True) -> list[Chord]:
-    """The chord in force at every slot of `reading`; keep=True pins the text's own chords."""
+def _fillable(reading: Reading, fill_from: int | None) -> list[bool]:
+    """For each slot: may a chord be written there? (The rest of the text is kept as written.)
+
+    With `fill_from` (an index into the tune text): the slots from there on. Without it: every
+    slot of a tune without chords, else the bars after its last chorded bar.
+    """
+    if fill_from is not None:
+        return [slot.insert_at is not None and slot.insert_at >= fill_from for slot in reading.slots]
+    last = max(reading.chorded_bars) if reading.has_chords else -1
+    return [slot.bar > last for slot in reading.slots]
+
+
+def choose(reading: Reading, model: HarmonyModel | None = None, keep: bool = True,
+           fill_from: int | None = None) -> list[Chord]:
+    """The chord in force at every slot of `reading`; keep=True pins the text's own chords where
+    nothing will be written (see _fillable)."""
     model = model or load()
     fixed = None
     if keep and reading.has_chords:
-        last = max(reading.chorded_bars)
-        fixed = [slot.human if slot.bar <= last else None for slot in reading.slots]
+        fixed = [None if free else slot.human for slot, free in zip(reading.slots, _fillable(reading, fill_from))]
     return decode(model, reading.slots, fixed)
 
 
-def harmonise_tune(text: str, model: HarmonyModel | None = None) -> str:
-    """One tune with chord symbols added (see the module docstring); HarmonyError if unreadable."""
+def harmonise_tune(text: str, model: HarmonyModel | None = None, fill_from: int | None = None) -> str:
+    """One tune with chord symbols added (see harmonise); HarmonyError if it cannot be read."""
     reading = read(text)
     if not reading.slots:
         return text
-    chords = choose(reading, model)
-    last_written = max(reading.chorded_bars) if reading.has_chords else -1
+    chords = choose(reading, model, fill_from=fill_from)
     inserts: list[tuple[int, str]] = []
     previous: Chord | None = None
-    for slot, chord in zip(reading.slots, chords):
-        free = slot.bar > last_written or (slot.human is None and slot.bar not in reading.chorded_bars)
+    for slot, chord, free in zip(reading.slots, chords, _fillable(reading, fill_from)):
+        # A bar that already has a chord symbol of its own is never written into.
+        free = free and slot.bar not in reading.chorded_bars
         if free and slot.insert_at is not None and (slot.bar_start or chord != previous):
             parsed = parse_key(reading.bars[slot.bar].key) or ("C", "")
             inserts.append((slot.insert_at, f'"{chord_name(chord, key_fifths(*parsed))}"'))
@@ -49,17 +62,23 @@ def harmonise_tune(text: str, model: HarmonyModel | None = None) -> str:
     return "".join(out)
 
 
-def harmonise(abc: str, model: HarmonyModel | None = None) -> str:
+def harmonise(abc: str, model: HarmonyModel | None = None, fill_from: int | None = None) -> str:
     """ABC text (one tune or several) with chord symbols added; the melody is unchanged.
 
-    Tunes that already carry chords keep them; only bars after the last chorded bar are filled.
-    Raises HarmonyError for text with no K: line.
+    Chords already written are kept. Which bars get chords: with `fill_from` (an index into
+    `abc`, e.g. the length of a pasted tune the bot continued), only those from there on;
+    without it, every bar of a tune without chords, and in a tune with chords the bars after
+    its last chorded bar. Raises HarmonyError for text with no K: line.
     """
     tunes = split_tunes(abc)
     if not tunes:
-        return harmonise_tune(abc, model)
-    head = abc[: abc.index(tunes[0])]
-    return head + "".join(harmonise_tune(tune, model) for tune in tunes)
+        return harmonise_tune(abc, model, fill_from)
+    out, at = [abc[: abc.index(tunes[0])]], abc.index(tunes[0])
+    for tune in tunes:
+        local = None if fill_from is None else max(0, fill_from - at)
+        out.append(harmonise_tune(tune, model, local))
+        at += len(tune)
+    return "".join(out)
 
 
 def strip_chords(abc: str) -> str:
