@@ -28,10 +28,11 @@ SECTION_ENDS = (":|", "||", "|]", "::", ":|:", ":||")
 # Elements written before a note that belong to it: a chord symbol goes in front of them.
 _ATTACHED = ("deco", "grace", "tuplet", "quote")
 _ATTACHED_TEXT = re.compile(r"[(~.HLMOPSTuv]+")
-# Extra weight (in beats) for the note sounding at a slot's start: the ear hears it against the chord.
+# Extra weight (in beats) for the note sounding at a slot's start, and on each later beat of
+# it: the ear hears the beat notes against the chord (4-fold cross-validation chose them).
 ONSET_WEIGHT = 1.0
-PHRASE_BARS = 8  # dance tunes come in 8-bar phrases: the chords at bar 4 and bar 8 are cadences
 BEAT_WEIGHT = 0.25
+PHRASE_BARS = 8  # dance tunes come in 8-bar phrases: the chords at bar 4 and bar 8 are cadences
 
 
 class HarmonyError(ValueError):
@@ -142,9 +143,10 @@ def _attach_points(body: str) -> dict[int, int]:
 
 
 def _fill_slots(reading: Reading, body: str) -> None:
+    """Cut each full bar into slots (pickups get none), in order, with their melody and chords."""
     meter = reading.meter
     points = _attach_points(body)
-    in_force: Chord | None = None
+    in_force: Chord | None = None  # the text's chord, carried across bars
     full_seen = False
     section_bar = 0  # full bars since the section started
     section_start = True  # the previous bar with music ended a section
@@ -161,49 +163,29 @@ def _fill_slots(reading: Reading, body: str) -> None:
         # next full bar, and tune books write no chord on it.
         pickup = bar.duration < length and (index == first_bar or section_start)
         shift = length - bar.duration if pickup else Fraction(0)
-        marks: list[tuple[Fraction, Chord]] = []
-        last_offset = None
-        for mark in bar.chords:
-            chord = parse_symbol(mark.symbol)
-            if chord is None:
-                continue
-            if mark.offset == last_offset:
-                continue  # stacked alternatives ("E7""G"): the first is the one played
-            marks.append((mark.offset + shift, chord))
-            last_offset = mark.offset
+        marks = _marks(bar, shift)
         if marks:
             reading.chorded_bars.add(index)
-        section_start = bar.token.strip().rstrip("0123456789,-") in SECTION_ENDS
+        ends_section = is_section_end(bar.token)
+        section_start = ends_section
         if pickup:
             in_force = marks[-1][1] if marks else in_force
             continue
+        cadence = ends_section or index == last_bar
         size = slot_length(length, beat)
-        cadence = bar.token.strip().rstrip("0123456789,-") in SECTION_ENDS or index == last_bar
         start = Fraction(0)
         while start < min(bar.duration, length):
             end = start + size
-            weights = np.zeros(12)
+            starting = [e for e in bar.events if start <= e.offset + shift < end]
             insert_at = None
-            for event in bar.events:
-                a, b = event.offset + shift, event.offset + shift + event.duration
-                overlap = min(b, end) - max(a, start)
-                if event.pitches and overlap > 0:
-                    # Sounding on the slot's start counts ONSET_WEIGHT beats more, on a later beat BEAT_WEIGHT.
-                    extra = ONSET_WEIGHT * beat if a <= start < b else 0
-                    position = start + beat
-                    while position < end:
-                        extra += BEAT_WEIGHT * beat if a <= position < b else 0
-                        position += beat
-                    for pitch in event.pitches:
-                        weights[(pitch - tonic) % 12] += float((overlap + extra) / beat)
-                if insert_at is None and start <= a < end:
-                    insert_at = reading.body_start + points.get(event.start, event.start)
+            if starting:
+                insert_at = reading.body_start + points.get(starting[0].start, starting[0].start)
             for offset, chord in marks:
                 if offset <= start:
                     in_force = chord
             slot = Slot(
-                bar=index, start=start, end=end, weights=weights, insert_at=insert_at,
-                tonic=tonic, mode=mode, human=in_force, bar_start=start == 0,
+                bar=index, start=start, end=end, weights=_weights(bar, shift, start, end, beat, tonic),
+                insert_at=insert_at, tonic=tonic, mode=mode, human=in_force, bar_start=start == 0,
                 cadence=cadence, first=not full_seen,
                 phrase=(section_bar % PHRASE_BARS) * 2 + (start * 2 >= length),
             )
@@ -222,6 +204,46 @@ def _fill_slots(reading: Reading, body: str) -> None:
             start = end
         full_seen = True
         section_bar = 0 if cadence else section_bar + 1
+
+
+def is_section_end(token: str) -> bool:
+    """Whether a bar line ends a section (`:|`, `||`, `|]`, `::`, also with an ending number)."""
+    return token.strip().rstrip("0123456789,-") in SECTION_ENDS
+
+
+def _marks(bar: Bar, shift: Fraction) -> list[tuple[Fraction, Chord]]:
+    """(position in the bar, chord) of each chord symbol in the bar, annotations left out."""
+    marks: list[tuple[Fraction, Chord]] = []
+    last_offset = None
+    for mark in bar.chords:
+        chord = parse_symbol(mark.symbol)
+        if chord is None or mark.offset == last_offset:
+            continue  # stacked alternatives ("E7""G"): the first is the one played
+        marks.append((mark.offset + shift, chord))
+        last_offset = mark.offset
+    return marks
+
+
+def _weights(bar: Bar, shift: Fraction, start: Fraction, end: Fraction, beat: Fraction, tonic: int) -> np.ndarray:
+    """(12,): beats each pitch class (relative to the tonic) sounds in [start, end) of the bar.
+
+    A note sounding at the slot's start counts ONSET_WEIGHT beats more, and BEAT_WEIGHT more
+    on each later beat of the slot: the ear hears the beat notes against the chord.
+    """
+    weights = np.zeros(12)
+    for event in bar.events:
+        a, b = event.offset + shift, event.offset + shift + event.duration
+        overlap = min(b, end) - max(a, start)
+        if not event.pitches or overlap <= 0:
+            continue
+        extra = ONSET_WEIGHT * beat if a <= start < b else 0
+        position = start + beat
+        while position < end:
+            extra += BEAT_WEIGHT * beat if a <= position < b else 0
+            position += beat
+        for pitch in event.pitches:
+            weights[(pitch - tonic) % 12] += float((overlap + extra) / beat)
+    return weights
 
 
 def _meter_in(bar: Bar, meter: str) -> str:
