@@ -141,7 +141,7 @@ def one_request(client: Client, prompt: str, bars: int, seed: int, timeout_s: fl
             # of this 2-core machine from the app under test (py-spy: Job.__next__).
             finished = job.done()
             outputs = job.outputs()
-            for abc, audio in outputs[seen:]:
+            for abc, audio, *_ in outputs[seen:]:
                 result.updates += 1
                 now = time.monotonic() - start
                 if result.first is None:

@@ -110,10 +110,34 @@ def install(target: Path, registry: str = REGISTRY) -> str:
     return release.version
 
 
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+ABCJS_FILE = STATIC_DIR / "abcjs" / "abcjs-basic-min.js"
+
+NO_SCORE_NOTICE = (
+    "Sheet music is unavailable on this server: abcjs could not be fetched from the npm "
+    "registry (run `bash scripts/setup.sh` where the registry can be reached). Tunes still "
+    "stream and play."
+)
+
+
+def ensure_abcjs(path: Path = ABCJS_FILE, registry: str = REGISTRY) -> str | None:
+    """Make sure abcjs is on disk, fetching it from the npm registry when missing.
+
+    Returns None when the file is there, else a one-line notice for the page.
+    """
+    if path.is_file():
+        return None
+    try:
+        version = install(path, registry)
+    except FetchError as err:
+        print(f"abcjs: {err}")
+        return NO_SCORE_NOTICE
+    print(f"abcjs: installed {PACKAGE} {version} into {path.parent}")
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     """Install abcjs where the page looks for it, unless it is already there."""
-    from bot.page import ensure_abcjs  # the page's own check, so both fetch alike
-
     return 1 if ensure_abcjs() else 0
 
 

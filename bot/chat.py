@@ -938,7 +938,9 @@ def _headline(intent: Intent, options: Options) -> str:
 
 def _done_headline(title: str, options: Options, update: Update) -> str:
     bars = f"{update.bars} bars"
-    if update.bars < options.bars:  # the model closed the tune early: say so, not the slider's number
+    # The model closed the tune early: say so, not the slider's number. (A tune in a form
+    # has the bars of its form, which its notes and the form's name already say.)
+    if update.bars < options.bars and not update.form:
         bars += f", as it came to its close before the {options.bars} asked for"
     text = f"Here is “{title}” (seed {update.seed}, {bars}, temperature {_num(options.temperature)})."
     form = update.form  # the generator's reading of the parts ("" when unknown)

@@ -1,4 +1,4 @@
-"""The page's own assets: abcjs, the tune cards' script and style, and getting abcjs onto disk.
+"""The page's own assets: abcjs (which bot.abcjs puts on disk), the tune cards' script and style.
 
 abcjs is installed from the npm registry at set-up (`scripts/setup.sh` runs `python -m
 bot.abcjs`) into `static/abcjs/` and served by the app itself, never from a CDN. Where set-up
@@ -10,33 +10,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot import abcjs
+# Where abcjs lives and how it gets there are bot.abcjs's (no import back from there); the
+# page serves and loads it, and app.py asks for it through here.
+from bot.abcjs import ABCJS_FILE, NO_SCORE_NOTICE, STATIC_DIR, ensure_abcjs  # noqa: F401
 from bot.web import cards
-
-STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
-ABCJS_FILE = STATIC_DIR / "abcjs" / "abcjs-basic-min.js"
-
-NO_SCORE_NOTICE = (
-    "Sheet music is unavailable on this server: abcjs could not be fetched from the npm "
-    "registry (run `bash scripts/setup.sh` where the registry can be reached). Tunes still "
-    "stream and play."
-)
-
-
-def ensure_abcjs(path: Path = ABCJS_FILE, registry: str = abcjs.REGISTRY) -> str | None:
-    """Make sure abcjs is on disk, fetching it from the npm registry when missing.
-
-    Returns None when the file is there, else a one-line notice for the page.
-    """
-    if path.is_file():
-        return None
-    try:
-        version = abcjs.install(path, registry)
-    except abcjs.FetchError as err:
-        print(f"abcjs: {err}")
-        return NO_SCORE_NOTICE
-    print(f"abcjs: installed {abcjs.PACKAGE} {version} into {path.parent}")
-    return None
 
 
 def abcjs_head(path: Path = ABCJS_FILE) -> str:
