@@ -164,3 +164,17 @@ def test_the_accompaniment_sounds_quieter_than_the_melody(tmp_path):
         samples = np.fromfile(raw, dtype=np.float32)
         loudness[keep] = 20 * np.log10(np.sqrt(np.mean(samples ** 2)))
     assert loudness["accompaniment"] < loudness["melody"] - 3  # dB, RMS
+
+
+def test_a_tune_music21_reads_without_measures_is_accompanied_too():
+    # music21 reads this 12/8 tune into a part without measures.
+    tune = 'X:1\nM:12/8\nL:1/8\nK:Em\n"Em"E2B B2A G2E F2D|"D"E2B B2A "Em"G2E E3|]\n'
+    midi_file, notes = make_midi(tune, INSTRUMENTS["guitar"])
+    backing = midi_notes(midi_file)[PART_NAME.encode()]
+    quarter = midi_file.ticksPerQuarterNote
+    # Bass on each of the four dotted beats of the bar, a chord on the third eighth of each.
+    onsets = sorted({start for start, *_ in backing if start < 6 * quarter})
+    assert onsets == [0, quarter, 3 * quarter // 2, 5 * quarter // 2, 3 * quarter, 4 * quarter,
+                      9 * quarter // 2, 11 * quarter // 2]
+    second_bar = [p % 12 for start, _, p, _ in backing if 6 * quarter <= start < 9 * quarter]
+    assert set(second_bar) <= set(Chord(2, "maj").pitch_classes())  # D for the first half

@@ -122,7 +122,14 @@ def add_accompaniment(score, program: int) -> int:
     in_force: Chord | None = None
     meter = "4/4"
     added = 0
-    for source in melody.getElementsByClass(stream.Measure):
+    measures = list(melody.getElementsByClass(stream.Measure))
+    flat = not measures
+    if flat:
+        # music21 sometimes reads a tune into a part without measures (seen with 12/8): read
+        # bars and chords from a measured copy, and play the accompaniment without measures
+        # too (music21's MIDI export refuses a score with measures in one part only).
+        measures = list(melody.makeMeasures().getElementsByClass(stream.Measure))
+    for source in measures:
         if source.timeSignature is not None:
             meter = source.timeSignature.ratioString
         measure = stream.Measure(number=source.number)
@@ -167,9 +174,13 @@ def add_accompaniment(score, program: int) -> int:
             measure.insert(float(covered), note.Rest(quarterLength=float(length - covered)))
         for offset, chord in changes:
             in_force = chord  # the last chord of the bar carries into the next
-        part.insert(source.offset, measure)
+        if flat:
+            for element in list(measure.notesAndRests):
+                part.insert(source.offset + element.offset, element)
+        else:
+            part.insert(source.offset, measure)
         twins[id(source)] = measure
-    for bracket in melody.spanners.getElementsByClass(spanner.RepeatBracket):
+    for bracket in [] if flat else melody.spanners.getElementsByClass(spanner.RepeatBracket):
         spanned = [twins[id(m)] for m in bracket.getSpannedElements() if id(m) in twins]
         if spanned:
             part.insert(0, spanner.RepeatBracket(spanned, number=bracket.number))
