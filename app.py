@@ -83,7 +83,7 @@ def build(bot: Chat, notice: str | None = None) -> gr.Blocks:
                 temperature = gr.Slider(*links.TEMPERATURE_RANGE, value=1.0, step=0.05, label="Temperature",
                                         info="Low: safe and repetitive. High: adventurous.", elem_id="temperature")
                 bars = gr.Slider(*links.BARS_RANGE, value=16, step=1, label="Length (bars)",
-                                 info="At most: a tune may come to its close sooner.", elem_id="bars")
+                                 info="The size of the form, in whole parts: 16 bars of a reel is AABB, two 8-bar parts.", elem_id="bars")
                 with gr.Row():
                     seed = gr.Number(value=None, precision=0, label="Seed", minimum=0,
                                      maximum=links.SEED_RANGE[1], scale=2, elem_id="seed")
