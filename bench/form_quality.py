@@ -60,7 +60,9 @@ def music21_tonic_ending(abc: str) -> tuple[bool, bool]:
     from music21 import converter, key
 
     try:
-        score = converter.parseData(abc, format="abc")
+        # `%abc-2.1` first: without a version line music21 reads ABC 1.x, where an accidental
+        # does not carry to the end of the bar (the tune's last note could read a semitone off).
+        score = converter.parseData("%abc-2.1\n" + abc, format="abc")
         notes = list(score.flatten().notes)
     except Exception:  # music21 raises many kinds; any of them is a failure to parse
         return False, False
