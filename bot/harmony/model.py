@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from bot.harmony.chords import QUALITIES, Chord
-from bot.harmony.reading import MODES, Slot
+from bot.harmony.reading import MODES, PHRASE_BARS, Slot
 
 CHECKPOINT = Path(__file__).resolve().parents[2] / "checkpoints" / "harmony.json"
 NEG = -1e9  # log of "impossible", finite so sums stay finite
@@ -64,7 +64,7 @@ class HarmonyModel:
     # P(a major chord is played as a seventh) by (relative root, resolves a fifth down next,
     # the melody sounds its seventh): (12, 2, 2). The HMM chooses root and triad; this adds the 7.
     sevenths: np.ndarray = field(default_factory=lambda: _hand_sevenths())
-    # mode -> (16, S): log P(chord | place in the 8-bar phrase) - log P(chord); zeros before data.
+    # mode -> (2 * PHRASE_BARS, S): log P(chord | place in the phrase) - log P(chord); none before data.
     phrase: dict[str, np.ndarray] = field(default_factory=dict)
     # (S, 12): log P(melody pitch class relative to the tonic | state), counted per chord and
     # pulled toward `emission` rolled to the chord's root; None: `emission` alone.
@@ -122,6 +122,8 @@ class HarmonyModel:
         for mode in MODES:
             if model.move_bar[mode].shape != (size, size) or model.prior[mode].shape != (size,):
                 raise ValueError(f"harmony model: tables for mode {mode} do not match {size} states")
+            if model.phrase and model.phrase[mode].shape != (2 * PHRASE_BARS, size):
+                raise ValueError(f"harmony model: phrase table for mode {mode} is not {2 * PHRASE_BARS} x {size}")
         return model
 
 

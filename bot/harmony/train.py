@@ -28,7 +28,7 @@ from bot.harmony.data import load_chord_tunes
 from bot.harmony.evaluate import score
 from bot.harmony.harmonise import choose
 from bot.harmony.model import CHECKPOINT, HarmonyModel, hand_set, seventh_features
-from bot.harmony.reading import MODES, HarmonyError, Reading, read
+from bot.harmony.reading import MODES, PHRASE_BARS, HarmonyError, Reading, read
 
 # Pseudo-counts that pull each table toward the hand-set model (more data, less pull).
 PULL = {"emission": 20.0, "prior": 30.0, "move": 8.0, "edge": 10.0, "phrase": 20.0, "melody": 60.0, "sevenths": 30.0}
@@ -60,7 +60,7 @@ def fit(readings: list[Reading], base: HarmonyModel | None = None) -> HarmonyMod
     prior = {m: PULL["prior"] * np.exp(base.prior[m]) for m in MODES}
     move = {(m, kind): PULL["move"] * np.exp(getattr(base, kind)[m]) for m in MODES for kind in ("move_bar", "move_in")}
     edge = {(m, kind): PULL["edge"] * np.exp(getattr(base, kind)[m]) for m in MODES for kind in ("first", "cadence")}
-    phrase = {m: np.zeros((16, size)) for m in MODES}
+    phrase = {m: np.zeros((2 * PHRASE_BARS, size)) for m in MODES}
     melody = np.zeros((size, 12))
     # Sevenths: PULL["sevenths"] pseudo-slots at the base's rate. A seventh is written only where
     # the data is clearly for it: with less pull the held-out "same chord" fell 5 points.
