@@ -48,6 +48,9 @@ class Deadline(BaseException):
 # --- MIDI ------------------------------------------------------------------------------------
 
 
+ABC_VERSION = "%abc-2.1\n"
+
+
 def _music21_score(text: str):
     from music21 import converter, stream
 
@@ -58,7 +61,10 @@ def _music21_score(text: str):
     make_beams = stream.Stream.makeBeams
     stream.Stream.makeBeams = _no_beams
     try:
-        return converter.parseData(text, format="abc")
+        # The version line makes music21 read ABC 2.1, where an accidental holds to the end of
+        # the bar (`^F G F` is F#, G, F#) as abc2midi, abcjs and the tunes' writers read it;
+        # without it music21 reads ABC 1.x and plays the second F natural.
+        return converter.parseData(ABC_VERSION + text, format="abc")
     finally:
         stream.Stream.makeBeams = make_beams
 

@@ -573,3 +573,12 @@ def test_cli_fails_with_one_line(tmp_path, capsys):
     error = capsys.readouterr().err
     assert error.count("\n") == 1 and "L:1/0" in error
     assert not (tmp_path / "out.wav").exists()
+
+
+def test_an_accidental_holds_to_the_end_of_the_bar():
+    # ABC 2.1 (and abc2midi, abcjs): `^F G F` is F#, G, F#; the next bar starts afresh.
+    from bot.render_worker import _music21_score
+
+    score = _music21_score("X:1\nM:4/4\nL:1/8\nK:C\n^F G F c4 z|F8|\n")
+    names = [n.pitch.name for n in score.flatten().notes]
+    assert names == ["F#", "G", "F#", "C", "F"]
