@@ -33,6 +33,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from bot.notation.abc import normalise_rhythm, parse_meter, read_tune, split_tunes
+from bot.notation.tokens import NOTE, tokenize
 
 INSTRUMENTS: dict[str, int] = {
     # name -> General MIDI program (0-based, as written in a MIDI program change)
@@ -159,17 +160,6 @@ class Prepared:
 _BINARY = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd\ud800-\udfff]")
 _LONG_NUMBER = re.compile(r"\d{%d,}" % (LIMITS.max_digits + 1))
 _FIELD = re.compile(r"^([A-Za-z]):")
-_INLINE_FIELD = re.compile(r"\[([A-Za-z]):([^\]\n]*)\]")
-# One musical token of a body line, after quoted strings, !decorations! and {grace notes}
-# have been removed: a chord, a note or rest, or a bar line (repeats marked by colons).
-_TOKEN = re.compile(
-    r"(?P<chord>\[(?=[_^=]*[A-Ga-g])[^\]\[|:\n]*\])(?P<clen>\d*/*\d*)"
-    r"|(?P<note>[_^=]*[A-Ga-gzxZX][,']*)(?P<len>\d*/*\d*)"
-    r"|(?P<bar>:*(?:\[\||\|)[\]|]*:*|:{2,})"
-)
-_NOTE_IN_CHORD = re.compile(r"[_^=]*[A-Ga-g][,']*(\d*/*\d*)")
-
-
 _SEMITONES = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
 
 
@@ -374,49 +364,62 @@ def _scan_body(body: list[str], meter: str | None, unit: Fraction) -> tuple[Frac
                 out.append(f"{match.group(1)}:{value}")
             continue
 
-        # Inline fields are checked in order with the notes around them, as L: changes lengths.
-        pieces = _INLINE_FIELD.split(line)
-        kept = []
-        for i in range(0, len(pieces), 3):
-            music = pieces[i]
-            kept.append(music)
-            scan = re.sub(r'"[^"]*"?|![^!\n]*!|\+[^+\n]*\+|\{[^}]*\}?', " ", music)
-            for tok in _TOKEN.finditer(scan):
-                if tok.group("bar"):
-                    bars += 1
-                    if bars > LIMITS.max_bars:
-                        raise RenderError(f"the tune has more than {LIMITS.max_bars} bars")
-                    if tok.group("bar").startswith(":"):  # end of a repeat: play the section again
-                        total += section
-                        section = Fraction(0)
-                    if tok.group("bar").endswith(":"):
-                        section = Fraction(0)
-                    continue
-                count += 1
-                if count > LIMITS.max_notes:
-                    raise RenderError(f"the tune has more than {LIMITS.max_notes:,} notes")
-                if tok.group("chord"):
-                    token = tok.group(0)
-                    inner = list(_NOTE_IN_CHORD.finditer(tok.group("chord")))
-                    for note in inner:
-                        _check_pitch(note.group(0), token)
-                    length = _length(inner[0].group(1), token) * _length(tok.group("clen"), token) * unit
-                elif tok.group("note")[-1] == "Z":  # multi-bar rest: Z4 is four bars
-                    length = _length(tok.group("len"), tok.group(0)) * bar_length
-                else:
-                    _check_pitch(tok.group("note"), tok.group(0))
-                    length = _length(tok.group("len"), tok.group(0)) * unit
-                    if length > LIMITS.max_note_wholes:
-                        raise RenderError(
-                            f"note {tok.group(0)!r} lasts {float(length):g} whole notes "
-                            f"(at most {LIMITS.max_note_wholes})"
-                        )
-                total += length
-                section += length
-            if i + 2 < len(pieces):
-                value = field_value(pieces[i + 1], pieces[i + 2])
+        # One pass over the line's elements (the notation package's tokenizer): inline fields
+        # are checked in order with the notes around them, as L: changes lengths.
+        kept: list[str] = []
+        last = 0
+        accidentals = ""  # accidentals just before a note beyond the one the tokenizer reads (`^^^C`)
+        for tok in tokenize(line):
+            if tok.kind == "text":
+                accidentals = tok.text[len(tok.text.rstrip("^_=")):]
+                continue
+            run, accidentals = accidentals, ""
+            if tok.kind == "inline":
+                name, _, value = tok.text[1:].rstrip("]").partition(":")
+                kept.append(line[last:tok.start])
+                last = tok.end
+                value = field_value(name, value)
                 if value is not None:
-                    kept.append(f"[{pieces[i + 1]}:{value}]")
+                    kept.append(f"[{name}:{value}]")
+                continue
+            if tok.kind == "bar":
+                bars += 1
+                if bars > LIMITS.max_bars:
+                    raise RenderError(f"the tune has more than {LIMITS.max_bars} bars")
+                if tok.text.startswith(":"):  # end of a repeat: play the section again
+                    total += section
+                    section = Fraction(0)
+                if tok.text.rstrip("0123456789,-").endswith(":"):
+                    section = Fraction(0)
+                continue
+            if tok.inside == "chord":
+                _check_pitch(run + tok.text, tok.text)
+                continue
+            if tok.inside or tok.kind not in ("note", "chord", "rest", "multirest"):
+                continue  # grace notes, chord symbols, decorations: no time
+            if tok.kind == "chord":
+                inner = list(NOTE.finditer(tok.text))
+                if not inner:
+                    continue  # `[]`: nothing sounds
+                closed = tok.text.rfind("]")
+                length = _length(inner[0].group("len"), tok.text) * _length(tok.text[closed + 1:] if closed > 0 else "", tok.text) * unit
+            elif tok.kind == "multirest":  # Z4 is four bars
+                length = int(tok.text[1:] or 1) * bar_length
+            else:
+                if tok.kind == "note":
+                    _check_pitch(run + tok.text, tok.text)
+                length = _length(tok.text.lstrip("^_=zxABCDEFGabcdefg,'"), tok.text) * unit
+                if length > LIMITS.max_note_wholes:
+                    raise RenderError(
+                        f"note {tok.text!r} lasts {float(length):g} whole notes "
+                        f"(at most {LIMITS.max_note_wholes})"
+                    )
+            count += 1
+            if count > LIMITS.max_notes:
+                raise RenderError(f"the tune has more than {LIMITS.max_notes:,} notes")
+            total += length
+            section += length
+        kept.append(line[last:])
         out.append("".join(kept))
     return total, bars, out
 
