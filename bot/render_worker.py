@@ -25,6 +25,8 @@ from pathlib import Path
 
 from midi2audio import FluidSynth
 
+from bot.notation.tokens import tokenize, without
+
 PEAK_DBFS = -1.0  # loudness target: FluidSynth's default gain leaves the peak near -27 dBFS
 TAIL_S = 1.0  # audio kept after the last note ends; FluidSynth renders reverb for seconds more
 FADE_S = 0.5  # fade-out at the very end, inside the tail, so the cut never clicks
@@ -268,7 +270,7 @@ def _abc2midi(job: dict, deadline: float) -> "object":
     abc_path = paths["abc"]
     # Chord symbols are text in music21's rendering; abc2midi would play them as an
     # accompaniment, so drop quoted strings for a like-for-like result.
-    text = re.sub(r'"[^"\n]*"', "", job["abc"])
+    text = without(job["abc"], {"quote"})
     Path(abc_path).write_text(text, encoding="latin-1", errors="replace")  # abc2midi reads bytes
     try:
         result = subprocess.run(
@@ -321,10 +323,15 @@ def text_repairs(text: str, err: Exception) -> list[tuple[str, str]]:
     named = re.search(r"'([^'\n]{1,20})'", str(err))
     if named and named.group(1).strip() and named.group(1) in music:
         repairs.append((f"dropped {named.group(1)!r}", rebuild(music.replace(named.group(1), ""))))
-    simple = re.sub(r'"[^"\n]*"|![^!\n]*!|\{[^}\n]*\}', "", music)  # annotations, decorations, graces
-    simple = re.sub(r"\(\d+(?::\d*){0,2}", "", simple)  # tuplet marks: notes play at full length
-    simple = re.sub(r"\[\d[\d,-]*|(?<=\|)\d[\d,-]*", "", simple)  # first/second ending numbers
-    simple = re.sub(r"[()~.y]|[HLMOPSTuv](?=[_^=A-Ga-g\[])", "", simple)  # slurs, ornaments, spacers
+    # Annotations, decorations and graces go; tuplet marks too (their notes play at full
+    # length), and first and second ending numbers.
+    kept = []
+    for tok in tokenize(music):
+        if tok.inside or tok.kind in ("quote", "deco", "grace", "tuplet", "variant"):
+            continue
+        kept.append(tok.text.rstrip("0123456789,-") if tok.kind == "bar" else tok.text)
+    simple = "".join(kept)
+    simple = re.sub(r"[()~.y]|[HLMOPSTuv](?=[_^=A-Ga-g\[])", "", simple)  # slurs, one-letter ornaments, spacers
     simple = re.sub(r"/{3,}", "//", simple)
     if simple != music:
         repairs.append(("played without ornaments, tuplets, slurs and endings", rebuild(simple)))
