@@ -385,6 +385,12 @@ def make_midi(job: dict, deadline: float) -> tuple[object, list[str], str]:
         from bot.harmony.realise import music21_text
 
         text = music21_text(text)  # chord symbols spelled as music21 reads them, annotations out
+    else:
+        # Melody only: no quoted string sounds, and music21 drops the note after a `">text"`
+        # annotation (`">"A2` loses its A), so the body is read without them.
+        head, key_line, body = text.partition("\nK:")
+        key_value, newline, music = body.partition("\n")
+        text = head + key_line + key_value + newline + without(music, {"quote"})
     notes: list[str] = []
     score = None
     try:

@@ -582,3 +582,14 @@ def test_an_accidental_holds_to_the_end_of_the_bar():
     score = _music21_score("X:1\nM:4/4\nL:1/8\nK:C\n^F G F c4 z|F8|\n")
     names = [n.pitch.name for n in score.flatten().notes]
     assert names == ["F#", "G", "F#", "C", "F"]
+
+
+def test_a_note_after_an_annotation_is_played(tmp_path):
+    # music21 drops the note after a `">text"` annotation; the renderer reads the music without it.
+    from bot.render_worker import make_midi
+
+    job = {"abc": "X:1\nM:4/4\nL:1/8\nQ:1/4=120\nK:C\nC2 D2 \">\"E2 \"G\"F2|G8|]\n", "accompaniment": None,
+           "max_seconds": 60, "abc2midi": None, "paths": {}}
+    midi, notes, engine = make_midi(job, time.monotonic() + 30)
+    pitches = [e.pitch for t in midi.tracks for e in t.events if e.isNoteOn()]
+    assert engine == "music21" and pitches == [60, 62, 64, 65, 67], (pitches, notes)
