@@ -25,7 +25,7 @@ from pathlib import Path
 
 from midi2audio import FluidSynth
 
-from bot.notation.tokens import tokenize, without
+from bot.notation.tokens import parse_chord_symbol, tokenize, without
 
 PEAK_DBFS = -1.0  # loudness target: FluidSynth's default gain leaves the peak near -27 dBFS
 TAIL_S = 1.0  # audio kept after the last note ends; FluidSynth renders reverb for seconds more
@@ -338,7 +338,8 @@ def text_repairs(text: str, err: Exception) -> list[tuple[str, str]]:
     return repairs
 
 
-def _score_midi(score, notes: list[str], max_seconds: float, accompanied: bool = False):
+def _score_midi(score, notes: list[str], max_seconds: float, accompanied: bool = False,
+                unheard_chords: bool = False):
     """MIDI for a parsed score: repeats expanded, else played once as written.
 
     The duplicate marks are removed from every score and not listed as a repair: the music
@@ -355,6 +356,8 @@ def _score_midi(score, notes: list[str], max_seconds: float, accompanied: bool =
         silent.append("chord symbols")
     if silent:
         notes.append(f"{' and '.join(silent)} not played (music21 gives them no length)")
+    if unheard_chords:
+        notes.append("chord symbols not played (choose an accompaniment to hear them)")
     try:
         midi_file = _to_midi(score, in_place=True)
         seconds, _ = midi_seconds(midi_file)
@@ -381,6 +384,7 @@ def make_midi(job: dict, deadline: float) -> tuple[object, list[str], str]:
     """
     text = job["abc"]
     accompaniment = job.get("accompaniment")
+    unheard_chords = False
     if accompaniment is not None:
         from bot.harmony.realise import music21_text
 
@@ -390,6 +394,8 @@ def make_midi(job: dict, deadline: float) -> tuple[object, list[str], str]:
         # annotation (`">"A2` loses its A), so the body is read without them.
         head, key_line, body = text.partition("\nK:")
         key_value, newline, music = body.partition("\n")
+        unheard_chords = any(tok.kind == "quote" and parse_chord_symbol(tok.text.strip('"')) is not None
+                             for tok in tokenize(music))
         text = head + key_line + key_value + newline + without(music, {"quote"})
     notes: list[str] = []
     score = None
@@ -417,7 +423,7 @@ def make_midi(job: dict, deadline: float) -> tuple[object, list[str], str]:
             if not accompanied:
                 notes.append("no chord symbols to accompany")
         try:
-            return _score_midi(score, notes, job["max_seconds"], accompanied), notes, "music21"
+            return _score_midi(score, notes, job["max_seconds"], accompanied, unheard_chords), notes, "music21"
         except MemoryError:
             raise
         except Exception as err:
