@@ -48,7 +48,12 @@ ELEMENT = re.compile(
 NOTE = re.compile(rf"(?P<acc>\^\^|\^|__|_|=)?(?P<letter>[A-Ga-g])(?P<oct>[,']*)(?P<len>{LENGTH})")
 # A chord symbol: root, quality, optional bass ("G", "D7", "Em/B", "F#m7b5"); anything else
 # in quotes is an annotation ("^text", "<text", fingering).
-CHORD_SYMBOL = re.compile(r"(?P<root>[A-G])(?P<racc>[#b]?)(?P<quality>[^/\s\"]*)(?:/(?P<bass>[A-G][#b]?))?")
+# The quality is one of the usual spellings ("m", "7", "m7", "maj7", "dim", "sus4", "7b9"),
+# so that "D.C.", "Fine" or "Segno" read as the annotations they are.
+CHORD_SYMBOL = re.compile(
+    r"(?P<root>[A-G])(?P<racc>[#b]?)"
+    r"(?P<quality>(?:maj|min|dim|aug|sus|add|m|M|\+|o|-)?\d{0,2}(?:(?:maj|sus|add|b|#)\d{1,2})*)"
+    r"(?:/(?P<bass>[A-G][#b]?))?")
 
 ACCIDENTALS = {"^^": 2, "^": 1, "=": 0, "_": -1, "__": -2}
 _LETTER_SEMITONES = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
