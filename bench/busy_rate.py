@@ -27,6 +27,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.machine import describe as machine  # noqa: E402
 from bench.render_corpus import generated_tunes  # noqa: E402
 from bot.chat import ChatConfig  # noqa: E402
 from bot.render import RenderSettings, render  # noqa: E402
@@ -49,6 +50,7 @@ def main() -> None:
     parser.add_argument("--instruments", default="fiddle,whistle,flute,accordion,piano,bagpipes",
                         help="comma-separated; the tunes are dealt out among them in turn")
     args = parser.parse_args()
+    print(machine(), flush=True)
     busy = ChatConfig().busy_sample_rate
     full = RenderSettings().sample_rate
     if busy is None:

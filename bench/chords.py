@@ -14,7 +14,6 @@ on the same tune, in the same run.
 from __future__ import annotations
 
 import argparse
-import platform
 import statistics
 import sys
 import time
@@ -22,6 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.machine import cpu_model  # noqa: E402
 from bot.harmony.data import load_chord_tunes  # noqa: E402
 from bot.harmony.evaluate import hand_hmm_per_bar, score, tonic_chords, triad_per_bar  # noqa: E402
 from bot.harmony.harmonise import choose, harmonise, strip_chords  # noqa: E402
@@ -31,17 +31,6 @@ from bot.harmony.reading import HarmonyError, read  # noqa: E402
 # 32 bars of reel (four 8-bar parts) in D, no chords: the timing tune.
 PART = "|:A2|d2fd A2FA|dfaf e2ce|d2fd A2FA|B2cd e2dc|d2fd A2FA|dfaf g2fg|a2fd e2ce|d2f2 d2:|\n"
 TUNE_32 = "X:1\nM:4/4\nL:1/8\nR:reel\nK:D\n" + PART * 4
-
-
-def cpu_model() -> str:
-    """The CPU's model name (Linux), else what platform says."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def timed_ms(action, repeats: int) -> float:

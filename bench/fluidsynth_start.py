@@ -25,6 +25,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.machine import describe as machine  # noqa: E402
 from bench.render_corpus import generated_tunes  # noqa: E402
 from bot import render_worker  # noqa: E402
 from bot.render import INSTRUMENTS, find_soundfont, needs_chorus, prepare_tune  # noqa: E402
@@ -53,6 +54,7 @@ def main() -> None:
     parser.add_argument("--instruments", default="fiddle,whistle,flute,accordion,piano,bagpipes",
                         help="comma-separated; the tunes are dealt out among them in turn")
     args = parser.parse_args()
+    print(machine(), flush=True)
     soundfont = find_soundfont()
     instruments = args.instruments.split(",")
     tunes = generated_tunes(args.tunes)

@@ -25,7 +25,6 @@ without it, from the tunes above (the two take turns, same seeds).
 from __future__ import annotations
 
 import argparse
-import platform
 import re
 import sys
 import tempfile
@@ -34,6 +33,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.machine import cpu_model  # noqa: E402
 import torch  # noqa: E402
 
 from bench.sample_quality import PROMPTS, abc2midi_bad_bars, body_and_timing  # noqa: E402
@@ -42,17 +42,6 @@ from bot.harmonise import harmonise  # noqa: E402
 from bot.notation.bars import measure, split_bars  # noqa: E402
 from bot.notation.form import DANCE_RHYTHMS, read_form, split_abc  # noqa: E402
 from bot.notation.tokens import read_body  # noqa: E402
-
-
-def cpu_model() -> str:
-    """The CPU's model name (ratios hold only for the machine that printed them)."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def music21_tonic_ending(abc: str) -> tuple[bool, bool]:

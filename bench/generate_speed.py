@@ -23,6 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.machine import describe as machine  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
@@ -165,6 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--users", type=int, default=16, help="concurrent tunes for the engine test (default 16)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1, as the bot runs)")
     args = parser.parse_args(argv)
+    print(machine(), flush=True)
 
     from bot.checkpoint import DEFAULT_CHECKPOINT, load
 

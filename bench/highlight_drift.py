@@ -36,6 +36,7 @@ from urllib.parse import unquote
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.machine import describe as machine  # noqa: E402
 TUNE = """X:1
 T:Drift test jig
 M:6/8
@@ -162,6 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seek", type=float, default=8.0, help="seconds to seek to after the first play-through")
     parser.add_argument("--after-seek", type=float, default=10.0, help="seconds to play after the seek")
     args = parser.parse_args(argv)
+    print(machine(), flush=True)
     proc = None
     url = args.url
     if url is None:

@@ -30,6 +30,9 @@ from pathlib import Path
 from gradio_client import Client
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from bench.machine import describe as machine  # noqa: E402
 # How often a session looks for new updates: the times measured are late by half of it on average,
 # alone and under load alike.
 POLL_S = 0.005
@@ -262,6 +265,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="rounds of (one at a time, then all at once); the ratio printed last is "
                              "their median, as this shared machine's speed drifts from second to second")
     args = parser.parse_args(argv)
+    print(machine(), flush=True)
 
     run = start_app() if args.url is None else Run(args.url)
     try:

@@ -20,6 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.machine import cpu_model  # noqa: E402
 from bot.printing import tune_pdf  # noqa: E402
 
 # The reel tests/test_printing.py prints: 16 bars, chord symbols, endings.
@@ -34,17 +35,6 @@ K:Ador
 |:"Am"cAAB cBAc|"G"BGGA BGdB|"Am"cAAB cBcd|"Em"eaged "Am"cAA2:|
 |:"Am"eaag a2ge|"G"dggf gfed|"Am"eaag a2ge|1"Em"dBGB "Am"A3B:|2"Em"dBGB "Am"A4|]
 """
-
-
-def cpu_model() -> str:
-    """The CPU's model name from /proc/cpuinfo (or what platform knows)."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def main() -> None:

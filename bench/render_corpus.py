@@ -27,6 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.machine import describe as machine  # noqa: E402
 from bot.corpus import (  # noqa: E402
     COLLECTIONS,
     abc_files,
@@ -108,6 +109,7 @@ def main() -> None:
     parser.add_argument("--speed-runs", type=int, default=5,
                         help="renders of the 16-bar tune to time (default 5)")
     args = parser.parse_args()
+    print(machine(), flush=True)
 
     if args.generated:
         tunes = generated_tunes(args.generated)

@@ -23,6 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.machine import describe as machine  # noqa: E402
 import torch  # noqa: E402
 
 from bot.notation.bars import Timing, audit, measure, split_bars  # noqa: E402
@@ -130,6 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--temperature", type=float, default=1.0, help="sampling temperature (default 1.0)")
     parser.add_argument("--out", default=None, help="folder to write the sampled tunes into (optional)")
     args = parser.parse_args(argv)
+    print(machine(), flush=True)
 
     from bot.checkpoint import DEFAULT_CHECKPOINT, load
     from bot.corpus import load_corpus

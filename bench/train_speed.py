@@ -19,6 +19,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.machine import describe as machine  # noqa: E402
 from bot.model import CharLSTM, ModelConfig  # noqa: E402
 from bot.train import TrainConfig, make_optimizer, train_step  # noqa: E402
 
@@ -41,6 +42,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=TrainConfig.threads, help="torch threads (training default)")
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds; the best of each is kept")
     args = parser.parse_args()
+    print(machine(), flush=True)
     torch.set_num_threads(args.threads)
     config = TrainConfig()
     torch.manual_seed(0)
