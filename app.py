@@ -18,7 +18,8 @@ import gradio as gr
 
 from bot import links, page, serving
 from bot.chat import (
-    ACCOMPANIMENTS, AUTO, INSTRUMENT_CHOICES, KEYS, METERS, OFF, OUTPUTS_DIR, Chat, ChatError, Options, Session,
+    ACCOMPANIMENTS, AUTO, DEFAULT_ACCOMPANIMENT, INSTRUMENT_CHOICES, KEYS, METERS, OFF, OUTPUTS_DIR, Chat, ChatError,
+    Options, Session,
 )
 from bot.prompt import MAX_PROMPT_CHARS
 from bot.render import DEFAULT_INSTRUMENT
@@ -100,7 +101,8 @@ def build(bot: Chat, notice: str | None = None) -> gr.Blocks:
                     instrument = gr.Dropdown(list(INSTRUMENT_CHOICES), value=DEFAULT_INSTRUMENT,
                                              label="Instrument")
                     accompaniment = gr.Dropdown(
-                        list(ACCOMPANIMENTS), value=OFF, label="Accompaniment", elem_id="accompaniment",
+                        # On by default: folk players expect chords under a tune (the API's default stays off).
+                        list(ACCOMPANIMENTS), value=DEFAULT_ACCOMPANIMENT, label="Accompaniment", elem_id="accompaniment",
                         info="Chords under the finished tune (added where its bars have none).",
                     )
 

@@ -59,6 +59,7 @@ INSTRUMENT_CHOICES = tuple(INSTRUMENTS)
 # The accompaniment's instruments (chords realised under the melody); OFF: the melody alone.
 OFF = "Off"
 ACCOMPANIMENTS = (OFF, *ACCOMPANIMENT_INSTRUMENTS)
+DEFAULT_ACCOMPANIMENT = "guitar"  # the page's choice until the person changes it
 # Named keys the cards' transpose menu offers (the instruments' home keys).
 NAMED_KEYS = ("C", "D", "G", "A", "E", "F", "Bb", "Amix", "Dmix", "Gmix", "Ador", "Edor", "Ddor")
 

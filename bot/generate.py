@@ -755,6 +755,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=None, help="folder for the .abc files (default: print only)")
     parser.add_argument("--no-bar-check", action="store_true", help="plain sampling, no bar-duration control")
     parser.add_argument("--no-form", action="store_true", help="no form control: stop where the bar count runs out")
+    parser.add_argument("--chords", action="store_true",
+                        help="add chord symbols to the finished tune (bot.harmonise; a pasted tune keeps its own)")
     parser.add_argument("--checkpoint", default=None, help="checkpoint stem (default: the shipped one)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1: one sequence is faster on one core)")
     args = parser.parse_args(argv)
@@ -777,6 +779,10 @@ def main(argv: list[str] | None = None) -> int:
                 seed=first_seed + i, bar_check=not args.no_bar_check, form=not args.no_form,
             )
             tune = generate(prompt, settings, loaded)
+            if args.chords:
+                from bot.harmonise import harmonise  # only when asked for
+
+                tune.abc = harmonise(tune.abc)
             if out:
                 path = out / f"tune_{tune.seed}.abc"
                 path.write_text(tune.abc)
