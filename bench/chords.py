@@ -70,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     if not held:
         print("no held-out chord tunes to score: music21's folk collections carry no guitar chords (what it "
               "reads as chord symbols there are fingerings and D.C. marks); give ABC with chords with --abc")
+        return round_trip_and_speed(model, args.repeats)
     print(f"{'chooser':<28} {'root':>7} {'chord':>7}   changes/bar (ratio)   answered")
     choosers = [
         ("tonic chord everywhere", tonic_chords),
@@ -93,10 +94,33 @@ def main(argv: list[str] | None = None) -> int:
     print(f"melody round trip: {same}/{len(data.held_out)} held-out tunes harmonised and given back unchanged"
           f" when the chords are removed ({kept} answered)")
 
-    ours = timed_ms(lambda: harmonise(TUNE_32, model), args.repeats)
-    baseline = timed_ms(lambda: triad_per_bar(read(TUNE_32)), args.repeats)
-    print(f"harmonise a 32-bar tune: {ours:.1f} ms (median of {args.repeats}); read + triad-per-bar baseline "
+    print_speed(model, args.repeats)
+    return 0
+
+
+def print_speed(model, repeats: int) -> None:
+    ours = timed_ms(lambda: harmonise(TUNE_32, model), repeats)
+    baseline = timed_ms(lambda: triad_per_bar(read(TUNE_32)), repeats)
+    print(f"harmonise a 32-bar tune: {ours:.1f} ms (median of {repeats}); read + triad-per-bar baseline "
           f"{baseline:.1f} ms; ratio {ours / baseline:.2f}")
+
+
+def round_trip_and_speed(model, repeats: int, count: int = 500) -> int:
+    """With nothing to score: the melody round trip on held-out corpus tunes (no chords), and the speed."""
+    from bot.corpus import load_corpus
+
+    tunes = load_corpus().held_out[:count]
+    answered = same = 0
+    for tune in tunes:
+        try:
+            result = harmonise(tune, model)
+        except HarmonyError:
+            continue
+        answered += 1
+        same += strip_chords(result) == tune and result != tune
+    print(f"melody round trip on {len(tunes)} held-out corpus tunes: {answered} answered, {same} harmonised "
+          f"and given back unchanged when the chords are removed")
+    print_speed(model, repeats)
     return 0
 
 
