@@ -15,6 +15,14 @@ before is taken back once (a full bar before a section that wants a pickup is fi
 then the closest try is kept. Pickups and their complements are right as abc2midi counts
 them. `bot.notation.syntax` keeps the text readable by abc2midi and music21 all along.
 
+In form (`Settings.form`, `bot.notation.form`): the tune is planned as parts of its kind (a
+dance: 8-bar parts each played twice; an air: phrases), sized by `Settings.bars`. A bar that
+would end a part must close with the part's bar line (`:|` for a repeated part) and its cadence
+(the tonic, or the fifth inside the tune, on a beat; the tune's last note the tonic); no
+section line may fall inside a part. The closing bar is steered (see `_cadence_steer`) and,
+when it still misses, sampled again like a bar of the wrong length. Pasted music is finished
+to its part's whole length first.
+
 Streaming: the newest bar is held back until the next one is accepted (it may still be taken
 back), so text never retracts; the last update closes the tune with `|]` or `:|`.
 """
@@ -297,7 +305,7 @@ class _Composer:
             self.splitter.feed(ch)
         self.rules.bars = 0  # count new bars only
         self.form = self._plan(given[:closed], meter, unit)
-        self._left_of, self._left = None, None  # the form _left was worked out for, and it
+        self._left_of, self._left = None, None  # _part_left's cache: the tracker it is for, its value
         self.form_tries = 0  # tries of part-closing bars that missed the form
         self.before_gen = given[-1:] or "\n"  # the character before the first sampled one
         self.gen = ""  # generated text on the current path (model form)
@@ -319,7 +327,6 @@ class _Composer:
         timing = self.rules.timing
         if not (self.settings.form and self.settings.bar_check) or timing.bar is None:
             return None
-        root = tonic(self.key)
         if self.prompt.is_continuation:
             given_bars = read_body(given, meter, unit, self.key)
             if given_bars:
@@ -339,6 +346,7 @@ class _Composer:
         if plan.note:
             self.notices.append(plan.note)
         self.beat = strong_beat(timing.meter)
+        root = tonic(self.key)
         return FormTracker(plan, pitch_class(root) if root else None, length=open_bars)
 
     def _complete(self) -> bool:
@@ -616,10 +624,12 @@ class _Composer:
         return reading.open and reading.settled >= limit and reading.duration > reading.settled
 
     def _cadence_steer(self, reading: Measure) -> np.ndarray | bool:
-        """In a part's closing bar, a note starting on a beat in its second half is a tonic (or a fifth, inside the tune).
+        """Characters banned to steer a part's closing bar to its cadence (False: none).
 
-        The model still chooses the note, its octave and length, and whether a note falls
-        there at all; without this, a closing bar missed its cadence in most tries.
+        A note starting on a beat in the bar's second half is the tonic (or, in an inner part,
+        the fifth), and in the tune's last bar no note starts off the beat. The model still
+        chooses the note, its octave and length, and whether a note falls there at all;
+        without this, a closing bar missed its cadence in most tries.
         """
         form, bar, length = self.form, reading.timing.bar, self._part_left()
         if length is None or bar is None or length > bar:
