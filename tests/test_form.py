@@ -112,6 +112,17 @@ def test_seeded_tunes_end_on_the_tonic_with_regular_parts(shipped):
                 assert tune.form == "AABB: two 8-bar parts, each played twice"
 
 
+def test_every_part_is_played_twice_by_music21(shipped):
+    # `A:| B:|` would send music21 back to the start (AABAAB); a part after the first opens with `|:`.
+    from music21 import converter
+
+    for prompt, seed in (("a polka in D", 3), ("a jig in G", 1)):
+        tune = generate(prompt, Settings(seed=seed), shipped)
+        score = converter.parseData("%abc-2.1\n" + tune.abc, format="abc")
+        written = len(score.flatten().notes)
+        assert len(score.expandRepeats().flatten().notes) == 2 * written, tune.abc
+
+
 def test_a_pasted_half_part_is_completed_to_its_form(shipped):
     pasted = "X:1\nT:Half\nM:6/8\nL:1/8\nR:jig\nK:D\nA|dAF dAF|GBd gfe|dAF dAF|GEF G2A|\n"
     tune = generate(pasted, Settings(seed=5), shipped)
@@ -153,3 +164,8 @@ def test_tracker_judges_part_ends():
     assert "beat" in last.judge(Fraction(1), ":|", [(62, Fraction(5, 8))], beat)
     assert last.judge(Fraction(1), ":|", [(74, Fraction(3, 8))], beat) == ""
     assert last.after(Fraction(1), ":|").finished
+    second = FormTracker(FormPlan((8, 8), True), tonic=2, index=1)
+    assert "opens with |:" in second.judge(Fraction(1), "|", [], beat)
+    assert second.needs_opening and not second.after(Fraction(0), "|:").needs_opening
+    assert second.after(Fraction(0), "|:").judge(Fraction(1), "|", [], beat) == ""
+    assert not seven.after(Fraction(1), "::").needs_opening  # `::` closes A and opens B

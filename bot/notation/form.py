@@ -294,11 +294,17 @@ class FormTracker:
     tonic: int | None  # pitch class every tune ends on (None: no key read; no cadence check)
     index: int = 0  # the part being written
     length: Fraction = Fraction(0)  # bars of it written so far (a pickup counts its fraction)
+    opened: bool = False  # a start-repeat (`|:`, `::`) opens the current part
 
     @property
     def finished(self) -> bool:
         """Every part of the plan is written."""
         return self.index >= len(self.plan.parts)
+
+    @property
+    def needs_opening(self) -> bool:
+        """A repeated part after the first has not yet been opened by `|:` (only a bar line may come)."""
+        return self.plan.repeated and 0 < self.index < len(self.plan.parts) and self.length == 0 and not self.opened
 
     @property
     def at_part_start(self) -> bool:
@@ -326,6 +332,10 @@ class FormTracker:
         target = self.plan.parts[self.index]
         if not self.plan.repeated and ":" in token:
             return "phrases are not repeated"
+        if self.plan.repeated and self.index > 0 and self.length == 0 and bars > 0 and not self.opened:
+            # Without `|:` music21 takes `A:| B:|` back to the tune's start (AABAAB), where
+            # abc2midi and players go back to the last `:|` (AABB): the part says where.
+            return "a repeated part after the first opens with |:"
         if bars == 0:
             return "a section line inside a part" if section and self.length >= 1 else ""
         if self.length == 0 and Fraction(1, 2) < bars < 1:
@@ -363,12 +373,14 @@ class FormTracker:
 
     def after(self, bars: Fraction, token: str) -> FormTracker:
         """The tracker once a bar `bars` long closed by `token` is accepted."""
-        if self.finished or bars == 0:
+        if self.finished:
             return self
+        if bars == 0:
+            return replace(self, opened=self.opened or token.endswith(":"))
         if self.length + bars >= self.plan.parts[self.index]:
             # The part is over; past its length only when every try of its last bar failed
             # and the closest was kept: the next part then starts afresh, in step again.
-            return replace(self, index=self.index + 1, length=Fraction(0))
+            return replace(self, index=self.index + 1, length=Fraction(0), opened=token.endswith(":"))
         return replace(self, length=self.length + bars)
 
 
