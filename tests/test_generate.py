@@ -238,6 +238,7 @@ def test_syntax_guard_keeps_abc_readable():
     assert allowed_after("d2e\nK") == {":"} and "K" in allowed_after("d2e\n")  # a key change
     assert allowed_after('d2e "') == set("ABCDEFG^_<>@") & set(VOCAB)  # a chord symbol or an annotation
     assert " " not in allowed_after('d2e "^D.C.')  # a quote left open would swallow the music
+    assert "/" not in allowed_after("d2e c/2") and "/" in allowed_after("d2e c3")  # `c/2/3` fails music21
 
 
 def test_syntax_guard_closes_a_first_ending_with_its_second():

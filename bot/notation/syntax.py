@@ -72,6 +72,7 @@ class SyntaxGuard:
         self.tie = self._ban("-")
         self.broken = self._ban("<>")
         self.digits = self._ban("0123456789")
+        self.slash = self._ban("/")
         self.chord_start = ~self._ban(notes | set("^_=zK|123456789"))  # a chord, `[K:`, `[|` or `[1`
         self.in_chord = ~self._ban(notes | set("^_=,'0123456789/]"))  # no ties inside: abc2midi misreads `[B3-d]`
         self.chord_full = ~self._ban(set("0123456789/]"))
@@ -187,6 +188,8 @@ class SyntaxGuard:
             banned = banned | self.digits  # lengths of three digits are runaways, not music
         elif note_end.group("len") or note_end.group("head") == "]":
             banned = banned | self.octaves
+        if note_end is not None and "/" in note_end.group("len") and note_end.group("len")[-1].isdigit():
+            banned = banned | self.slash  # `c/2/3`: a length has one denominator (music21 fails on more)
         return banned
 
     def bar_start(self, split: BarSplitter) -> np.ndarray:
