@@ -25,6 +25,7 @@ from pathlib import Path
 
 from midi2audio import FluidSynth
 
+from bot.notation.form import explicit_repeats
 from bot.notation.tokens import parse_chord_symbol, tokenize, without
 
 PEAK_DBFS = -1.0  # loudness target: FluidSynth's default gain leaves the peak near -27 dBFS
@@ -382,7 +383,11 @@ def make_midi(job: dict, deadline: float) -> tuple[object, list[str], str]:
     text_repairs; 4. abc2midi, which reads much that music21 cannot. Every step after the
     first is named in the repairs, so the chain stays visible.
     """
-    text = job["abc"]
+    head, key_line, body = job["abc"].partition("\nK:")
+    key_value, newline, music = body.partition("\n")
+    # A part repeated without its `|:` goes back to the last `:|`, as abcjs draws and plays it
+    # (music21 alone would go back to the tune's start).
+    text = head + key_line + key_value + newline + explicit_repeats(music)
     accompaniment = job.get("accompaniment")
     unheard_chords = False
     if accompaniment is not None:

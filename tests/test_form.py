@@ -7,7 +7,7 @@ import torch
 
 from bot.checkpoint import DEFAULT_CHECKPOINT, load
 from bot.generate import Settings, generate
-from bot.notation.form import FormPlan, FormTracker, plan_continuation, plan_form, read_form
+from bot.notation.form import FormPlan, FormTracker, explicit_repeats, plan_continuation, plan_form, read_form
 from bot.notation.tokens import key_signature, model_view, read_body, tonic
 from bot.prompt import parse_prompt
 
@@ -169,3 +169,10 @@ def test_tracker_judges_part_ends():
     assert second.needs_opening and not second.after(Fraction(0), "|:").needs_opening
     assert second.after(Fraction(0), "|:").judge(Fraction(1), "|", [], beat) == ""
     assert not seven.after(Fraction(1), "::").needs_opening  # `::` closes A and opens B
+
+
+def test_explicit_repeats_open_a_part_that_only_closes_one():
+    assert explicit_repeats("CDEF:|\nGABc:|\n") == "CDEF:| |:\nGABc:|\n"
+    assert explicit_repeats("|:CD:|\n|:EF:|\n") == "|:CD:|\n|:EF:|\n"  # already opened
+    assert explicit_repeats("CD::EF:|\n") == "CD::EF:|\n"
+    assert explicit_repeats("C|1 D:|2 E||\nF:|\n") == "C|1 D:|2 E||\nF:|\n"  # after endings: left alone

@@ -593,3 +593,16 @@ def test_a_note_after_an_annotation_is_played(tmp_path):
     midi, notes, engine = make_midi(job, time.monotonic() + 30)
     pitches = [e.pitch for t in midi.tracks for e in t.events if e.isNoteOn()]
     assert engine == "music21" and pitches == [60, 62, 64, 65, 67], (pitches, notes)
+
+
+def test_a_part_repeated_without_its_start_sign_is_played_aabb():
+    # `A:| B:|`: B goes back to the last `:|`, as players, abc2midi and abcjs read it
+    # (music21 alone went back to the start: AABAAB).
+    from bot.render_worker import make_midi
+
+    job = {"abc": "X:1\nM:4/4\nL:1/4\nQ:1/4=120\nK:C\nC D E F|G A B c:|\nd e f g|a b c' d':|\n",
+           "accompaniment": None, "max_seconds": 60, "abc2midi": None, "paths": {}}
+    midi, notes, engine = make_midi(job, time.monotonic() + 30)
+    pitches = [e.pitch for t in midi.tracks for e in t.events if e.isNoteOn()]
+    a, b = [60, 62, 64, 65, 67, 69, 71, 72], [74, 76, 77, 79, 81, 83, 84, 86]
+    assert engine == "music21" and pitches == a + a + b + b, notes

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
 from bot.notation.abc import parse_meter
-from bot.notation.tokens import Bar, pitch_class, read_body, tonic
+from bot.notation.tokens import Bar, pitch_class, read_body, tokenize, tonic
 
 # Section lines: where a part ends (`|1`, `:|2` carry ending numbers after these).
 _SECTION_LINES = (":|", "|:", "::", "||", "|]", "[|")
@@ -165,6 +165,30 @@ def read_parts(bars: list[Bar], bar_length: Fraction, close_last: bool = True) -
         parts.append(Part(total if total.denominator == 1 or not lead else length / bar_length, repeated, last_pitch))
         length, lead, repeated, last_pitch = Fraction(0), Fraction(0), False, None
     return parts, (length + (0 if lead_skipped else lead)) / bar_length
+
+
+def explicit_repeats(body: str) -> str:
+    """`body` with a `|:` after each `:|` whose next part is repeated without opening one.
+
+    Players, abc2midi and abcjs take `A:| B:|` back to the last `:|` (AABB); music21 takes it
+    back to the tune's start (AABAAB). Written out, every reader plays AABB.
+    """
+    inserts: list[int] = []
+    last_end: int | None = None  # where the last plain `:|` ends
+    opened = False  # a `|:` (or `::`) since it
+    for tok in tokenize(body):
+        if tok.kind != "bar":
+            continue
+        if tok.text.startswith(":"):
+            if last_end is not None and not opened:
+                inserts.append(last_end)
+            last_end = tok.end if tok.text == ":|" else None
+            opened = tok.text.endswith(":")
+        elif tok.text.endswith(":"):
+            opened = True
+    for at in reversed(inserts):
+        body = body[:at] + " |:" + body[at:]
+    return body
 
 
 def read_form(abc: str) -> FormReading:
