@@ -644,11 +644,13 @@ class Chat:
                 if rendered.sample_rate < settings.sample_rate:  # shed under load (_render_now): say so
                     notes.append(f"the audio is at {rendered.sample_rate / 1000:g} kHz, not "
                                  f"{settings.sample_rate / 1000:g}, as the server was busy")
-            link = _link(intent, options, update.seed, tune)
-            card = _card_data(sounded if rendered is not None else tune, abc_path, rendered, settings, link, title)
-            text = _final_text(headline, card, tune, notes)
+            # With an accompaniment the tune's chords are part of it from here on: in the text
+            # shown, the card, the downloads, the link and what /compose returns.
+            link = _link(intent, options, update.seed, sounded)
+            card = _card_data(sounded, abc_path, rendered, settings, link, title)
+            text = _final_text(headline, card, sounded, notes)
             finished = True
-            yield Reply(history + [_bot(text)], session, update.abc, done=True, tune=tune, audio=audio,
+            yield Reply(history + [_bot(text)], session, update.abc, done=True, tune=sounded, audio=audio,
                         link=link, form=update.form, audio_error=audio_error,
                         seed=update.seed)
         except PromptError as err:

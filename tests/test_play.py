@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import time
 from types import SimpleNamespace
 
@@ -12,6 +13,7 @@ import pytest
 
 from bot import chat, links
 from bot.chat import Chat, ChatConfig, ChatError, Options, PlayError, Session
+from bot.harmonise import strip_chords
 from bot.web import cards
 
 from test_chat import card_of, last_text, served_path
@@ -198,6 +200,9 @@ def test_an_accompaniment_adds_chords_under_the_finished_tune(bot):
         bot.play(REEL, accompaniment="kazoo")
     *_, (abc, audio, info) = bot.compose_api("a jig in D", 1.0, 4, 3, accompaniment="piano")
     assert audio is not None and info["audio_error"] is None
+    assert re.search(r'"[A-G][#b]?m?7?"', abc)  # the chords are in the tune returned, not only heard
+    *_, (plain, _, _) = bot.compose_api("a jig in D", 1.0, 4, 3)
+    assert strip_chords(abc) == plain and '"' not in plain.split("K:", 1)[1]
 
 
 def test_a_damaged_link_says_so_instead_of_playing_something_else(bot):
