@@ -220,6 +220,7 @@ class _Composer:
         self.no_new_note = self.syntax.only("zx0123456789/ |:])")
         self.key_change = self.syntax.char("K")
         self.opening = self.syntax.only("|: \n")
+        self.opening_colon = self.syntax.only(":")
         self.section_growth = self.syntax.char("|") | self.syntax.char("]") | self.syntax.char(":")
         self.after_full_bar = self.syntax.only(_AFTER_FULL_BAR)
         self.after_full_bar_open = self.syntax.only(_AFTER_FULL_BAR | {"/"})
@@ -665,8 +666,12 @@ class _Composer:
                 banned |= self.section_growth  # inside a part `|` may not grow into `||`, `|]` or `|:`
         if self.form is not None and self.splitter.mode in ("", "["):
             banned |= self.key_change  # the tune stays in its key: the form ends it on that key's tonic
-        if self.form is not None and self.form.needs_opening and self.splitter.in_music and not reading.elements:
-            banned |= self.opening  # `|:` before the part's first note
+        if self.form is not None and self.form.needs_opening and not reading.elements:
+            # `|:` before the part's first note (and not `||` first: `:| || |:` is no better).
+            if self.splitter.in_music:
+                banned |= self.opening
+            elif self.splitter.token == "|":
+                banned |= self.opening_colon
         if self.form is not None and self.form.tonic is not None and self.splitter.in_music:
             banned |= self._cadence_steer(reading)
         if self._last_char() == "\n" and not self._may_end(reading):
