@@ -13,7 +13,7 @@ from fractions import Fraction
 import pytest
 
 from bot import render_worker
-from bot.harmony.chords import Chord, parse_symbol
+from bot.notation.chords import Chord, parse_symbol
 from bot.harmony.realise import PART_NAME, bass_pitch, chord_pitches, music21_text, pattern
 from bot.render import INSTRUMENTS, RenderError, RenderSettings, prepare_tune, render
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.harmonise import harmonise, main, strip_chords
-from bot.harmony.chords import Chord, chord_name, parse_symbol
+from bot.notation.chords import Chord, chord_name, parse_symbol
 from bot.harmony.harmonise import HarmonyError
 from bot.harmony.model import CHECKPOINT, HarmonyModel, hand_set, load
 from bot.harmony.reading import read

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.corpus import COLLECTIONS, HELD_OUT_EVERY, abc_files, music21_corpus_dir, read_abc_file
-from bot.harmony.chords import parse_symbol
+from bot.notation.chords import parse_symbol
 from bot.notation.abc import AbcError, normalise
 from bot.notation.tokens import tokenize
 

@@ -14,7 +14,7 @@ from typing import Callable
 
 import numpy as np
 
-from bot.harmony.chords import Chord
+from bot.notation.chords import Chord
 from bot.harmony.model import SCALES
 from bot.harmony.reading import Reading
 

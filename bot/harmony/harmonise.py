@@ -9,7 +9,8 @@ added) get chords, chosen to follow on from the written ones.
 
 from __future__ import annotations
 
-from bot.harmony.chords import Chord, chord_name, key_fifths, parse_symbol
+from bot.notation.chords import Chord, chord_name, parse_symbol
+from bot.notation.tokens import key_fifths
 from bot.harmony.model import HarmonyModel, decode, load
 from bot.harmony.reading import HarmonyError, Reading, read
 from bot.notation.abc import parse_key, split_tunes

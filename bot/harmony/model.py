@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.harmony.chords import QUALITIES, Chord
+from bot.notation.chords import QUALITIES, Chord
 from bot.harmony.reading import MODES, PHRASE_BARS, Slot
 
 CHECKPOINT = Path(__file__).resolve().parents[2] / "checkpoints" / "harmony.json"

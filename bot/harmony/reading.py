@@ -16,7 +16,8 @@ from fractions import Fraction
 
 import numpy as np
 
-from bot.harmony.chords import Chord, parse_symbol, tonic_pitch_class
+from bot.notation.chords import Chord, parse_symbol
+from bot.notation.tokens import pitch_class
 from bot.notation.abc import default_unit, parse_key, parse_meter, read_tune, strip_comment
 from bot.notation.tokens import Bar, read_body, tokenize
 
@@ -158,7 +159,7 @@ def _fill_slots(reading: Reading, body: str) -> None:
         if not bar.events or length <= 0:
             continue
         parsed = parse_key(bar.key) or ("C", "")
-        tonic, mode = tonic_pitch_class(parsed[0]), MODE_FAMILY[parsed[1]]
+        tonic, mode = pitch_class(parsed[0]), MODE_FAMILY[parsed[1]]
         # A short bar that starts the tune or a section is a pickup: its notes lead into the
         # next full bar, and tune books write no chord on it.
         pickup = bar.duration < length and (index == first_bar or section_start)

@@ -23,7 +23,7 @@ import copy
 import re
 from fractions import Fraction
 
-from bot.harmony.chords import Chord, chord_name, parse_symbol
+from bot.notation.chords import Chord, chord_name, parse_symbol
 from bot.notation.tokens import tokenize
 
 PART_NAME = "Accompaniment"  # the MIDI track name, by which the renderer gives it its program

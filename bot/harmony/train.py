@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.harmony.chords import QUALITIES, Chord
+from bot.notation.chords import QUALITIES, Chord
 from bot.harmony.data import load_chord_tunes
 from bot.harmony.evaluate import score
 from bot.harmony.harmonise import choose

@@ -162,8 +162,10 @@ def model_view(body: str) -> str:
 
 def parse_chord_symbol(symbol: str) -> tuple[str, str, str | None] | None:
     """(root, quality, bass) of a chord symbol ("F#m7" -> ("F#", "m7", None)); None for an annotation."""
+    from bot.notation.chords import parse_symbol  # here: chords reads its tables from this module
+
     match = CHORD_SYMBOL.fullmatch(symbol.strip())
-    if not match:
+    if not match or parse_symbol(symbol) is None:
         return None
     return match.group("root") + match.group("racc"), match.group("quality"), match.group("bass")
 
@@ -181,6 +183,11 @@ def pitch_class(name: str) -> int:
     return (_LETTER_SEMITONES[name[0].upper()] + {"": 0, "#": 1, "b": -1}[name[1:]]) % 12
 
 
+def key_fifths(tonic: str, mode: str) -> int:
+    """Sharps (positive) or flats (negative) in the signature of tonic + mode ("F#", "dor")."""
+    return _FIFTHS[tonic[0]] + 7 * {"": 0, "#": 1, "b": -1}[tonic[1:]] + _MODE_FIFTHS[mode]
+
+
 def key_signature(key: str) -> dict[str, int]:
     """Each letter's accidental (+1 sharp, -1 flat, 0) in the signature of a K: value; C major if unreadable."""
     from bot.notation.abc import parse_key
@@ -189,9 +196,7 @@ def key_signature(key: str) -> dict[str, int]:
     signature = dict.fromkeys("CDEFGAB", 0)
     if parsed is None:
         return signature
-    root, mode = parsed
-    fifths = _FIFTHS[root[0]] + 7 * {"": 0, "#": 1, "b": -1}[root[1:]] + _MODE_FIFTHS[mode]
-    fifths = max(-7, min(7, fifths))
+    fifths = max(-7, min(7, key_fifths(*parsed)))
     for letter in _SHARP_ORDER[:fifths] if fifths > 0 else _SHARP_ORDER[::-1][: -fifths]:
         signature[letter] = 1 if fifths > 0 else -1
     return signature

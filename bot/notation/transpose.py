@@ -16,14 +16,12 @@ import re
 from dataclasses import dataclass
 
 from bot.notation.abc import parse_key, strip_comment
-from bot.notation.tokens import (ACCIDENTALS, CHORD_SYMBOL, NOTE, key_signature, note_pitch,
+from bot.notation.tokens import (ACCIDENTALS, CHORD_SYMBOL, NOTE, key_fifths, key_signature, note_pitch,
                                  pitch_class, tokenize, tonic)
 
 _LETTERS = "CDEFGAB"
 # Semitones from each letter to the next one up (C-D ... B-C).
 _GAP_UP = {"C": 2, "D": 2, "E": 1, "F": 2, "G": 2, "A": 2, "B": 1}
-_FIFTHS = {"C": 0, "G": 1, "D": 2, "A": 3, "E": 4, "B": 5, "F": -1}
-_MODE_FIFTHS = {"": 0, "m": -3, "dor": -2, "phr": -4, "lyd": 1, "mix": -1, "loc": -5}
 _ACC_TO_INT = {"__": -2, "_": -1, "=": 0, "^": 1, "^^": 2}
 _INT_TO_ACC = {v: k for k, v in _ACC_TO_INT.items()}
 
@@ -34,12 +32,6 @@ def _step(letter: str, accidental: int, direction: int) -> tuple[str, int]:
         return _LETTERS[(index + 1) % 7], accidental + 2 - _GAP_UP[letter]
     below = _LETTERS[(index - 1) % 7]
     return below, accidental - 2 + _GAP_UP[below]
-
-
-def _key_signature(tonic: str, mode: str) -> int:
-    """Sharps (positive) or flats (negative) in the signature of tonic+mode."""
-    fifths = _FIFTHS[tonic[0]] + 7 * {"": 0, "#": 1, "b": -1}[tonic[1:]]
-    return fifths + _MODE_FIFTHS[mode]
 
 
 def transpose_key(value: str, direction: int) -> str | None:
@@ -53,7 +45,7 @@ def transpose_key(value: str, direction: int) -> str | None:
     if abs(accidental) > 1:
         return None
     new_tonic = letter + {0: "", 1: "#", -1: "b"}[accidental]
-    if abs(_key_signature(new_tonic, mode)) > 7:
+    if abs(key_fifths(new_tonic, mode)) > 7:
         return None
     return new_tonic + mode
 

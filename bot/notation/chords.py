@@ -1,5 +1,9 @@
 """Chord symbols: read the spellings found in tune books, name chords back, list chord tones.
 
+The one reader of what a quoted chord symbol means: the tokenizer finds the quotes
+(`bot.notation.tokens`), this says which chord they name; the harmoniser, the renderer's
+accompaniment and `tokens.bar_events` all ask here.
+
 A chord is a root pitch class and one of a few qualities: what a session guitarist reads
 from "G", "D7", "Em", "Am7", "Bdim". Tune books also write bass notes ("G/B"), extensions
 ("C6", "Gmaj7", "Dsus4") and odd spellings ("Gd", "Fa7"): these fold into the nearest
@@ -11,6 +15,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.notation.tokens import pitch_class
+
 QUALITIES = ("maj", "min", "7", "min7", "dim")
 # Semitones above the root, per quality.
 INTERVALS: dict[str, tuple[int, ...]] = {
@@ -21,11 +27,8 @@ SUFFIX = {"maj": "", "min": "m", "7": "7", "min7": "m7", "dim": "dim"}
 # Quality families compared by the bench's "same chord" score: major, minor, seventh.
 FAMILY = {"maj": "maj", "min": "min", "7": "7", "min7": "min", "dim": "min"}
 
-_LETTER_PC = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
 _SHARP_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 _FLAT_NAMES = ("C", "Db", "D", "Eb", "E", "F", "Gb", "G", "Ab", "A", "Bb", "B")
-_FIFTHS = {"C": 0, "G": 1, "D": 2, "A": 3, "E": 4, "B": 5, "F": -1}
-_MODE_FIFTHS = {"": 0, "m": -3, "dor": -2, "phr": -4, "lyd": 1, "mix": -1, "loc": -5}
 ANNOTATION_MARKS = "^_<>@"
 
 # Root letter and accidental, then the rest of the symbol (quality, extensions, bass note).
@@ -73,7 +76,7 @@ def parse_symbol(text: str) -> Chord | None:
     if match is None:
         return None
     letter, accidental, rest = match.groups()
-    root = (_LETTER_PC[letter] + {"": 0, "#": 1, "\u266f": 1, "b": -1, "\u266d": -1}[accidental]) % 12
+    root = (pitch_class(letter) + {"": 0, "#": 1, "\u266f": 1, "b": -1, "\u266d": -1}[accidental]) % 12
     rest = rest.split("/")[0].strip()
     if not _REST.fullmatch(rest):
         return None  # "Chorus", "Fine", "D.C.": words and marks, not chords
@@ -91,16 +94,6 @@ def parse_symbol(text: str) -> Chord | None:
     else:
         quality = "maj"
     return Chord(root, quality)
-
-
-def key_fifths(tonic: str, mode: str) -> int:
-    """Sharps (positive) or flats (negative) in the key signature of tonic + mode ("F#", "dor")."""
-    return _FIFTHS[tonic[0]] + 7 * {"": 0, "#": 1, "b": -1}[tonic[1:]] + _MODE_FIFTHS[mode]
-
-
-def tonic_pitch_class(tonic: str) -> int:
-    """The pitch class of a tonic spelled like "F#" or "Bb"."""
-    return (_LETTER_PC[tonic[0]] + {"": 0, "#": 1, "b": -1}[tonic[1:]]) % 12
 
 
 def chord_name(chord: Chord, fifths: int = 0) -> str:
