@@ -147,15 +147,19 @@ def build(bot: Chat, notice: str | None = None) -> gr.Blocks:
             except ChatError as err:
                 return err
 
+        def to_page(steps):
+            """The chat's replies as the page's outputs; the message box is cleared once."""
+            first = True
+            for step in steps:
+                yield step.history, step.session, ("" if first else gr.skip())
+                first = False
+
         # Gradio passes gr.Request only to a named parameter, so each control is named here.
         def on_message(message, history, state, temperature_, bars_, seed_, random_seed_, top_k_,
                        meter_, key_, tempo_, instrument_, accompaniment_, request: gr.Request):
             options = read_options(temperature_, bars_, seed_, random_seed_, top_k_, meter_, key_,
                                    tempo_, instrument_, accompaniment_)
-            first = True
-            for step in bot.reply(message, history, state, options, request.session_hash):
-                yield step.history, step.session, ("" if first else gr.skip())
-                first = False
+            yield from to_page(bot.reply(message, history, state, options, request.session_hash))
 
         def on_stop(history, request: gr.Request):
             stopped = bot.stop(request.session_hash, history)
@@ -187,10 +191,7 @@ def build(bot: Chat, notice: str | None = None) -> gr.Blocks:
                 return
             options = read_options(temperature_, bars_, seed_, random_seed_, top_k_, meter_, key_,
                                    tempo_, instrument_, accompaniment_)
-            first = True
-            for step in bot.from_link(link, history, state, options, request.session_hash):
-                yield step.history, step.session, ("" if first else gr.skip())
-                first = False
+            yield from to_page(bot.from_link(link, history, state, options, request.session_hash))
 
         def on_compose(prompt, temperature_, bars_, seed_, accompaniment_=OFF, request: gr.Request = None):
             try:

@@ -50,33 +50,12 @@ A|:d2f edB|AFD DFA|d2f edB|AFE E2A|d2f edB|AFD DFA|Bcd AFE|1 FDD D2A:|2 FDD D2z|
 
 def onsets_from_midi(path: Path) -> list[float]:
     """Seconds of every distinct note-on in a MIDI file, tempo map included."""
-    from music21.midi import MetaEvents
-
-    from bot.render_worker import read_midi
+    from bot.render_worker import read_midi, tick_seconds, timed_events
 
     midi = read_midi(str(path))
-    tpq = midi.ticksPerQuarterNote
-    ticks, tempos = set(), []
-    for track in midi.tracks:
-        tick = 0
-        for event in track.events:
-            if event.isDeltaTime():
-                tick += event.time
-            elif event.type == MetaEvents.SET_TEMPO:
-                tempos.append((tick, int.from_bytes(event.data, "big")))
-            elif event.isNoteOn() and event.velocity > 0:
-                ticks.add(tick)
-    tempos.sort()
-
-    def seconds(target: int) -> float:
-        total, at, us = 0.0, 0, 500_000
-        for tick, new_us in tempos:
-            if tick >= target:
-                break
-            total += (tick - at) / tpq * us / 1e6
-            at, us = tick, new_us
-        return total + (target - at) / tpq * us / 1e6
-
+    seconds = tick_seconds(midi)
+    ticks = {tick for track in midi.tracks for tick, event in timed_events(track)
+             if event.isNoteOn() and event.velocity > 0}
     return [seconds(t) for t in sorted(ticks)]
 
 

@@ -41,7 +41,8 @@ from bot.prompt import MAX_PROMPT_CHARS, PromptError
 from bot.notation.abc import parse_key, split_tunes
 from bot.notation.transpose import semitones_to_key, transpose_tune
 from bot.render import (
-    ACCOMPANIMENT_INSTRUMENTS, DEFAULT_INSTRUMENT, INSTRUMENTS, LIMITS, Rendered, RenderError, RenderSettings, prepare_tune, render,
+    ACCOMPANIMENT_INSTRUMENTS, DEFAULT_INSTRUMENT, INSTRUMENTS, LIMITS, Rendered, RenderError, RenderSettings,
+    prepare_tune, render,
 )
 from bot.stepper import stepper_for
 
@@ -358,13 +359,18 @@ def with_title(abc: str, title: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def title_in(abc: str, default: str) -> str:
+    """The tune's own title (its first T: line, shortened), or `default`."""
+    match = re.search(r"(?m)^T:\s*(.+)$", abc)
+    return match.group(1).strip()[:60] if match else default
+
+
 def title_for(intent: Intent, session: Session | None = None) -> str:
     """A short title for the tune from the words that asked for it."""
     if intent.kind == "continue" and session is not None and session.title:
         return session.title
     if intent.kind in ("paste", "continue"):
-        match = re.search(r"(?m)^T:\s*(.+)$", intent.prompt)
-        return match.group(1).strip()[:60] if match else "Your tune, continued"
+        return title_in(intent.prompt, "Your tune, continued")
     words = re.sub(r"[^\w #'-]+", " ", intent.prompt.splitlines()[0] if intent.prompt else "")
     words = re.sub(r"\s+", " ", words).strip()[:60]
     return words[:1].upper() + words[1:] if words else "A surprise tune"
@@ -639,8 +645,7 @@ class Chat:
             audio = None
             if rendered is not None:
                 audio = rendered.compressed or rendered.wav  # the smaller file plays in the page
-                # The renderer's repairs, without the technical detail in brackets.
-                notes += [re.sub(r"\s*\(.*", "", note) for note in rendered.notes]
+                notes += _plain(rendered.notes)
                 if rendered.sample_rate < settings.sample_rate:  # shed under load (_render_now): say so
                     notes.append(f"the audio is at {rendered.sample_rate / 1000:g} kHz, not "
                                  f"{settings.sample_rate / 1000:g}, as the server was busy")
@@ -667,8 +672,7 @@ class Chat:
                     options: Options) -> Iterator[Reply]:
         """A pasted tune played as it is (the message said "play"): its card, or what is wrong."""
         yield Reply(history + [_bot("Playing your tune…")], session, session.abc or "")
-        named = re.search(r"(?m)^T:\s*(.+)$", intent.prompt)
-        title = named.group(1).strip()[:60] if named else "Your tune"
+        title = title_in(intent.prompt, "Your tune")
         try:
             played = self.play(intent.prompt, 0, options.tempo, options.instrument, options.accompaniment,
                                title=title)
@@ -789,11 +793,11 @@ class Chat:
             raise PlayError.at(abc, f"I can't transpose this tune: {err}") from None
         if not re.search(r"(?m)^T:", moved):
             moved = with_title(moved, title or "Your tune")
-        settings = replace(Options(tempo=request.tempo, instrument=request.instrument,
-                                   accompaniment=request.accompaniment).render_settings(), compress=False)
+        # No OGG copy: the page plays the WAV, and the encoder would double the wait.
+        settings = RenderSettings(tempo=request.tempo, instrument=request.instrument,
+                                  accompaniment=request.accompaniment, compress=False)
         try:
             sounded = _with_accompaniment(moved, settings)
-            prepare_tune(sounded, settings.tempo)  # the bounds, at once and with their message
         except RenderError as err:
             raise PlayError.at(abc, f"I can't play this: {err}") from None
         folder = self.config.outputs / uuid.uuid4().hex  # never user text in a path
@@ -811,7 +815,7 @@ class Chat:
             shutil.rmtree(folder, ignore_errors=True)
             log.exception("play failed")
             raise PlayError("Something went wrong on my side while playing that tune.") from None
-        notes += [re.sub(r"\s*\(.*", "", note) for note in rendered.notes]
+        notes += _plain(rendered.notes)
         return Played(sounded, abc_path, rendered, semitones, request.key, notes, request)
 
     def play_api(self, abc: str, transpose, tempo, instrument: str, accompaniment: str | None = None,
@@ -899,8 +903,7 @@ class Chat:
         except PlayError as err:
             yield _refusal(history, session, f"The tune in this link cannot be played: {err}")
             return
-        title_match = re.search(r"(?m)^T:\s*(.+)$", played.abc)
-        title = title_match.group(1).strip()[:60] if title_match else "Your tune"
+        title = title_in(played.abc, "Your tune")
         query = link.to_query()
         card = _card_data(played.abc, played.abc_path, played.rendered,
                           RenderSettings(tempo=link.tempo, instrument=link.instrument or DEFAULT_INSTRUMENT),
@@ -1016,6 +1019,11 @@ def _card_data(abc: str, abc_path: Path, rendered: Rendered | None, settings: Re
         "repeats": rendered is None or not any("without expanding repeats" in note for note in rendered.notes),
         **extra,
     }
+
+
+def _plain(notes: list[str]) -> list[str]:
+    """The renderer's repairs for the person: without the technical detail in brackets."""
+    return [re.sub(r"\s*\(.*", "", note) for note in notes]
 
 
 def _tempo_of(abc: str, tempo: int | None) -> int:

@@ -6,6 +6,7 @@ import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from bot.notation.abc import TUNE_END, AbcError, normalise, split_tunes
 
@@ -90,16 +91,22 @@ def is_held_out(tune: str) -> bool:
     return int(hashlib.sha1(tune.encode()).hexdigest(), 16) % HELD_OUT_EVERY == 0
 
 
-def load_corpus(extra: list[Path] = (), include_music21: bool = True) -> Corpus:
-    """Read, normalise, de-duplicate and split the music21 folk tunes plus any `extra` ABC."""
+def corpus_sources(extra: list[Path] = (), include_music21: bool = True,
+                   also: tuple[str, ...] = ()) -> list[tuple[str, list[Path]]]:
+    """(name, ABC files) to read: music21's folk collections (and the folders `also` names
+    where this music21 has them), then each of `extra`."""
     sources: list[tuple[str, list[Path]]] = []
     if include_music21:
         root = music21_corpus_dir()
-        for name in COLLECTIONS:
-            sources.append((name, abc_files(root / name)))
-    for path in extra:
-        sources.append((f"user:{path}", abc_files(Path(path))))
+        sources += [(name, abc_files(root / name)) for name in COLLECTIONS]
+        sources += [(name, abc_files(root / name)) for name in also if (root / name).exists()]
+    sources += [(f"user:{path}", abc_files(Path(path))) for path in extra]
+    return sources
 
+
+def collect(sources: list[tuple[str, list[Path]]], held_out: Callable[[str], bool] = is_held_out,
+            keep: Callable[[str], bool] | None = None) -> Corpus:
+    """The normalised, de-duplicated tunes of `sources` that `keep` accepts, split by `held_out`."""
     seen: set[str] = set()
     corpus = Corpus(train=[], held_out=[])
     for name, files in sources:
@@ -115,10 +122,18 @@ def load_corpus(extra: list[Path] = (), include_music21: bool = True) -> Corpus:
                     corpus.dropped["duplicate"] += 1
                     continue
                 seen.add(tune)
+                if keep is not None and not keep(tune):
+                    corpus.dropped["not kept"] += 1
+                    continue
                 kept += 1
-                (corpus.held_out if is_held_out(tune) else corpus.train).append(tune)
+                (corpus.held_out if held_out(tune) else corpus.train).append(tune)
         corpus.counts[name] = kept
     return corpus
+
+
+def load_corpus(extra: list[Path] = (), include_music21: bool = True) -> Corpus:
+    """Read, normalise, de-duplicate and split the music21 folk tunes plus any `extra` ABC."""
+    return collect(corpus_sources(extra, include_music21))
 
 
 def join_tunes(tunes: list[str]) -> str:

@@ -33,7 +33,7 @@ TAIL_S = 1.0  # audio kept after the last note ends; FluidSynth renders reverb f
 FADE_S = 0.5  # fade-out at the very end, inside the tail, so the cut never clicks
 SILENCE = 1e-5  # a peak below this (-100 dBFS) is no audio at all
 WARM_UP = "X:1\nM:6/8\nL:1/8\nQ:1/4=120\nK:D\n|:A|d2e f2d|[1e3 d2:|[2e3 d3|]\n"
-# The MIDI track name of the accompaniment part (bot.harmony.realise.PART_NAME, kept equal by a test).
+# The MIDI track name of the accompaniment part (bot.accompaniment.PART_NAME, kept equal by a test).
 ACCOMPANIMENT_TRACK = b"Accompaniment"
 
 
@@ -141,33 +141,36 @@ def _to_midi(score, in_place: bool = False):
 
 def midi_seconds(midi_file) -> tuple[float, int]:
     """(seconds until the last note ends, number of notes) of a music21 MidiFile, tempo map included."""
+    last_tick = notes = 0
+    for track in midi_file.tracks:
+        for tick, event in timed_events(track):
+            if event.isNoteOn() or event.isNoteOff():
+                last_tick = max(last_tick, tick)
+                notes += event.isNoteOn()
+    return tick_seconds(midi_file)(last_tick), notes
+
+
+def tick_seconds(midi_file):
+    """A function from a tick of a music21 MidiFile to seconds, its tempo changes included."""
     from music21.midi import MetaEvents
 
     tpq = midi_file.ticksPerQuarterNote
-    tempos: list[tuple[int, int]] = []  # (tick, microseconds a quarter)
-    last_tick = notes = 0
-    for track in midi_file.tracks:
-        tick = 0
-        for event in track.events:
-            if event.isDeltaTime():
-                tick += event.time
-            elif event.type == MetaEvents.SET_TEMPO:
-                tempos.append((tick, int.from_bytes(event.data, "big")))
-            elif event.isNoteOn() or event.isNoteOff():
-                last_tick = max(last_tick, tick)
-                notes += event.isNoteOn()
-    tempos.sort()
-    seconds, at, us = 0.0, 0, 500_000  # MIDI's default tempo is 120 quarter notes a minute
-    for tick, new_us in tempos:
-        if tick >= last_tick:
-            break
-        seconds += (tick - at) / tpq * us / 1e6
-        at, us = tick, new_us
-    seconds += (last_tick - at) / tpq * us / 1e6
-    return seconds, notes
+    tempos = sorted((tick, int.from_bytes(event.data, "big")) for track in midi_file.tracks
+                    for tick, event in timed_events(track) if event.type == MetaEvents.SET_TEMPO)
+
+    def seconds(target: int) -> float:
+        total, at, us = 0.0, 0, 500_000  # MIDI's default tempo is 120 quarter notes a minute
+        for tick, new_us in tempos:
+            if tick >= target:
+                break
+            total += (tick - at) / tpq * us / 1e6
+            at, us = tick, new_us
+        return total + (target - at) / tpq * us / 1e6
+
+    return seconds
 
 
-def _timed_events(track) -> list[tuple[int, object]]:
+def timed_events(track) -> list[tuple[int, object]]:
     """(absolute tick, event) for each event of a music21 MidiTrack, delta times folded in."""
     tick, timed = 0, []
     for event in track.events:
@@ -192,7 +195,7 @@ def tidy_midi(midi_file, program: int, accompaniment: int | None = None) -> int:
     """Set the instrument, drop zero-length notes and end every note with the music; notes dropped.
 
     - every melodic channel plays General MIDI `program`, set at its start, except the track of
-      the accompaniment part (bot.harmony.realise.PART_NAME), which plays `accompaniment`; drums on channel 10
+      the accompaniment part (bot.accompaniment.PART_NAME), which plays `accompaniment`; drums on channel 10
       keep their kit, and get the standard kit (program 0) at the start when the file names
       none, as FluidSynth selects no instrument by itself (BoundedFluidSynth);
     - a zero-length note (music21 writes grace notes as a note-off and then a note-on of one
@@ -205,7 +208,7 @@ def tidy_midi(midi_file, program: int, accompaniment: int | None = None) -> int:
     end_tick = 0
     tempo_us = 500_000
     for track in midi_file.tracks:
-        for tick, event in _timed_events(track):
+        for tick, event in timed_events(track):
             if event.isNoteOn() or event.isNoteOff():
                 end_tick = max(end_tick, tick)
             elif event.type == MetaEvents.SET_TEMPO and tick <= end_tick:
@@ -214,7 +217,7 @@ def tidy_midi(midi_file, program: int, accompaniment: int | None = None) -> int:
 
     dropped = 0
     for track in midi_file.tracks:
-        timed = _timed_events(track)
+        timed = timed_events(track)
         track_program = program
         if accompaniment is not None and any(
                 e.type == MetaEvents.SEQUENCE_TRACK_NAME and e.data == ACCOMPANIMENT_TRACK for _, e in timed):
@@ -339,24 +342,18 @@ def text_repairs(text: str, err: Exception) -> list[tuple[str, str]]:
     return repairs
 
 
-def _score_midi(score, notes: list[str], max_seconds: float, accompanied: bool = False,
-                unheard_chords: bool = False):
+def _score_midi(score, notes: list[str], max_seconds: float, unheard_chords: bool = False):
     """MIDI for a parsed score: repeats expanded, else played once as written.
 
     The duplicate marks are removed from every score and not listed as a repair: the music
     is unchanged, only music21's export is spared a crash.
     """
-    from music21 import harmony
-
     _dedupe_conductor_marks(score)
-    # music21 writes these as zero-length notes, which tidy_midi removes: say so.
-    silent = []
+    # music21 writes grace notes as zero-length notes, which tidy_midi removes: say so. (It
+    # reads chord symbols with no length too, but a melody-only render reads the tune without
+    # them, and with an accompaniment they are its own part's notes.)
     if any(note.duration.isGrace for note in score.recurse().notes):
-        silent.append("grace notes")
-    if not accompanied and score.recurse().getElementsByClass(harmony.ChordSymbol).first() is not None:
-        silent.append("chord symbols")
-    if silent:
-        notes.append(f"{' and '.join(silent)} not played (music21 gives them no length)")
+        notes.append("grace notes not played (music21 gives them no length)")
     if unheard_chords:
         notes.append("chord symbols not played (choose an accompaniment to hear them)")
     try:
@@ -387,21 +384,20 @@ def make_midi(job: dict, deadline: float) -> tuple[object, list[str], str]:
     key_value, newline, music = body.partition("\n")
     # A part repeated without its `|:` goes back to the last `:|`, as abcjs draws and plays it
     # (music21 alone would go back to the tune's start).
-    text = head + key_line + key_value + newline + explicit_repeats(music)
+    music = explicit_repeats(music)
     accompaniment = job.get("accompaniment")
     unheard_chords = False
-    if accompaniment is not None:
-        from bot.harmony.realise import music21_text
-
-        text = music21_text(text)  # chord symbols spelled as music21 reads them, annotations out
-    else:
+    if accompaniment is None:
         # Melody only: no quoted string sounds, and music21 drops the note after a `">text"`
-        # annotation (`">"A2` loses its A), so the body is read without them.
-        head, key_line, body = text.partition("\nK:")
-        key_value, newline, music = body.partition("\n")
+        # annotation (`">"A2` loses its A), so the music is read without them.
         unheard_chords = any(tok.kind == "quote" and parse_chord_symbol(tok.text.strip('"')) is not None
                              for tok in tokenize(music))
-        text = head + key_line + key_value + newline + without(music, {"quote"})
+        music = without(music, {"quote"})
+    text = head + key_line + key_value + newline + music
+    if accompaniment is not None:
+        from bot.accompaniment import music21_text
+
+        text = music21_text(text)  # chord symbols spelled as music21 reads them, annotations out
     notes: list[str] = []
     score = None
     try:
@@ -420,15 +416,13 @@ def make_midi(job: dict, deadline: float) -> tuple[object, list[str], str]:
             notes.append(f"{note} ({failure})")
             break
     if score is not None:
-        accompanied = False
         if accompaniment is not None:
-            from bot.harmony.realise import add_accompaniment
+            from bot.accompaniment import add_accompaniment
 
-            accompanied = add_accompaniment(score, accompaniment) > 0
-            if not accompanied:
+            if not add_accompaniment(score, accompaniment):
                 notes.append("no chord symbols to accompany")
         try:
-            return _score_midi(score, notes, job["max_seconds"], accompanied, unheard_chords), notes, "music21"
+            return _score_midi(score, notes, job["max_seconds"], unheard_chords), notes, "music21"
         except MemoryError:
             raise
         except Exception as err:
@@ -664,7 +658,7 @@ def serve(socket_path: str) -> None:
     """Preload music21, then fork a limited child for each connection until stdin closes."""
     import numpy  # noqa: F401  (preloaded so every child starts warm)
 
-    import bot.harmony.realise  # noqa: F401  (the accompaniment's tokenizer and patterns, also preloaded)
+    import bot.accompaniment  # noqa: F401  (the accompaniment's tokenizer and patterns, also preloaded)
 
     # One small tune through the whole MIDI path: music21 builds caches on first use (0.25 s),
     # and every forked child inherits them.

@@ -14,7 +14,7 @@ import pytest
 
 from bot import render_worker
 from bot.notation.chords import Chord, parse_symbol
-from bot.harmony.realise import PART_NAME, bass_pitch, chord_pitches, music21_text, pattern
+from bot.accompaniment import PART_NAME, bass_pitch, chord_pitches, music21_text, pattern
 from bot.render import INSTRUMENTS, RenderError, RenderSettings, prepare_tune, render
 
 # 3/4 with a pickup, a repeat, two endings with different chords and an odd spelling ("Gd").
@@ -26,7 +26,7 @@ def midi_notes(midi_file) -> dict[bytes, list[tuple[int, int, int, int]]]:
     out = {}
     for track in midi_file.tracks:
         name, sounding, notes = b"", {}, []
-        for tick, event in render_worker._timed_events(track):
+        for tick, event in render_worker.timed_events(track):
             if event.type.name == "SEQUENCE_TRACK_NAME":
                 name = event.data
             elif event.isNoteOn():
@@ -42,7 +42,7 @@ def midi_notes(midi_file) -> dict[bytes, list[tuple[int, int, int, int]]]:
 
 def programs(midi_file) -> set[int]:
     """Every program a program change selects in the file."""
-    return {e.data for t in midi_file.tracks for _, e in render_worker._timed_events(t)
+    return {e.data for t in midi_file.tracks for _, e in render_worker.timed_events(t)
             if e.type.name == "PROGRAM_CHANGE"}
 
 
@@ -151,9 +151,9 @@ def test_the_accompaniment_sounds_quieter_than_the_melody(tmp_path):
         midi_file = render_worker.read_midi(done.midi)
         for track in midi_file.tracks:
             named = any(e.type.name == "SEQUENCE_TRACK_NAME" and e.data == PART_NAME.encode()
-                        for _, e in render_worker._timed_events(track))
+                        for _, e in render_worker.timed_events(track))
             if named != (keep == "accompaniment"):
-                for _, event in render_worker._timed_events(track):
+                for _, event in render_worker.timed_events(track):
                     if event.isNoteOn():
                         event.velocity = 0  # silence the other part
         render_worker.write_midi(midi_file, str(tmp_path / f"{keep}.mid"))

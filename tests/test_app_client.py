@@ -11,6 +11,8 @@ import numpy as np
 import pytest
 from gradio_client import Client
 
+from test_play import REEL  # 16 bars with repeats and first and second endings
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -67,17 +69,6 @@ def test_the_chat_answers_follow_ups_with_a_message(app_url):
     texts = [part["text"] for m in history for part in m["content"] if part.get("type") == "text"]
     assert texts[0] == "continue" and "no tune to continue" in texts[-1]
     assert box == ""
-
-
-REEL = """X:1
-T:Test reel
-M:4/4
-L:1/8
-R:reel
-K:D
-|:DFAF dFAF|GBdB gBdB|AFAF dFAF|1 EFGE FDD2:|2 EFGE D4||
-|:fdfa fdfa|gege gege|fdfa fdfa|1 gfed cABc:|2 gfec d4|]
-"""
 
 
 def test_play_renders_a_given_tune_moved_with_its_audio_midi_and_pdf(app_url, tmp_path):

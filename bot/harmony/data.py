@@ -13,34 +13,16 @@ the held-out set is large enough to score.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.corpus import COLLECTIONS, HELD_OUT_EVERY, abc_files, music21_corpus_dir, read_abc_file
+from bot.corpus import HELD_OUT_EVERY, Corpus, collect, corpus_sources
 from bot.notation.chords import parse_symbol
-from bot.notation.abc import AbcError, normalise
 from bot.notation.tokens import tokenize
 
 MIN_CHORDS = 4  # fewer symbols than this is a marking, not an accompaniment
 HELD_OUT_SHARE = 5  # of every HELD_OUT_EVERY hash values: a quarter of the chord tunes
 # music21's corpus folders that hold chord symbols, besides the folk collections.
 EXTRA_MUSIC21 = ("nottingham-dataset",)
-
-
-@dataclass
-class ChordTunes:
-    """Normalised tunes with human chords, split like the corpus."""
-
-    train: list[str] = field(default_factory=list)
-    held_out: list[str] = field(default_factory=list)
-    counts: dict[str, int] = field(default_factory=dict)  # chord tunes per source
-
-    def fingerprint(self) -> str:
-        """SHA-256 of the training and held-out text."""
-        digest = hashlib.sha256()
-        for tune in self.train + ["\0"] + self.held_out:
-            digest.update(tune.encode())
-        return digest.hexdigest()
 
 
 def chord_count(tune: str) -> int:
@@ -53,30 +35,7 @@ def is_held_out_chords(tune: str) -> bool:
     return int(hashlib.sha1(tune.encode()).hexdigest(), 16) % HELD_OUT_EVERY < HELD_OUT_SHARE
 
 
-def load_chord_tunes(extra: list[Path] = (), include_music21: bool = True) -> ChordTunes:
+def load_chord_tunes(extra: list[Path] = (), include_music21: bool = True) -> Corpus:
     """Chord tunes from music21's corpus (and `extra` ABC files or folders), de-duplicated and split."""
-    sources: list[tuple[str, list[Path]]] = []
-    if include_music21:
-        root = music21_corpus_dir()
-        for name in COLLECTIONS + EXTRA_MUSIC21:
-            if (root / name).exists():
-                sources.append((name, abc_files(root / name)))
-    for path in extra:
-        sources.append((str(path), abc_files(Path(path))))
-    tunes = ChordTunes()
-    seen: set[str] = set()
-    for name, files in sources:
-        kept = 0
-        for path in files:
-            for raw in read_abc_file(path):
-                try:
-                    tune = normalise(raw)
-                except AbcError:
-                    continue
-                if tune in seen or chord_count(tune) < MIN_CHORDS:
-                    continue
-                seen.add(tune)
-                kept += 1
-                (tunes.held_out if is_held_out_chords(tune) else tunes.train).append(tune)
-        tunes.counts[name] = kept
-    return tunes
+    sources = corpus_sources(extra, include_music21, also=EXTRA_MUSIC21)
+    return collect(sources, held_out=is_held_out_chords, keep=lambda tune: chord_count(tune) >= MIN_CHORDS)

@@ -16,10 +16,10 @@ from fractions import Fraction
 
 import numpy as np
 
-from bot.notation.chords import Chord, parse_symbol
-from bot.notation.tokens import pitch_class
 from bot.notation.abc import default_unit, parse_key, parse_meter, read_tune, strip_comment
-from bot.notation.tokens import Bar, read_body, tokenize
+from bot.notation.bars import beat_of
+from bot.notation.chords import Chord, parse_symbol
+from bot.notation.tokens import Bar, pitch_class, read_body, tokenize
 
 # Mode families the model keeps statistics for; the rarer modes borrow the nearest one.
 MODE_FAMILY = {"": "maj", "lyd": "maj", "mix": "mix", "dor": "dor", "m": "min", "phr": "min", "loc": "min"}
@@ -76,17 +76,6 @@ class Reading:
     def has_chords(self) -> bool:
         """Whether the text carries chord symbols of its own."""
         return bool(self.chorded_bars)
-
-
-def beat_of(meter: str) -> Fraction:
-    """The beat in whole notes: a dotted quarter in 6/8, 9/8, 12/8; else the lower number's note."""
-    match = re.fullmatch(r"(\d+)/(\d+)", meter)
-    if not match:
-        return Fraction(1, 4)
-    top, bottom = int(match.group(1)), int(match.group(2))
-    if top % 3 == 0 and top > 3:
-        return Fraction(3, bottom)
-    return Fraction(1, bottom)
 
 
 def slot_length(bar: Fraction, beat: Fraction) -> Fraction:
@@ -153,7 +142,7 @@ def _fill_slots(reading: Reading, body: str) -> None:
     section_start = True  # the previous bar with music ended a section
     first_bar, last_bar = _first_music_bar(reading.bars), _last_music_bar(reading.bars)
     for index, bar in enumerate(reading.bars):
-        meter = _meter_in(bar, meter)
+        meter = bar.meter or meter
         beat = beat_of(meter)
         length = parse_meter(meter) or bar.duration
         if not bar.events or length <= 0:
@@ -245,17 +234,6 @@ def _weights(bar: Bar, shift: Fraction, start: Fraction, end: Fraction, beat: Fr
         for pitch in event.pitches:
             weights[(pitch - tonic) % 12] += float((overlap + extra) / beat)
     return weights
-
-
-def _meter_in(bar: Bar, meter: str) -> str:
-    """The meter in force in `bar`: an M: field written in it changes it from there on."""
-    for tok in tokenize(bar.text):
-        if tok.kind in ("inline", "linefield"):
-            name, _, value = tok.text.strip("[]").partition(":")
-            if name == "M":
-                value = re.sub(r"\s", "", value)
-                meter = {"C": "4/4", "C|": "2/2"}.get(value, value)
-    return meter
 
 
 def _first_music_bar(bars: list[Bar]) -> int:

@@ -90,6 +90,17 @@ class Timing:
         return self
 
 
+def beat_of(meter: str) -> Fraction:
+    """The beat in whole notes: a dotted quarter in 6/8, 9/8, 12/8; else the lower number's note."""
+    match = re.fullmatch(r"(\d+)/(\d+)", meter)
+    if not match:
+        return Fraction(1, 4)
+    top, bottom = int(match.group(1)), int(match.group(2))
+    if top % 3 == 0 and top > 3:
+        return Fraction(3, bottom)
+    return Fraction(1, bottom)
+
+
 @dataclass(frozen=True)
 class Measure:
     """What one bar's text adds up to."""

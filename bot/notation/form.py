@@ -22,7 +22,8 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
-from bot.notation.abc import parse_meter
+from bot.notation.abc import default_unit, normalise_field, parse_meter
+from bot.notation.bars import beat_of
 from bot.notation.tokens import Bar, pitch_class, read_body, tokenize, tonic
 
 # Section lines: where a part ends (`|1`, `:|2` carry ending numbers after these).
@@ -194,11 +195,10 @@ def explicit_repeats(body: str) -> str:
 def read_form(abc: str) -> FormReading:
     """The parts of a tune (headers and body) and its last note against its tonic."""
     fields, body = split_abc(abc)
-    meter = fields.get("M", "none")
-    unit = fields.get("L", "1/8")
+    meter = normalise_field("M", fields.get("M", "none"))  # `C` and `C|` as 4/4 and 2/2
     key = fields.get("K", "C")
-    bars = read_body(body, meter.replace("C|", "2/2").replace("C", "4/4"), unit, key)
-    bar_length = parse_meter(meter if meter not in ("C", "C|") else {"C": "4/4", "C|": "2/2"}[meter])
+    bars = read_body(body, meter, fields.get("L") or default_unit(meter), key)
+    bar_length = parse_meter(meter)
     parts = tuple(read_parts(bars, bar_length)[0]) if bar_length else ()
     end_key = bars[-1].key if bars else key
     root = tonic(end_key)
@@ -297,14 +297,10 @@ def plan_continuation(rhythm: str | None, given: list[Part], open_bars: Fraction
 
 
 def strong_beat(meter: str) -> Fraction:
-    """The beat a cadence lands on: a quarter in 2/4, 3/4, 4/4, 2/2; a dotted quarter in 6/8, 9/8, 12/8."""
-    bar = parse_meter(meter)
-    numerator, _, denominator = meter.partition("/")
-    if bar is None or not numerator.isdigit() or not denominator.isdigit():
-        return Fraction(1, 4)
-    if int(denominator) == 8 and int(numerator) % 3 == 0:
-        return Fraction(3, 8)
-    return Fraction(1, int(denominator)) if int(denominator) >= 8 else Fraction(1, 4)
+    """Where a cadence may land: on a beat (`bars.beat_of`), and on any quarter where the beat
+    is a half note, as in 2/2 and 3/2 (reels end `d2 z2`, the last note on the third quarter)."""
+    beat = beat_of(meter)
+    return Fraction(1, 4) if beat == Fraction(1, 2) else beat
 
 
 @dataclass(frozen=True)

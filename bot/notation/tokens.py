@@ -108,6 +108,7 @@ class Bar:
     chords: tuple[ChordMark, ...]
     ending: str  # the ending this bar starts ("1", "2", "" for none)
     key: str  # the key in force at the bar's end (inline K: fields change it)
+    meter: str = ""  # the meter in force at the bar's end (an M: field changes it)
 
 
 def tokenize(body: str) -> Iterator[Token]:
@@ -282,6 +283,7 @@ def read_body(body: str, meter: str, unit: str | Fraction, key: str) -> list[Bar
         reading = measure(text, timing)
         events, chords, key = bar_events(text, reading, key, text_start)
         ending = before.lstrip(":|[]") or reading.ending
-        bars.append(Bar(text_start, text_end, token, text, reading.duration, events, chords, ending, key))
+        bars.append(Bar(text_start, text_end, token, text, reading.duration, events, chords, ending, key,
+                        reading.timing.meter))
         timing, before = reading.timing, token
     return bars
