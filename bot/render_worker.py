@@ -504,6 +504,11 @@ class BoundedFluidSynth(FluidSynth):
         if result.returncode != 0 or not os.path.exists(audio_file):
             lines = (result.stderr or result.stdout).strip().splitlines()
             last = lines[-1] if lines else f"exit code {result.returncode}"
+            limit = resource.getrlimit(resource.RLIMIT_AS)[0]
+            if "Failed to create the synthesizer" in last and limit != resource.RLIM_INFINITY:
+                # Its allocations failed under the child's address-space limit (_limit): whether
+                # music21 or FluidSynth runs out first depends on what the worker had loaded.
+                raise JobError(f"FluidSynth could not get the memory it needs within {limit // 2**20} MB ({last})")
             raise JobError(f"FluidSynth failed ({last})")
         if "loaded SoundFont has ID" not in result.stdout:  # the "load" command says so, even with -q
             raise JobError(f"FluidSynth could not load the soundfont {self.sound_font}")
