@@ -219,6 +219,7 @@ class _Composer:
         # Off the beat in the tune's last bar only rests, lengths, spaces and the bar line.
         self.no_new_note = self.syntax.only("zx0123456789/ |:])")
         self.key_change = self.syntax.char("K")
+        self.quote = self.syntax.char('"')
         self.opening = self.syntax.only("|: \n")
         self.opening_colon = self.syntax.only(":")
         self.section_growth = self.syntax.char("|") | self.syntax.char("]") | self.syntax.char(":")
@@ -666,6 +667,10 @@ class _Composer:
                 banned |= self.section_growth  # inside a part `|` may not grow into `||`, `|]` or `|:`
         if self.form is not None and self.splitter.mode in ("", "["):
             banned |= self.key_change  # the tune stays in its key: the form ends it on that key's tonic
+        if self.form is not None and self.splitter.mode == "":  # in music, or right after a bar line
+            # No quoted strings in new music: chords are the harmoniser's (a stray "F" in D would
+            # pass for the tune's own and stop it filling the bars), annotations are noise.
+            banned |= self.quote
         if self.form is not None and self.form.needs_opening and not reading.elements:
             # `|:` before the part's first note (and not `||` first: `:| || |:` is no better).
             if self.splitter.in_music:
