@@ -17,6 +17,7 @@ from pathlib import Path
 import gradio as gr
 
 from bot import links, page, serving
+from bot.compute import ComputeError, inference_path
 from bot.chat import (
     ACCOMPANIMENTS, AUTO, DEFAULT_ACCOMPANIMENT, INSTRUMENT_CHOICES, KEYS, METERS, OFF, OUTPUTS_DIR, Chat, ChatError,
     Options, Session,
@@ -55,6 +56,8 @@ def build(bot: Chat, notice: str | None = None) -> gr.Blocks:
         autostart = gr.State(None)  # the link this visit opened with, if any
         gr.Markdown(INTRO)
         gr.Markdown(notice or "", visible=bool(notice), elem_id="notice")
+        # Shown when the start-up check (Chat.warm_up) failed: the page says so, not only the log.
+        banner = gr.Markdown("", visible=False, elem_id="health-banner")
         with gr.Row(equal_height=False):
             with gr.Column(scale=3):
                 # No copy button per message: a reply holds its card's data as well as the ABC,
@@ -135,6 +138,9 @@ def build(bot: Chat, notice: str | None = None) -> gr.Blocks:
             print_in = gr.Textbox()
             print_out = gr.JSON()
             print_go = gr.Button()
+            # /health(): {"ready", "status", "compute_path"}, ready only after the start-up check passed.
+            health_out = gr.JSON()
+            health_go = gr.Button()
             tunes_in = gr.Textbox()
 
         controls = [temperature, bars, seed, random_seed, top_k, meter, key, tempo, instrument, accompaniment]
@@ -207,6 +213,13 @@ def build(bot: Chat, notice: str | None = None) -> gr.Blocks:
             except ChatError as err:
                 raise gr.Error(str(err), print_exception=False) from None
 
+        def on_health_banner():
+            health = bot.health()
+            if health["ready"] or health["status"] == "warming up":
+                return gr.update(visible=False)
+            return gr.update(value=f"**Not ready:** the start-up check {health['status']}. Tunes can't be "
+                                   "written until this is fixed; the server log has the details.", visible=True)
+
         def on_tunebook(tunes):
             try:
                 return gr.File(value=str(bot.tunebook(tunes)), visible=True)
@@ -220,6 +233,9 @@ def build(bot: Chat, notice: str | None = None) -> gr.Blocks:
             concurrency_id="compose", concurrency_limit=bot.capacity,
         )
         loaded = demo.load(on_load, None, [msg, *controls, autostart], api_visibility="private", queue=False)
+        demo.load(on_health_banner, None, [banner], api_visibility="private", queue=False)
+        # Readiness for a host or a load balancer: gradio_client's predict(api_name="/health").
+        health_go.click(bot.health, None, [health_out], api_name="health", concurrency_limit=None)
         from_link = loaded.then(
             on_autostart, [autostart, *chat_inputs], chat_outputs, api_visibility="private",
             show_progress="minimal", show_progress_on=[chatbot],
@@ -274,6 +290,11 @@ def main(argv: list[str] | None = None) -> int:
     notice = page.ensure_abcjs()
     if notice:
         print(f"abc-bot: {notice}", file=sys.stderr)
+    try:
+        print(f"abc-bot: {inference_path().describe()}", flush=True)
+    except ComputeError as err:
+        print(f"abc-bot: {err}", file=sys.stderr, flush=True)
+        return 2
     bot = Chat()
     threading.Thread(target=bot.warm_up, name="warm-up", daemon=True).start()
     # Served straight from disk (no copies in Gradio's cache): abcjs and the per-request outputs.

@@ -19,6 +19,13 @@ def cpu_model() -> str:
 
 
 def describe() -> str:
-    """One line: the CPU model and how many cores this process may use."""
+    """Two lines: the CPU model and how many cores this process may use; the compute path
+    (precision and why) that bot.compute chooses here."""
+    from bot.compute import ComputeError, inference_path
+
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return f"CPU: {cpu_model()}, {cores} cores"
+    try:
+        path = inference_path().describe()
+    except ComputeError as err:
+        path = f"compute path: none ({err})"
+    return f"CPU: {cpu_model()}, {cores} cores\n{path}"

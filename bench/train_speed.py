@@ -3,7 +3,7 @@
     python bench/train_speed.py [--steps 20] [--threads 1]
 
 Both run in this process on the same batch shape (TrainConfig defaults: batch x seq chars,
-embedding-wide input, hidden x layers) and the same precision (bf16 autocast when the
+embedding-wide input, hidden x layers) and the same precision (the training path's: bf16 autocast when the
 config uses it). The bare baseline has no embedding, dropout, output layer, loss, clipping
 or optimiser: the ratio says how much of the LSTM's speed the full training step keeps.
 """
@@ -19,6 +19,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bot.compute import training_path  # noqa: E402
 from bench.machine import describe as machine  # noqa: E402
 from bot.model import CharLSTM, ModelConfig  # noqa: E402
 from bot.train import TrainConfig, make_optimizer, train_step  # noqa: E402
@@ -45,6 +46,7 @@ def main() -> None:
     print(machine(), flush=True)
     torch.set_num_threads(args.threads)
     config = TrainConfig()
+    path = training_path(config.precision)
     torch.manual_seed(0)
     rows, seq = config.batch, config.seq
     tokens = torch.randint(0, VOCAB, (rows, seq + 1))
@@ -55,13 +57,13 @@ def main() -> None:
     state = [None]
 
     def ours():
-        *_, state[0] = train_step(model, optimizer, x, y, state[0], config)
+        *_, state[0] = train_step(model, optimizer, x, y, state[0], path, config)
 
     bare = torch.nn.LSTM(config.embedding, config.hidden, config.layers, batch_first=True)
     inputs = torch.randn(rows, seq, config.embedding)
 
     def baseline():
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=config.bf16):
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=path.bfloat16):
             out, _ = bare(inputs)
         out.float().sum().backward()
 
@@ -71,7 +73,7 @@ def main() -> None:
         best["bare"] = max(best["bare"], chars_per_second(baseline, args.steps, rows * seq))
         best["ours"] = max(best["ours"], chars_per_second(ours, args.steps, rows * seq))
     print(f"batch {rows} x {seq} chars, LSTM {config.layers}x{config.hidden} (input {config.embedding}), "
-          f"bf16={config.bf16}, threads={args.threads}")
+          f"{path.name}, threads={args.threads}")
     print(f"bare nn.LSTM forward+backward: {best['bare']:,.0f} chars/s")
     print(f"bot.train step (embedding, dropout, head, loss, clip, AdamW): {best['ours']:,.0f} chars/s")
     print(f"ratio: {best['ours'] / best['bare']:.3f}")

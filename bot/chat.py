@@ -45,6 +45,7 @@ from bot.render import (
     prepare_tune, render,
 )
 from bot.stepper import stepper_for
+from bot.compute import ComputeError, inference_path
 
 log = logging.getLogger(__name__)
 
@@ -446,6 +447,7 @@ class Chat:
         # two OpenMP threads stall each other (measured: bench/generate_speed.py --threads 2).
         torch.set_num_threads(1)
         config.outputs.mkdir(parents=True, exist_ok=True)
+        self._warm = "warming up"  # the warm-up's verdict: "ready", or what failed (see health)
         self._lock = threading.Lock()
         self._admitted = 0  # requests writing or waiting for a place
         self._generating = 0  # tunes being sampled right now
@@ -507,18 +509,39 @@ class Chat:
             return loaded, self._engine
 
     def warm_up(self) -> None:
-        """Load the model and start the renderer, so the first person waits no longer than the rest."""
-        loaded, engine = self._model()
+        """Load the model and start the renderer, so the first person waits no longer than the rest.
+
+        What it found is kept (`health`): the page shows a failure as a banner and the health
+        answer says not ready, so a broken start is never only a line in the log.
+        """
         folder = self.config.outputs / f"warm-up-{uuid.uuid4().hex}"
+        stage = "loading the model"
         try:
+            loaded, engine = self._model()
+            stage = f"writing a test tune ({stepper_for(loaded.model).path.describe()})"
             for _ in compose("", Settings(bars=1, seed=0), loaded, engine=engine):
                 pass
+            stage = "transposing a test tune (music21)"
             transpose_tune("X:1\nK:C\nCDEF|]\n", 2)  # its music21 import, before the first card's transpose
+            stage = "making test audio (music21, FluidSynth)"
             render("X:1\nM:4/4\nL:1/4\nK:C\nCDEF|]\n", folder, RenderSettings(compress=False))
-        except Exception:  # a failure here shows again, with its message, on the first request
-            log.exception("warm-up failed")
+        except Exception as err:
+            log.exception("warm-up failed while %s", stage)
+            self._warm = f"failed while {stage}: {type(err).__name__}: {err}"
+        else:
+            self._warm = "ready"
         finally:
             shutil.rmtree(folder, ignore_errors=True)
+
+    def health(self) -> dict:
+        """Whether the bot can answer: `ready` only after a warm-up that passed; the compute path;
+        and, when the warm-up failed, what failed."""
+        warm = self._warm
+        try:
+            path = inference_path().describe()
+        except ComputeError as err:
+            path, warm = str(err), f"failed: {err}"
+        return {"ready": warm == "ready", "status": warm, "compute_path": path}
 
     @property
     def capacity(self) -> int:
@@ -581,9 +604,11 @@ class Chat:
         headline = _headline(intent, options)
         folder = self.config.outputs / uuid.uuid4().hex  # never user text in a path
         finished = False
+        stage = "loading the model"
         try:
             update = None
             loaded, engine = self._model()
+            stage = "writing the tune with the model"
             stream = compose(intent.prompt, options.settings(intent.seed), loaded,
                              meter=intent.meter, key=intent.key, engine=engine)
             with self._lock:
@@ -607,6 +632,7 @@ class Chat:
             if update is None or cancel.is_set():
                 return
 
+            stage = "saving the tune"
             title = title_for(intent, session)
             tune = with_title(update.abc, title)
             prompt = session.prompt if intent.kind == "continue" else intent.prompt
@@ -651,6 +677,7 @@ class Chat:
                                  f"{settings.sample_rate / 1000:g}, as the server was busy")
             # With an accompaniment the tune's chords are part of it from here on: in the text
             # shown, the card, the downloads, the link and what /compose returns.
+            stage = "making the tune's card"
             link = _link(intent, options, update.seed, sounded)
             card = _card_data(sounded, abc_path, rendered, settings, link, title)
             text = _final_text(headline, card, sounded, notes)
@@ -660,10 +687,8 @@ class Chat:
                         seed=update.seed)
         except PromptError as err:
             yield _refusal(history, session, f"Sorry, I can't use that: {err}")
-        except Exception:  # the page must stay usable whatever goes wrong underneath
-            log.exception("reply failed")
-            yield _refusal(history, session, "Something went wrong on my side while writing that tune. "
-                                             "Please try again, perhaps with other words.")
+        except Exception as err:  # the page must stay usable whatever goes wrong underneath
+            yield _refusal(history, session, our_failure(stage, err))
         finally:
             if not finished:
                 shutil.rmtree(folder, ignore_errors=True)
@@ -811,10 +836,9 @@ class Chat:
         except RenderError as err:
             shutil.rmtree(folder, ignore_errors=True)
             raise PlayError.at(abc, f"I can't play this: {err}") from None
-        except Exception:
+        except Exception as err:
             shutil.rmtree(folder, ignore_errors=True)
-            log.exception("play failed")
-            raise PlayError("Something went wrong on my side while playing that tune.") from None
+            raise PlayError(our_failure("making the audio", err)) from None
         notes += _plain(rendered.notes)
         return Played(sounded, abc_path, rendered, semitones, request.key, notes, request)
 
@@ -912,6 +936,16 @@ class Chat:
         text = _final_text(f"Here is “{title}”, as the link keeps it.", card, played.abc, played.notes)
         yield Reply(history + [_bot(text)], session, abc, done=True, tune=played.abc, audio=played.audio,
                     link=query, seed=link.seed)
+
+
+def our_failure(stage: str, err: BaseException) -> str:
+    """The chat's words for a failure on our side: what failed, that it is not the person's
+    input, and a reference to find the traceback (logged here) in the server log."""
+    ref = uuid.uuid4().hex[:8]
+    log.error("failure %s while %s", ref, stage, exc_info=err)
+    return (f"Sorry: that failed on our side, while {stage} ({type(err).__name__}). It is not "
+            f"your words or your tune; trying again with other words won't help. The server log "
+            f"has the details under reference {ref}.")
 
 
 def _refusal(history: list[dict], session: Session, text: str) -> Reply:

@@ -1,4 +1,13 @@
-"""The training tunes: read music21's bundled folk collections and user ABC, normalise, split."""
+"""The training tunes: music21's bundled folk collections, the NMD and user ABC; normalise, split.
+
+The default corpus holds only tunes whose terms allow any use: O'Neill's (1850), Ryan's
+Mammoth (1883) and Aird's Airs (1782-1803), out of copyright; music21's miscFolk (colonial
+American fife tunes and Northumbrian Minstrelsy, 1882, shipped in music21 under its BSD
+licence); and the Nottingham Music Database (free use with acknowledgement, `bot.nmd`), read
+as the model reads a pasted tune (chord symbols out). Essen (`ESSEN`) may be used for
+non-commercial purposes only, so it is added only when asked (`with_essen`), and a model
+trained so says so in its card (`terms`).
+"""
 
 from __future__ import annotations
 
@@ -6,12 +15,28 @@ import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, NamedTuple
 
+from bot import nmd
 from bot.notation.abc import TUNE_END, AbcError, normalise, split_tunes
+from bot.notation.tokens import model_view
 
-# Folk collections in music21's corpus folder that hold ABC.
-COLLECTIONS = ("essenFolksong", "oneills1850", "airdsAirs", "ryansMammoth", "miscFolk")
+# Folk collections in music21's corpus folder that hold ABC, all free for any use.
+COLLECTIONS = ("oneills1850", "airdsAirs", "ryansMammoth", "miscFolk")
+# The Essen collection: "permission for non-commercial distribution and use of these files in
+# music21" (music21/corpus/essenFolksong/license.txt). Only with `with_essen`.
+ESSEN = "essenFolksong"
+NMD = "nmd"
+
+# Each source's terms, for the model card (`terms`).
+TERMS = {
+    "oneills1850": "O'Neill's Music of Ireland (1850): out of copyright; ABC shipped in music21 (BSD)",
+    "airdsAirs": "Aird's Selection of Scotch, English, Irish and Foreign Airs (1782-1803): out of copyright; ABC shipped in music21 (BSD)",
+    "ryansMammoth": "Ryan's Mammoth Collection (1883): out of copyright; ABC shipped in music21 (BSD)",
+    "miscFolk": "American fife tunes and Northumbrian Minstrelsy (1882), transcribed by Jack Campin: shipped in music21 (BSD); no other terms stated",
+    ESSEN: "Essen Folksong Collection: non-commercial use only (music21/corpus/essenFolksong/license.txt)",
+    NMD: nmd.CREDIT,
+}
 
 # One tune in HELD_OUT_EVERY goes to the held-out set (about 5%), chosen by a hash of its
 # normalised text so the split is the same on every machine and never cuts a tune.
@@ -91,25 +116,42 @@ def is_held_out(tune: str) -> bool:
     return int(hashlib.sha1(tune.encode()).hexdigest(), 16) % HELD_OUT_EVERY == 0
 
 
+class Source(NamedTuple):
+    """ABC files to read under one name; `view` rewrites each normalised tune (the NMD's chords
+    out) and `split` gives a raw tune's fixed part ('train', 'validation', 'test') where the
+    source has one of its own."""
+
+    name: str
+    files: list[Path]
+    view: Callable[[str], str] | None = None
+    split: Callable[[str], str] | None = None
+
+
 def corpus_sources(extra: list[Path] = (), include_music21: bool = True,
-                   also: tuple[str, ...] = ()) -> list[tuple[str, list[Path]]]:
-    """(name, ABC files) to read: music21's folk collections (and the folders `also` names
-    where this music21 has them), then each of `extra`."""
-    sources: list[tuple[str, list[Path]]] = []
+                   also: tuple[str, ...] = (), with_essen: bool = False,
+                   with_nmd: bool = False) -> list[Source]:
+    """The sources to read: music21's folk collections (Essen too with `with_essen`, and the
+    folders `also` names where this music21 has them), the NMD with `with_nmd`, then `extra`."""
+    sources: list[Source] = []
     if include_music21:
         root = music21_corpus_dir()
-        sources += [(name, abc_files(root / name)) for name in COLLECTIONS]
-        sources += [(name, abc_files(root / name)) for name in also if (root / name).exists()]
-    sources += [(f"user:{path}", abc_files(Path(path))) for path in extra]
+        names = ((ESSEN,) if with_essen else ()) + COLLECTIONS
+        sources += [Source(name, abc_files(root / name)) for name in names]
+        sources += [Source(name, abc_files(root / name)) for name in also if (root / name).exists()]
+    if with_nmd:
+        sources.append(Source(NMD, nmd.files(), view=model_view, split=nmd.split_of))
+    sources += [Source(f"user:{path}", abc_files(Path(path))) for path in extra]
     return sources
 
 
-def collect(sources: list[tuple[str, list[Path]]], held_out: Callable[[str], bool] = is_held_out,
+def collect(sources: list[Source], held_out: Callable[[str], bool] = is_held_out,
             keep: Callable[[str], bool] | None = None) -> Corpus:
-    """The normalised, de-duplicated tunes of `sources` that `keep` accepts, split by `held_out`."""
+    """The normalised, de-duplicated tunes of `sources` that `keep` accepts, split by `held_out`
+    (or by a source's own split: its validation part is held out, its test part left out)."""
     seen: set[str] = set()
     corpus = Corpus(train=[], held_out=[])
-    for name, files in sources:
+    for source in sources:
+        name, files, view, split = Source(*source)
         kept = 0
         for path in files:
             for raw in read_abc_file(path):
@@ -117,6 +159,12 @@ def collect(sources: list[tuple[str, list[Path]]], held_out: Callable[[str], boo
                     tune = normalise(raw)
                 except AbcError as err:
                     corpus.dropped[str(err).split(":")[0]] += 1
+                    continue
+                if view is not None:
+                    tune = view(tune)
+                part = split(raw) if split is not None else None
+                if part == "test":
+                    corpus.dropped[f"{name} test split (never trained or tuned on)"] += 1
                     continue
                 if tune in seen:
                     corpus.dropped["duplicate"] += 1
@@ -126,14 +174,31 @@ def collect(sources: list[tuple[str, list[Path]]], held_out: Callable[[str], boo
                     corpus.dropped["not kept"] += 1
                     continue
                 kept += 1
-                (corpus.held_out if held_out(tune) else corpus.train).append(tune)
+                out = (part == "validation") if part is not None else held_out(tune)
+                (corpus.held_out if out else corpus.train).append(tune)
         corpus.counts[name] = kept
     return corpus
 
 
-def load_corpus(extra: list[Path] = (), include_music21: bool = True) -> Corpus:
-    """Read, normalise, de-duplicate and split the music21 folk tunes plus any `extra` ABC."""
-    return collect(corpus_sources(extra, include_music21))
+def load_corpus(extra: list[Path] = (), include_music21: bool = True, with_essen: bool = False,
+                with_nmd: bool = True) -> Corpus:
+    """Read, normalise, de-duplicate and split the default corpus (music21's free collections
+    and the NMD's melodies) plus any `extra` ABC; Essen only with `with_essen`."""
+    return collect(corpus_sources(extra, include_music21, with_essen=with_essen,
+                                  with_nmd=with_nmd and include_music21))
+
+
+def terms(counts: dict[str, int]) -> dict:
+    """The model card's terms: each source's count and terms, and what they make the weights."""
+    sources = {name: {"tunes": count, "terms": TERMS.get(name, "given by the user who trained it")}
+               for name, count in counts.items()}
+    if counts.get(ESSEN):
+        weights = "non-commercial use only (trained on the Essen collection)"
+    elif any(name.startswith("user:") for name in counts):
+        weights = "free for any use as far as the bundled data goes; the user's own ABC decides the rest"
+    else:
+        weights = "free for any use (MIT, as the code); credit the NMD as its compilers ask"
+    return {"sources": sources, "weights": weights, "credit": nmd.CREDIT}
 
 
 def join_tunes(tunes: list[str]) -> str:

@@ -12,9 +12,10 @@ thread and met the others in a shared step, which under one GIL cost more than t
     engine.close()
 
 Priming (an Ask of several characters: a pasted tune) runs on a thread of its own, so a long
-paste never stalls the other tunes' steps. Batching changes nothing in the results: bfloat16
-products give each row the same numbers whatever the batch, so a seed gives the same tune
-alone or beside others.
+paste never stalls the other tunes' steps. Batching changes nothing in the results: on either
+compute path the Stepper's products give each row the same bits whatever the batch (bfloat16
+through oneDNN; float32 through oneDNN with a lone row stepped as a pair, see `bot.stepper`),
+so a seed gives the same tune alone or beside others.
 
 A reader gets the newest Update waiting for it: Updates are cumulative (each holds the whole
 tune so far), so a reader that falls behind skips stale ones rather than queueing them.

@@ -5,10 +5,17 @@ needs far less: the first layer's input projection is a table lookup (embedding 
 weights plus both biases, precomputed per character), the other layers' input and recurrent
 products are one matrix product, and the gates are a handful of element-wise operations.
 
-Weights are held in bfloat16 (the model trained under bfloat16 autocast), which halves the
-bytes read per character, and bfloat16 matrix products on the CPU give each row the same
-result whatever the batch size: a sequence sampled alone or stepped beside others draws
-the same characters from the same seed (see `bot.engine`). State and gates stay float32.
+The products run in the precision `bot.compute` chose for this machine. In bfloat16 (a CPU
+that has it natively) the weights are held in bfloat16, which halves the bytes read per
+character, and oneDNN's bfloat16 products give each row the same result whatever the batch
+size. In float32 MKL's products do not: a row computed alone (a matrix-vector product)
+differs in its last bits from the same row in a batch, and a batch of 2 or 3 from one of 16.
+oneDNN's float32 products give each row the same result for any batch of 2 or more
+(tests/test_stepper.py checks it), so in float32 a lone sequence is stepped as a batch of two
+(the second row a copy, thrown away). Either way a sequence sampled alone or stepped beside
+others draws the same characters from the same seed (see `bot.engine`). Where torch has no
+oneDNN, float32 rows are computed one at a time: still the same for any batch, only slower.
+State c and the gates stay float32.
 """
 
 from __future__ import annotations
@@ -21,16 +28,41 @@ from typing import NamedTuple
 import torch
 import torch.nn.functional as F
 
+from bot.compute import ComputePath, inference_path
 from bot.model import CharLSTM
 
-_BF16 = torch.bfloat16
+# oneDNN's float32 linear, which gives each row the same bits for any batch of 2 or more rows.
+_ONEDNN = torch.backends.mkldnn.is_available() and hasattr(torch.ops.mkldnn, "_linear_pointwise")
+
+
+def _linear_bf16(x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    """x (B, K) bfloat16 @ w (N, K).T -> (B, N) float32; rows independent of B (oneDNN bf16)."""
+    return F.linear(x, w).float()
+
+
+def _linear_f32(x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    """x (B, K) float32 @ w (N, K).T -> (B, N); B >= 2 (the step pads), rows independent of B.
+
+    `w` is packed in oneDNN's own layout (`_pack`): 2.2x faster here than a dense weight."""
+    return torch.ops.mkldnn._linear_pointwise(x, w, None, "none", [], "")
+
+
+def _pack(w: torch.Tensor) -> torch.Tensor:
+    """A float32 weight in oneDNN's blocked layout, laid out for small batches."""
+    return torch.ops.mkldnn._reorder_linear_weight(w.contiguous(), 2)
+
+
+def _linear_rows(x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    """float32 without oneDNN: each row alone (a matrix-vector product), the same in any batch."""
+    return torch.cat([F.linear(x[i : i + 1], w) for i in range(x.shape[0])])
 
 
 @dataclass
 class State:
-    """LSTM state for a batch of sequences: h (layers, batch, hidden) bfloat16, c the same in float32.
+    """LSTM state for a batch of sequences: h (layers, batch, hidden) in the products' dtype,
+    c the same shape in float32.
 
-    h is only ever read by bfloat16 matrix products, so it is kept in bfloat16; c carries the
+    h is only ever read by matrix products, so it is kept in their precision; c carries the
     cell's memory and stays float32.
     """
 
@@ -56,9 +88,19 @@ class State:
 class Stepper:
     """Batched single-character LSTM steps and whole-sequence priming for one CharLSTM."""
 
-    def __init__(self, model: CharLSTM):
+    def __init__(self, model: CharLSTM, path: ComputePath | None = None):
         if model.training:
             raise ValueError("Stepper needs a model in eval mode (call model.eval()): dropout would change its priming")
+        self.path = path or inference_path()
+        if self.path.device != "cpu":
+            raise ValueError(f"Stepper samples on the CPU, not {self.path.device}")
+        dtype = self.dtype = self.path.dtype
+        if dtype == torch.bfloat16:
+            self._linear, self._pad = _linear_bf16, False
+        elif _ONEDNN:
+            self._linear, self._pad = _linear_f32, True
+        else:
+            self._linear, self._pad = _linear_rows, False
         config = model.config
         self.layers, self.hidden, self.vocab_size = config.layers, config.hidden, config.vocab_size
         self.model = model
@@ -71,16 +113,19 @@ class Stepper:
             bias0 = (lstm.bias_ih_l0 + lstm.bias_hh_l0).detach().float()[order]
             # Layer 0's input product for every character: (V, 4H), float32.
             self.input0 = (model.embed.weight.detach().float() @ w_ih0.T + bias0).contiguous()
-            self.w_hh0 = lstm.weight_hh_l0.detach()[order].to(_BF16).contiguous()  # (4H, H)
+            self.w_hh0 = lstm.weight_hh_l0.detach()[order].to(dtype).contiguous()  # (4H, H)
             # Upper layers: [W_ih | W_hh] so one product takes [x, h] (B, 2H) -> (B, 4H).
             self.w_upper, self.b_upper = [], []
             for k in range(1, self.layers):
                 w = torch.cat([getattr(lstm, f"weight_ih_l{k}"), getattr(lstm, f"weight_hh_l{k}")], 1)
-                self.w_upper.append(w.detach()[order].to(_BF16).contiguous())  # (4H, 2H)
+                self.w_upper.append(w.detach()[order].to(dtype).contiguous())  # (4H, 2H)
                 b = getattr(lstm, f"bias_ih_l{k}") + getattr(lstm, f"bias_hh_l{k}")
                 self.b_upper.append(b.detach().float()[order].contiguous())
-            self.w_out = model.head.weight.detach().to(_BF16).contiguous()  # (V, H)
+            self.w_out = model.head.weight.detach().to(dtype).contiguous()  # (V, H)
             self.b_out = model.head.bias.detach().float().contiguous()
+            if self._linear is _linear_f32:
+                self.w_hh0, self.w_out = _pack(self.w_hh0), _pack(self.w_out)
+                self.w_upper = [_pack(w) for w in self.w_upper]
         # One (1,) index tensor per character, made once: a batch-1 step then builds none.
         self.token = [torch.tensor([i]) for i in range(self.vocab_size)]
 
@@ -98,54 +143,64 @@ class Stepper:
     def zero(self, batch: int = 1) -> State:
         """Zero state for `batch` sequences."""
         shape = (self.layers, batch, self.hidden)
-        return State(torch.zeros(shape, dtype=_BF16), torch.zeros(shape))
+        return State(torch.zeros(shape, dtype=self.dtype), torch.zeros(shape))
 
     def step(self, tokens: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
         """Feed one character per sequence: tokens (B,) int64 -> logits (B, V) float32, new state."""
         # No autograd to switch off: the weights are detached copies and states never need grad.
-        logits, h, c = _step(tokens, state.h, state.c, self.input0, self.w_hh0, self.w_upper,
-                             self.b_upper, self.w_out, self.b_out, self.hidden)
+        h, c, rows = state.h, state.c, tokens.shape[0]
+        if self._pad and rows == 1:
+            # oneDNN's float32 product takes another path for a single row: step a copy beside it.
+            tokens, h, c = tokens.repeat(2), h.repeat(1, 2, 1), c.repeat(1, 2, 1)
+        logits, h, c = _step(tokens, h, c, self.input0, self.w_hh0, self.w_upper,
+                             self.b_upper, self.w_out, self.b_out, self.hidden, self._linear)
+        if rows != tokens.shape[0]:
+            logits, h, c = logits[:rows], h[:, :rows].contiguous(), c[:, :rows].contiguous()
         return logits, State(h, c)
 
     def prime(self, ids: list[int], state: State | None = None) -> tuple[torch.Tensor, State]:
         """Feed a whole text to one sequence at once: logits (V,) after its last character, and the state.
 
         The model's own nn.LSTM reads the text in one call (layer by layer, each layer's input
-        product as one matrix product), under the same bfloat16 autocast it trained with.
+        product as one matrix product): under bfloat16 autocast on the bfloat16 path (as the
+        model trained), in float32 on the other.
         """
         if not ids:
             raise ValueError("prime needs at least one character")
         state = state or self.zero(1)
-        with torch.no_grad(), torch.autocast("cpu", dtype=_BF16):
+        with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.path.bfloat16):
             x = self.model.embed(torch.tensor([ids]))  # (1, T, E)
             out, (h, c) = self.model.lstm(x, (state.h.float(), state.c))  # out (1, T, H)
-        last = out[0, -1:].to(_BF16)
-        logits = F.linear(last, self.w_out).float().add_(self.b_out)
-        return logits[0], State(h.to(_BF16).contiguous(), c.float().contiguous())
+        last = out[0, -1:].to(self.dtype)
+        if self._pad:
+            last = last.repeat(2, 1)
+        logits = self._linear(last, self.w_out)[:1].add_(self.b_out)
+        return logits[0], State(h.to(self.dtype).contiguous(), c.float().contiguous())
 
 
-def _cell(gates: torch.Tensor, c: torch.Tensor, hidden: int) -> tuple[torch.Tensor, torch.Tensor]:
+def _cell(gates: torch.Tensor, c: torch.Tensor, hidden: int, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
     """One LSTM cell: gates (B, 4H) float32 in i, f, o, g order (a fresh tensor, overwritten),
-    c (B, H) float32 -> new h (B, H) bfloat16, new c."""
+    c (B, H) float32 -> new h (B, H) in `dtype`, new c."""
     sig = gates[:, : 3 * hidden].sigmoid_()
     c = torch.addcmul(sig[:, hidden : 2 * hidden] * c, sig[:, :hidden], gates[:, 3 * hidden :].tanh_())
-    return (sig[:, 2 * hidden :] * c.tanh()).to(torch.bfloat16), c
+    return (sig[:, 2 * hidden :] * c.tanh()).to(dtype), c
 
 
 def _step(tokens: torch.Tensor, h: torch.Tensor, c: torch.Tensor, input0: torch.Tensor, w_hh0: torch.Tensor,
           w_upper: list[torch.Tensor], b_upper: list[torch.Tensor], w_out: torch.Tensor, b_out: torch.Tensor,
-          hidden: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+          hidden: int, linear) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """The step's maths; h, c (layers, B, H) -> logits (B, V), new h, new c."""
-    gates = input0[tokens] + F.linear(h[0], w_hh0)  # (B, 4H) float32
-    x, c0 = _cell(gates, c[0], hidden)
+    dtype = h.dtype
+    gates = input0[tokens] + linear(h[0], w_hh0)  # (B, 4H) float32
+    x, c0 = _cell(gates, c[0], hidden, dtype)
     hs, cs = [x], [c0]
     for k in range(len(w_upper)):
-        both = torch.cat([x, h[k + 1]], 1)  # (B, 2H) bfloat16
-        gates = F.linear(both, w_upper[k]).float().add_(b_upper[k])
-        x, ck = _cell(gates, c[k + 1], hidden)
+        both = torch.cat([x, h[k + 1]], 1)  # (B, 2H) in the products' dtype
+        gates = linear(both, w_upper[k]).add_(b_upper[k])
+        x, ck = _cell(gates, c[k + 1], hidden, dtype)
         hs.append(x)
         cs.append(ck)
-    logits = F.linear(x, w_out).float().add_(b_out)
+    logits = linear(x, w_out).add_(b_out)
     return logits, torch.stack(hs), torch.stack(cs)
 
 
@@ -173,9 +228,9 @@ _CACHE_LOCK = threading.Lock()
 
 
 def stepper_for(model: CharLSTM) -> Stepper:
-    """The Stepper of `model`, built once per model object (kept while the model lives)."""
+    """The Stepper of `model` on this machine's compute path, built once per model object."""
     with _CACHE_LOCK:
         stepper = _CACHE.get(model)
         if stepper is None:
-            stepper = _CACHE[model] = Stepper(model)
+            stepper = _CACHE[model] = Stepper(model, inference_path())
         return stepper

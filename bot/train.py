@@ -1,6 +1,7 @@
-"""Train the ABC char-LSTM on music21's folk tunes (plus any --abc files).
+"""Train the ABC char-LSTM on the folk corpus (`bot.corpus`: free-to-use tunes; plus any --abc files).
 
     python -m bot.train                       # reproduces checkpoints/abc_lstm.*
+    python -m bot.train --with-essen          # adds Essen: the weights are then non-commercial only
     python -m bot.train --resume              # continue an interrupted run
     python -m bot.train --abc my_tunes/ --out checkpoints/mine
     torchrun --nproc_per_node 2 -m bot.train  # DistributedDataParallel, each rank its rows
@@ -28,7 +29,8 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from bot import checkpoint
-from bot.corpus import join_tunes, load_corpus
+from bot.compute import CHOICES, ComputePath, training_path
+from bot.corpus import join_tunes, load_corpus, terms
 from bot.evaluate import encodable, score
 from bot.model import CharLSTM, ModelConfig
 from bot.notation.transpose import transpose
@@ -41,6 +43,7 @@ class TrainConfig:
     out: str = field(default=str(checkpoint.DEFAULT_CHECKPOINT), metadata={"help": "checkpoint stem to write (.safetensors/.json/_curve.png/_curve.csv)"})
     abc: list[str] = field(default_factory=list, metadata={"help": "extra ABC file or folder (repeatable)"})
     no_music21: bool = field(default=False, metadata={"help": "train only on --abc files"})
+    with_essen: bool = field(default=False, metadata={"help": "add music21's Essen collection (non-commercial terms: the card says so)"})
     embedding: int = field(default=128, metadata={"help": "character embedding width"})
     hidden: int = field(default=512, metadata={"help": "LSTM units per layer"})
     layers: int = field(default=2, metadata={"help": "stacked LSTM layers"})
@@ -54,7 +57,7 @@ class TrainConfig:
     weight_decay: float = field(default=0.05, metadata={"help": "AdamW weight decay"})
     clip: float = field(default=1.0, metadata={"help": "gradient norm clip"})
     transpose: float = field(default=0.5, metadata={"help": "chance a tune is moved a whole step up or down each epoch"})
-    bf16: bool = field(default=True, metadata={"help": "bfloat16 autocast on CPU (about 1.8x faster here); weights stay float32"})
+    precision: str = field(default="auto", metadata={"help": "auto (bfloat16 autocast where the CPU or GPU has it natively, about 1.8x faster; else float32), float32 or bfloat16; weights stay float32"})
     eval_every: int = field(default=400, metadata={"help": "steps between held-out evaluations"})
     max_steps: int = field(default=0, metadata={"help": "stop after this many steps (0: no limit; for smoke runs)"})
     seed: int = field(default=1337, metadata={"help": "seed for shuffling, augmentation and init"})
@@ -81,6 +84,8 @@ def parse_args(argv: list[str] | None) -> TrainConfig:
                 parser.add_argument("--no-" + f.name.replace("_", "-"), dest=f.name, action="store_false")
         elif f.name == "abc":
             parser.add_argument(flag, action="append", default=[], help=f.metadata["help"])
+        elif f.name == "precision":
+            parser.add_argument(flag, choices=CHOICES, default=f.default, help=f.metadata["help"])
         else:
             kind = {"int": int, "float": float, "str": str}[str(f.type)]
             parser.add_argument(flag, type=kind, default=f.default, help=f.metadata["help"] + f" (default {f.default})")
@@ -117,9 +122,10 @@ def make_optimizer(model, config: TrainConfig) -> torch.optim.Optimizer:
     return torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay, fused=True)
 
 
-def train_step(model, optimizer, x, y, state, config: TrainConfig):
-    """One truncated-BPTT step on (rows, seq) ids; returns (loss, correct, new state)."""
-    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=config.bf16):
+def train_step(model, optimizer, x, y, state, path: ComputePath, config: TrainConfig):
+    """One truncated-BPTT step on (rows, seq) ids on `path`'s device; returns (loss, correct, new state)."""
+    x, y = x.to(path.device), y.to(path.device)
+    with torch.autocast(path.device, dtype=torch.bfloat16, enabled=path.bfloat16):
         logits, state = model(x, state)
     logits = logits.float()
     loss = F.cross_entropy(logits.reshape(-1, logits.size(-1)), y.reshape(-1))
@@ -167,6 +173,8 @@ def _dist() -> tuple[int, int]:
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world > 1 and not torch.distributed.is_initialized():
         backend = "nccl" if torch.cuda.is_available() else "gloo"
+        if torch.cuda.is_available():
+            torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
         torch.distributed.init_process_group(backend)
     return (torch.distributed.get_rank() if world > 1 else 0), world
 
@@ -191,10 +199,13 @@ def train(config: TrainConfig) -> TrainResult:
     stem = Path(config.out)
     state_path = stem.parent / (stem.name + "_run") / "state.pt"
 
-    corpus = load_corpus([Path(p) for p in config.abc], include_music21=not config.no_music21)
+    path = training_path(config.precision)
+    corpus = load_corpus([Path(p) for p in config.abc], include_music21=not config.no_music21,
+                         with_essen=config.with_essen)
     vocab = corpus.vocabulary()
     held_out, skipped = encodable(corpus.held_out, vocab)
     if main_rank:
+        print(path.describe(), flush=True)
         print("corpus:\n" + corpus.summary(), flush=True)
         if skipped:
             print(f"  {skipped} held-out tunes use characters unseen in training: not scored")
@@ -209,7 +220,7 @@ def train(config: TrainConfig) -> TrainResult:
     fingerprint = corpus.fingerprint()  # hashed once: every saved checkpoint names the same data
 
     model_config = ModelConfig(len(vocab), config.embedding, config.hidden, config.layers, config.dropout)
-    model = CharLSTM(model_config)
+    model = CharLSTM(model_config).to(path.device)
     optimizer = make_optimizer(model, config)
     train_chars = len(join_tunes(corpus.train))
     rows = config.batch // world
@@ -219,7 +230,7 @@ def train(config: TrainConfig) -> TrainResult:
     if config.resume:
         if not state_path.is_file():
             raise SystemExit(f"--resume: no run state at {state_path}")
-        saved = torch.load(state_path, weights_only=True)
+        saved = torch.load(state_path, weights_only=True, map_location=path.device)
         model.load_state_dict(saved["model"])
         optimizer.load_state_dict(saved["optimizer"])
         step, best, elapsed_before = saved["step"], saved["best"], saved["elapsed"]
@@ -228,7 +239,7 @@ def train(config: TrainConfig) -> TrainResult:
             print(f"resumed at step {step} (best held-out {best:.4f} bits/char)")
     net = model
     if world > 1:
-        net = torch.nn.parallel.DistributedDataParallel(model)
+        net = torch.nn.parallel.DistributedDataParallel(model)  # on a GPU, each rank its LOCAL_RANK device
 
     started = time.perf_counter()
     bar = tqdm(total=total, initial=step, disable=not main_rank, unit="step", dynamic_ncols=True, mininterval=2.0)
@@ -247,7 +258,7 @@ def train(config: TrainConfig) -> TrainResult:
                 group["lr"] = lr_at(step, total, config)
             x = x_all[:, index * config.seq : (index + 1) * config.seq]
             y = y_all[:, index * config.seq : (index + 1) * config.seq]
-            loss, correct, state = train_step(net, optimizer, x, y, state, config)
+            loss, correct, state = train_step(net, optimizer, x, y, state, path, config)
             step += 1
             window["nll"] += loss * y.numel()
             window["correct"] += correct
@@ -262,7 +273,8 @@ def train(config: TrainConfig) -> TrainResult:
             if step % config.eval_every == 0 or step in (total, config.max_steps) or step % steps_per_epoch == 0:
                 if main_rank:
                     best = _evaluate_and_save(model, vocab, val_ids, window, step, steps_per_epoch, best,
-                                              history, corpus, fingerprint, config, elapsed_before + seconds, optimizer, state_path)
+                                              history, corpus, fingerprint, config, elapsed_before + seconds, optimizer,
+                                              state_path, path)
                 window = {"nll": 0.0, "correct": 0, "chars": 0}
     bar.close()
     if world > 1:
@@ -277,9 +289,9 @@ def train(config: TrainConfig) -> TrainResult:
 
 
 def _evaluate_and_save(model, vocab, val_ids, window, step, steps_per_epoch, best, history, corpus,
-                       fingerprint, config, elapsed, optimizer, state_path) -> float:
+                       fingerprint, config, elapsed, optimizer, state_path, path: ComputePath) -> float:
     """Score the held-out stream, log a history row, keep the best checkpoint, save run state."""
-    metrics = score(model, val_ids)
+    metrics = score(model, val_ids.to(path.device))
     chars = max(1, window["chars"])
     row = {
         "step": step,
@@ -305,6 +317,8 @@ def _evaluate_and_save(model, vocab, val_ids, window, step, steps_per_epoch, bes
                 "held_out_tunes": len(corpus.held_out),
                 "dropped": dict(corpus.dropped),
             },
+            "terms": terms(corpus.counts),
+            "compute_path": path.describe(),
             "training": {k: v for k, v in asdict(config).items() if k not in ("resume",)},
             "steps": step,
             "epochs": row["epoch"],
@@ -312,7 +326,7 @@ def _evaluate_and_save(model, vocab, val_ids, window, step, steps_per_epoch, bes
             "validation": {"bits_per_char": row["val_bpc"], "accuracy": row["val_acc"]},
             "command": launcher() + " ".join(shlex.quote(a) for a in sys.argv[1:]),
         }
-        checkpoint.save(model, vocab, card, stem)
+        checkpoint.save(model, vocab, card, stem)  # saves CPU copies: the card loads on any path
     write_curve(history, stem)
     state_path.parent.mkdir(parents=True, exist_ok=True)
     keys = list(history[0])

@@ -1,17 +1,40 @@
 #!/usr/bin/env bash
 # Install whatever abc-bot needs and is missing: Debian packages (FluidSynth, a GM soundfont,
 # abcmidi, sox, abcm2ps and ghostscript to print PDFs, poppler-utils to read them back in tests,
-# chromium for browser tests), the pinned Python packages, and abcjs from the npm registry.
-# Safe to run again: each step checks first.
+# chromium for browser tests, python3-venv), a project virtual environment `.venv` with the
+# pinned Python packages, and abcjs from the npm registry.
+#
+# Python packages go into .venv, never into the system Python: Debian 12+ and Ubuntu 23.04+
+# refuse `pip install` there (PEP 668, "externally-managed-environment"). The venv is made by
+# the first `python3` on the PATH (or $PYTHON). Safe and quick to run again: each step checks
+# first, and pip runs only when requirements.txt changed since the last install.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-apt_packages=(fluidsynth fluid-soundfont-gm abcmidi sox abcm2ps ghostscript poppler-utils chromium)
+python=${PYTHON:-python3}
+if ! command -v "$python" >/dev/null; then
+  echo "setup: no $python on the PATH; abc-bot needs Python 3.11 or newer (Debian/Ubuntu: apt-get install python3)" >&2
+  exit 1
+fi
+if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+  echo "setup: $("$python" --version 2>&1) is too old: music21 10.5 needs Python 3.11 or newer" >&2
+  exit 1
+fi
+
+apt_packages=(fluidsynth fluid-soundfont-gm abcmidi sox libsox-fmt-base abcm2ps ghostscript poppler-utils chromium)
+# A Python without its venv module (Debian and Ubuntu split it out) needs python3-venv.
+if [ ! -x .venv/bin/python ] && ! "$python" -c 'import ensurepip, venv' 2>/dev/null; then
+  apt_packages+=("python$("$python" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')-venv")
+fi
 missing=()
 for pkg in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
 if ((${#missing[@]})); then
+  if ! command -v apt-get >/dev/null; then
+    echo "setup: missing ${missing[*]}, and this machine has no apt-get (abc-bot's set-up knows Debian and Ubuntu; see the README)" >&2
+    exit 1
+  fi
   echo "setup: installing Debian packages: ${missing[*]}"
   sudo_cmd=""
   [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
@@ -19,14 +42,23 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-# pip itself checks what is already there (about 3 s when nothing is missing). A quiet
-# `--dry-run` cannot tell us instead: -q hides its "Would install" line.
-echo "setup: checking Python packages from requirements.txt"
-python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore -r requirements.txt
+if [ ! -x .venv/bin/python ]; then
+  echo "setup: making the project's Python environment .venv with $("$python" --version 2>&1) ($(command -v "$python"))"
+  "$python" -m venv .venv
+fi
+# pip checks a whole requirements file in about 3 s even when nothing is missing; a stamp of
+# the file's hash skips that when it has not changed since the last install.
+stamp=.venv/.requirements.sha256
+want=$(sha256sum requirements.txt | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "setup: installing Python packages from requirements.txt into .venv"
+  .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements.txt
+  echo "$want" > "$stamp"
+fi
 
 # abcjs draws the score in the browser; the app serves it itself (never from a CDN). It comes
 # from the npm registry, checked against the registry's sha512, without needing npm.
 if [ ! -f static/abcjs/abcjs-basic-min.js ]; then
   echo "setup: installing abcjs from the npm registry"
-  python3 -m bot.abcjs
+  .venv/bin/python -m bot.abcjs
 fi

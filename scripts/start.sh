@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Start the abc-bot page, installing whatever is missing first. Flags go to app.py
-# (--host, --port, --share).
+# (--host, --port, --share). ABC_BOT_PRECISION=float32 forces the float32 compute path.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-exec python3 app.py "$@"
+exec .venv/bin/python app.py "$@"

@@ -74,3 +74,24 @@ def test_ddp_two_cpu_ranks_hold_identical_weights(small_abc_file, tmp_path):
     torch.manual_seed(card["training"]["seed"])
     initial = CharLSTM(ModelConfig(**card["model"])).state_dict()
     assert any(not torch.equal(initial[k], zero[k]) for k in zero)
+
+
+def test_a_model_trained_in_float32_samples_on_every_path(small_abc_file, tmp_path):
+    # Trained with float32 forced (a laptop's path), it loads and samples on this machine's
+    # path and on the other one; the card names the path it trained on.
+    from bot import checkpoint
+    from bot.compute import ComputePath, inference_path
+    from bot.stepper import Stepper
+
+    stem = tmp_path / "f32"
+    args = TINY + ["--abc", str(small_abc_file), "--out", str(stem), "--max-steps", "4", "--eval-every", "4"]
+    result = train(parse_args(args + ["--precision", "float32"]))
+    assert "cpu-float32" in result.card["compute_path"]
+    loaded = checkpoint.load(stem)
+    ids = loaded.encode("K:D\n|d2e")
+    for path in {inference_path(), ComputePath("cpu", torch.float32, "test")}:
+        stepper = Stepper(loaded.model, path)
+        logits, state = stepper.prime(ids)
+        assert logits.shape == (len(loaded.vocab),) and torch.isfinite(logits).all()
+        logits, state = stepper.step(torch.tensor([ids[0]]), state)
+        assert torch.isfinite(logits).all()

@@ -1,0 +1,157 @@
+"""The compute path: which device and which precision the LSTM runs in, chosen once from the machine.
+
+bfloat16 halves the weight bytes read per sampled character and trains about 1.8x faster, but
+only where the hardware does it natively: on a CPU without native bfloat16 (most laptops:
+AVX2, no AVX-512 BF16 or AMX) oneDNN has no bfloat16 LSTM at all ("could not create a
+primitive descriptor for the LSTM forward propagation primitive") and bfloat16 matrix products
+are emulated, slower than float32. So the choice is read from the machine when a model is
+loaded, never found by catching the first crash, and `ABC_BOT_PRECISION` overrides it:
+
+    ABC_BOT_PRECISION=auto       # default: bfloat16 where native, float32 elsewhere
+    ABC_BOT_PRECISION=float32    # force float32 (the path of a CPU without bfloat16)
+    ABC_BOT_PRECISION=bfloat16   # force bfloat16; refused where the CPU cannot run it
+
+    python -m bot.compute        # prints the path this machine takes, and why
+
+Sampling always runs on the CPU: it steps one character at a time, so a step is a few small
+matrix-vector products whose cost on a GPU is launch latency, not arithmetic (not measured
+here: no GPU on the machines this was written on). Training uses a CUDA GPU when there is one.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import torch
+
+ENV = "ABC_BOT_PRECISION"
+CHOICES = ("auto", "float32", "bfloat16")
+
+
+class ComputeError(RuntimeError):
+    """A forced precision that this machine cannot run; the message says why and what to set."""
+
+
+@dataclass(frozen=True)
+class ComputePath:
+    """Where the LSTM's products run and in which precision, and why that was chosen."""
+
+    device: str  # "cpu" or "cuda"
+    dtype: torch.dtype  # torch.bfloat16 or torch.float32: the matrix products' precision
+    reason: str  # one line a person can read: what the machine has, and what chose this
+
+    @property
+    def bfloat16(self) -> bool:
+        """Whether products run in bfloat16 (autocast in training and priming, bf16 weights in steps)."""
+        return self.dtype == torch.bfloat16
+
+    @property
+    def name(self) -> str:
+        """Short form for logs and benches: 'cpu-bfloat16', 'cpu-float32', 'cuda-bfloat16'."""
+        return f"{self.device}-{str(self.dtype).removeprefix('torch.')}"
+
+    def describe(self) -> str:
+        """One line: the path, then why."""
+        return f"compute path: {self.name} ({self.reason})"
+
+
+def _cpu_flags() -> set[str]:
+    """The CPU's feature flags from /proc/cpuinfo (x86 'flags', ARM 'Features'); empty elsewhere."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return set()
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() in ("flags", "Features"):
+            return set(value.split())
+    return set()
+
+
+def cpu_bfloat16() -> tuple[bool, str]:
+    """(whether this CPU runs bfloat16 natively for the LSTM, a line saying what was found).
+
+    Both must agree: the CPU has bfloat16 instructions (AVX-512 BF16 or AMX on x86, BF16 on
+    ARM), and oneDNN, capped by ONEDNN_MAX_CPU_ISA as it may be, will run bfloat16 (its own
+    check, the one its LSTM obeys). ATen's capability is read too, as ATEN_CPU_CAPABILITY caps it.
+    """
+    capability = torch.backends.cpu.get_cpu_capability()
+    flags = _cpu_flags()
+    machine = platform.machine().lower()
+    if machine in ("x86_64", "amd64"):
+        has = bool({"avx512_bf16", "amx_bf16"} & flags) and capability.startswith("AVX512")
+    elif machine in ("aarch64", "arm64"):
+        has = "bf16" in flags
+    else:
+        has = False
+    onednn = torch.backends.mkldnn.is_available() and bool(
+        getattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: False)())
+    native = has and onednn
+    found = f"{machine} CPU, ATen capability {capability}, " + (
+        "native bfloat16" if native else
+        "no native bfloat16" + ("" if has else " instructions") + ("" if onednn else " in oneDNN"))
+    return native, found
+
+
+def _setting(value: str | None) -> str:
+    value = (value if value is not None else os.environ.get(ENV, "auto")).strip().lower() or "auto"
+    if value not in CHOICES:
+        raise ComputeError(f"{ENV}={value!r}: expected one of {', '.join(CHOICES)}")
+    return value
+
+
+@lru_cache(maxsize=None)
+def _inference(setting: str) -> ComputePath:
+    native, found = cpu_bfloat16()
+    if setting == "float32":
+        return ComputePath("cpu", torch.float32, f"{found}; float32 forced by {ENV}")
+    if setting == "bfloat16":
+        if not native:
+            raise ComputeError(f"{ENV}=bfloat16, but this machine cannot run it: {found}. "
+                               f"Unset {ENV} (or set it to float32) to run in float32.")
+        return ComputePath("cpu", torch.bfloat16, f"{found}; bfloat16 forced by {ENV}")
+    if native:
+        return ComputePath("cpu", torch.bfloat16, f"{found}: bfloat16 chosen")
+    return ComputePath("cpu", torch.float32, f"{found}: float32 chosen")
+
+
+def inference_path(setting: str | None = None) -> ComputePath:
+    """The path sampling takes: CPU, bfloat16 where native, else float32; `setting` (or the
+    environment's ABC_BOT_PRECISION) overrides. ComputeError for a setting this machine refuses."""
+    return _inference(_setting(setting))
+
+
+def training_path(setting: str | None = None) -> ComputePath:
+    """The path training takes: a CUDA GPU when there is one (bfloat16 where it supports it),
+    else the CPU as `inference_path` chooses."""
+    chosen = _setting(setting)
+    if torch.cuda.is_available():
+        name = torch.cuda.get_device_name(0)
+        bf16 = torch.cuda.is_bf16_supported()
+        if chosen == "float32" or (chosen == "auto" and not bf16):
+            return ComputePath("cuda", torch.float32, f"CUDA GPU {name}; float32 "
+                               + ("forced" if chosen == "float32" else "(no bfloat16 on it)"))
+        if chosen == "bfloat16" and not bf16:
+            raise ComputeError(f"{ENV}=bfloat16, but the GPU {name} has no bfloat16")
+        return ComputePath("cuda", torch.bfloat16, f"CUDA GPU {name}: bfloat16")
+    return inference_path(chosen)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m bot.compute`: print the paths this machine takes."""
+    try:
+        print("inference " + inference_path().describe())
+        print("training  " + training_path().describe())
+    except ComputeError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
