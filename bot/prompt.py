@@ -24,9 +24,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from bot.notation.tokens import model_view, without
+from bot.notation.tokens import model_view, tokenize, without
 from bot.notation.abc import (
-    header_block, normalise_field, normalise_rhythm, parse_key, parse_meter, read_tune, split_tunes, strip_comment,
+    header_block, key_problem, normalise_field, normalise_rhythm, parse_key, parse_meter, read_tune, split_tunes,
+    strip_comment,
 )
 
 # Longest prompt accepted: a long tune is about 2,000 characters; more than this is not a
@@ -365,9 +366,17 @@ def parse_prompt(text: str, vocab: str, meter: str | None = None, key: str | Non
     has_key_line = any(re.match(r"^\s*K:", line) for line in pasted.header_lines)
     if not pasted.body_lines and not has_key_line:
         pasted.words = text  # field-like words ("M:2/4 K:Ador please") with no music: words
+    problem = _not_words(pasted.words)
+    if problem:
+        raise PromptError(problem)
     hints = pickers.over(read_words(pasted.words))
     if not pasted.body_lines and not has_key_line:
         if not hints.any():
+            if sum(1 for c in text if not c.isspace()) >= 200:
+                # A long text with neither music nor a word the bot knows: not a request to guess at.
+                raise PromptError("I found neither ABC music nor a request for a tune in that text (no rhythm "
+                                  "like jig or reel, no key like D minor, no meter like 6/8). Paste a tune in "
+                                  "ABC, or describe one in a few words.")
             notices.append("found no rhythm, key or time signature in the words; the model chooses")
         return _free_prompt(hints, notices)
     return _pasted_prompt(pasted, hints, vocab, notices)
@@ -402,6 +411,11 @@ def _pasted_prompt(pasted: _Pasted, hints: Hints, vocab: str, notices: list[str]
         raise PromptError("This tune has several voices; the bot continues single-voice tunes only.")
     own = {name: value for name, value in reversed(tune.headers)}  # the first of each field wins
     own_key = own.get("K") if own.get("K") not in (None, "_") else None
+    if own_key is not None and key_problem(own_key):
+        raise PromptError(_placed(key_problem(own_key), pasted.header_lines, "K:"))
+    problem = _not_music("\n".join(tune.body), has_headers=bool(pasted.header_lines))
+    if problem:
+        raise PromptError(problem)
     header_lines = list(pasted.header_lines)
     # A meter or unit no reader can count by (`M:0/4`, `L:1/0`) is replaced, not kept.
     for name, valid in (("M", _valid_meter), ("L", _valid_unit)):
@@ -413,6 +427,7 @@ def _pasted_prompt(pasted: _Pasted, hints: Hints, vocab: str, notices: list[str]
     rhythm = (normalise_rhythm(own["R"]) if "R" in own else None) or hints.rhythm
     if meter is None:
         meter = hints.meter or (RHYTHM_TIMING.get(rhythm or "", (None,))[0])
+
     unit = normalise_field("L", own["L"]) if "L" in own else None
     if unit is None:
         unit = hints.unit or (RHYTHM_TIMING[rhythm][1] if rhythm in RHYTHM_TIMING and meter else None)
@@ -425,6 +440,12 @@ def _pasted_prompt(pasted: _Pasted, hints: Hints, vocab: str, notices: list[str]
         # ABC's default unit for a tune with no L: (1/16 below 3/4, else 1/8) once M: is
         # known; for bare bars we read them as 1/8, what people type.
         unit = "1/8" if "M" not in own else ("1/16" if (parse_meter(meter) or 1) < Fraction(3, 4) else "1/8")
+    if rhythm is None and tune.body:
+        # No R: and no rhythm word: a dance is read from its title, meter and note values, so
+        # that its continuation keeps a dance's form (repeated 8-bar parts), and the reply says so.
+        rhythm, reason = _guess_rhythm(own.get("T", ""), body_text, meter, unit)
+        if rhythm:
+            notices.append(f"no R: line; read it as a {rhythm} from its {reason}")
     key_value = normalise_field("K", own_key) if own_key else (hints.key or "C")
     if "M" not in own:
         fields["M"] = meter
@@ -450,6 +471,85 @@ def _pasted_prompt(pasted: _Pasted, hints: Hints, vocab: str, notices: list[str]
         headers=headers, prime=prime, music=music, meter=meter, unit=unit, key=key_value, rhythm=rhythm,
         notices=notices, is_continuation=bool(music.strip()),
     )
+
+
+# A rhythm for a meter when the title names none (4/4 and 2/2 are told apart by note values).
+_METER_RHYTHM = {"6/8": "jig", "9/8": "slip jig", "12/8": "slide", "2/4": "polka", "3/4": "waltz"}
+# Token kinds that are music (everything else in a body is stray text).
+_MUSIC_KINDS = {"note", "rest", "bar", "chord", "tuplet", "broken", "grace", "quote", "deco", "inline",
+                "linefield", "variant", "multirest"}
+
+
+def _guess_rhythm(title: str, body: str, meter: str, unit: str | None) -> tuple[str | None, str]:
+    """(rhythm, what it was read from) for a pasted tune without R:, or (None, "")."""
+    named = read_words(title).rhythm if title else None
+    if named:
+        return named, f"title ({title.strip()[:40]})"
+    meter = normalise_field("M", meter)
+    if meter in _METER_RHYTHM:
+        return _METER_RHYTHM[meter], f"M:{meter}"
+    if meter not in ("4/4", "2/2"):
+        return None, ""
+    lengths = [tok.text.lstrip("^_=").lstrip("ABCDEFGabcdefg,'") for tok in tokenize(body)
+               if tok.kind == "note" and not tok.inside]
+    if len(lengths) < 8:
+        return None, ""
+    running = sum(1 for length in lengths if length in ("", "1")) / len(lengths)
+    if unit not in (None, "1/8") or running < 0.6:
+        return None, ""
+    # Dotted pairs (`A>B`, `A3/2B/`) mark a hornpipe; even running eighths a reel.
+    dotted = len(re.findall(r">|3/2", body)) / len(lengths)
+    rhythm = "hornpipe" if dotted > 0.15 else "reel"
+    return rhythm, f"M:{meter} in {'dotted' if rhythm == 'hornpipe' else 'running'} eighths"
+
+
+def _not_words(words: str) -> str | None:
+    """Why the text around the music is neither words nor music (a long run of symbols or
+    of letters without spaces: random or binary-like text), or None."""
+    chars = [c for c in words if not c.isspace()]
+    if len(chars) < 200:
+        return None  # a short request is read as it is; the reply says what was understood
+    letters = sum(1 for c in chars if c.isalpha() or c in ",.;:'\"!?-()") / len(chars)
+    mean_word = len(chars) / max(1, len(words.split()))
+    if letters >= 0.75 and mean_word <= 15:
+        return None
+    return (f"That doesn't read as words or music: {len(chars):,} characters, "
+            + (f"{1 - letters:.0%} of them symbols or digits" if letters < 0.75 else
+               f"in 'words' {mean_word:.0f} letters long on average")
+            + ". Paste a tune in ABC (a K: line, then bars of notes between | bar lines), or describe "
+              "one in words, like \"a jig in D\".")
+
+
+def _not_music(body: str, has_headers: bool) -> str | None:
+    """Why a pasted text is not music (few of its characters are notes, rests or bar lines; no
+    bar line and no header), or None. A few characters are left to the generator to judge."""
+    lines = [strip_comment(line) for line in body.split("\n")]
+    text = "\n".join(line for line in lines if line.strip())
+    chars = sum(1 for c in text if not c.isspace())
+    if chars < 40:
+        return None
+    tokens = list(tokenize(text))
+    covered = sum(sum(1 for c in tok.text if not c.isspace()) for tok in tokens
+                  if tok.kind in _MUSIC_KINDS and not tok.inside)
+    bars = sum(1 for tok in tokens if tok.kind == "bar")
+    share = covered / chars
+    if share >= 0.6 and (bars or has_headers or chars < 200):
+        return None
+    reasons = [f"only {share:.0%} of its {chars:,} characters are notes, rests or bar lines"]
+    if not bars:
+        reasons.append("it has no bar lines")
+    if not has_headers:
+        reasons.append("no header lines (K:, M:)")
+    return ("That doesn't read as music: " + ", ".join(reasons) + ". Paste a tune in ABC (a K: line, "
+            "then bars of notes between | bar lines), or describe one in words, like \"a jig in D\".")
+
+
+def _placed(message: str, lines: list[str], field: str) -> str:
+    """`message` with the line and column (from 1) of the header line starting `field`."""
+    for number, line in enumerate(lines, 1):
+        if line.lstrip().startswith(field):
+            return f"{message} (line {number}, column {len(line) - len(line.lstrip()) + 1})."
+    return message + "."
 
 
 def _valid_meter(value: str) -> bool:

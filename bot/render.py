@@ -32,7 +32,8 @@ from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
 
-from bot.notation.abc import normalise_rhythm, parse_meter, read_tune, split_tunes
+from bot.notation.abc import key_problem, normalise_rhythm, parse_meter, read_tune, split_tunes
+from bot.notation.check import bar_length_problems
 from bot.notation.tokens import NOTE, tokenize
 
 INSTRUMENTS: dict[str, int] = {
@@ -300,6 +301,8 @@ def prepare_tune(abc: str, tempo: int | None = None) -> Prepared:
     for name, value in tune.headers:
         if name in "MLQKR" and name not in header:
             header[name] = value
+    if "K" in header and key_problem(header["K"]):
+        raise RenderError(key_problem(header["K"]))
     written = header["M"].strip() if "M" in header else None
     meter = _clean_meter(written) if written is not None else None
     if written not in (None, "", meter, "C", "C|", "c", "c|"):
@@ -316,6 +319,9 @@ def prepare_tune(abc: str, tempo: int | None = None) -> Prepared:
         tempo = DEFAULT_TEMPOS.get(rhythm or "", DEFAULT_TEMPO)
 
     wholes, bars, body = _scan_body(tune.body, meter, unit)
+    # A bar of the wrong length still plays (as written), but never silently.
+    notes += bar_length_problems("\n".join(tune.body), meter or "", f"{unit.numerator}/{unit.denominator}",
+                                 header.get("K", "C"))
     seconds = float(wholes) * 4 * 60 / tempo
     if seconds > LIMITS.max_seconds:
         raise RenderError(

@@ -82,7 +82,7 @@ def test_pasted_tune_ending_with_a_newline_continues_on_a_new_line():
 
 def test_pasted_tune_gets_missing_fields_and_x_first():
     prompt = parse_prompt("T:Untitled\nK:D\nd2e fed|fed e2A|d2e fed|e3 d2\n", VOCAB)
-    assert prompt.headers == "X:1\nT:Untitled\nM:6/8\nL:1/8\nK:D\n"  # the bars read as 6/8
+    assert prompt.headers == "X:1\nT:Untitled\nM:6/8\nL:1/8\nR:jig\nK:D\n"  # the bars read as 6/8: a jig
     assert prompt.meter == "6/8" and prompt.key == "D"
 
 

@@ -161,6 +161,27 @@ def parse_key(value: str) -> tuple[str, str] | None:
     return tonic, mode
 
 
+# What may follow a key's tonic and mode in K: (ABC 2.1, 3.1.14): clef names, name=value pairs,
+# explicit accidentals, `exp`, an octave shift.
+_KEY_EXTRA = re.compile(r"(?i:exp|treble|bass|alto|tenor|perc|none|[_^=]{1,2}[a-g]|\w+=\S+|[+-]8)")
+
+
+def key_problem(value: str) -> str | None:
+    """Why a K: value is not a key ABC knows, or None when it is one: a tonic A-G with an
+    optional #/b and mode, `none`, `HP`/`Hp` (bagpipes), a bare clef, explicit accidentals."""
+    text = value.split("%", 1)[0].strip()
+    if text.lower() in ("", "none", "hp"):
+        return None
+    match = _KEY.match(text)
+    rest = text[match.end():] if match else text
+    words = rest.split()
+    if all(_KEY_EXTRA.fullmatch(word) for word in words) and (match or words):
+        return None
+    shown = text if len(text) <= 20 else text[:20] + "…"
+    return (f"K:{shown} is not a key (write a tonic A to G, with # or b and a mode if wanted: "
+            f"K:D, K:F#m, K:Ador, K:Bb mix)")
+
+
 def normalise_field(name: str, value: str) -> str:
     """A header value in the model's form (`M:C` -> `4/4`, `K: D mix` -> `Dmix`)."""
     value = re.sub(r"\s+", " ", value.strip())

@@ -170,6 +170,9 @@ class SyntaxGuard:
                 return banned | (self.after_accidental if tail.endswith("__") else self.after_flat)
             return banned | self.after_accidental
         if last == "/":
+            if tail.endswith("//"):
+                # `z//2`: music21 cannot read a number after two slashes (`z//` and `z/4` it can).
+                return banned | self.after_slash | self.digits
             return banned | self.after_slash
         if last and last in "T~.":
             return banned | self.after_ornament
