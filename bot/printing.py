@@ -66,6 +66,12 @@ def tune_pdf(abc: str, out: Path, timeout_s: float = 10, strict: bool = False) -
         if strict and "error:" in errors:
             raise PrintError(f"abcm2ps reports an error in the tune: {_first_error(errors, origin)}")
         pdf_path = Path(tmp) / "tune.pdf"
+        # abcm2ps names the document after its input file (a temporary path): name it after the
+        # tune instead. A pdfmark after the pages sets the PDF's Title, written as UTF-16 in hex
+        # so no character of the title can end the string or run as PostScript.
+        title = _title(source)
+        if title:
+            ps += f"\n[ /Title <FEFF{title.encode('utf-16-be').hex().upper()}> /DOCINFO pdfmark\n".encode()
         _run(["gs", "-q", "-dSAFER", "-dBATCH", "-dNOPAUSE", "-sDEVICE=pdfwrite",
               f"-sOutputFile={pdf_path}", "-"], ps, deadline, tmp, timeout_s)
         data = pdf_path.read_bytes() if pdf_path.exists() else b""
@@ -101,6 +107,12 @@ def _printable(abc: str) -> tuple[str, list[int | None]]:
     front = (_PAGE + _header(key, tune.get("M"))).splitlines()
     source = "\n".join(front + [line for _, line in numbered]) + "\n"
     return source, [None] * len(front) + [number for number, _ in numbered]
+
+
+def _title(source: str) -> str:
+    """The tune's first title (T:), as one line of at most 200 characters ("" for none)."""
+    match = re.search(r"(?m)^T:[ \t]*(.*?)[ \t]*$", source)
+    return re.sub(r"[\x00-\x1f\x7f]", "", match.group(1))[:200] if match else ""
 
 
 def _header(key: str, meter: str | None) -> str:

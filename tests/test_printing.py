@@ -46,6 +46,13 @@ def test_a_tune_prints_to_one_a4_page_with_title_key_and_meter(tmp_path):
     assert "Key: A Dorian" in text and "Meter: 4/4" in text
     info = pdf_info(out)
     assert "Pages:           1" in info and "(A4)" in info
+    # The document is named for the tune, not for the temporary file abcm2ps read.
+    assert re.search(r"(?m)^Title:\s+The Ríl Mór Test Reel$", info), info
+    untitled = pdf_info(tune_pdf("K:D\nDEFG|", tmp_path / "untitled.pdf"))
+    assert re.search(r"(?m)^Title:\s+Untitled$", untitled) and "/tmp" not in untitled
+    # A title that is PostScript to the letter stays text.
+    odd = pdf_info(tune_pdf(REEL.replace("T:The Ríl Mór Test Reel", "T:a) (b\\ > showpage"), tmp_path / "odd.pdf"))
+    assert re.search(r"(?m)^Title:\s+a\) \(b\\ > showpage$", odd), odd
 
 
 def test_a_sixteen_bar_tune_prints_within_half_a_second(tmp_path):
