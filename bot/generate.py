@@ -307,6 +307,9 @@ class _Composer:
                 closed = i
             self.splitter.feed(ch)
         self.rules.bars = 0  # count new bars only
+        # A pasted bar still open (or whose bar line has not yet been read as closing it) is
+        # closed by the first sampled characters: it is the paste's bar, not a new one.
+        self.pasted_open = 1 if (self.splitter.token or self.splitter.content.strip()) else 0
         self.form = self._plan(given[:closed], meter, unit)
         self._left_of, self._left = None, None  # _part_left's cache: the tracker it is for, its value
         self.form_tries = 0  # tries of part-closing bars that missed the form
@@ -356,14 +359,19 @@ class _Composer:
         """Whether the tune has all its bars: every part of its form, or the bars asked for."""
         if self.form is not None:
             return self.form.finished
-        return self.rules.bars >= self.settings.bars
+        return self.new_bars >= self.settings.bars
+
+    @property
+    def new_bars(self) -> int:
+        """Bars begun in the new music (the pasted music's last bar is not one of them)."""
+        return max(0, self.rules.bars - self.pasted_open)
 
     def _show(self, done: bool) -> Iterator[Update]:
         """An Update after an accepted bar (when the streamed text grew) or at the end."""
         text = self.head + self.gen[: self.visible] + (self._ending() + "\n" if done else "")
         if text != self.shown or done:
             self.shown = text
-            bars = self.rules.bars + self.closing_bars
+            bars = self.new_bars + self.closing_bars
             form = ""
             if done:
                 if self.form_tries > TRIES_WORTH_SAYING:
@@ -526,7 +534,7 @@ class _Composer:
         """Whether a bar read as `reading` (judged `verdict` as an inner bar) would be the tune's last."""
         if self.form is not None and reading.timing.bar is not None:
             return self.form.closes_tune(verdict.duration / reading.timing.bar)
-        return bool(verdict.counts) and self.rules.bars + verdict.counts >= self.settings.bars
+        return bool(verdict.counts) and self.new_bars + verdict.counts >= self.settings.bars
 
     def _final_token(self, token: str, reading: Measure | None = None) -> str:
         """The bar line that ends the tune in place of `token`: `:|` closes an open first ending."""
@@ -651,7 +659,7 @@ class _Composer:
     def _banned(self, reading: Measure, lenient: bool) -> np.ndarray:
         """Characters that cannot be right next: bad syntax always, wrong durations unless `lenient`."""
         banned = self.syntax.banned(self.splitter, self.rules, self._last_char())
-        if self.form is not None or self.settings.bars - self.rules.bars <= ENDING_ROOM:
+        if self.form is not None or self.settings.bars - self.new_bars <= ENDING_ROOM:
             # Too near the end for a first ending to get its `:|2` before the tune stops; and
             # a form's parts are repeated with `:|` (endings would make the parts' lengths
             # depend on which ending is counted).

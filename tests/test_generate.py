@@ -247,3 +247,17 @@ def test_syntax_guard_closes_a_first_ending_with_its_second():
     rules = BarRules(started=True, ending_open=True)
     assert allowed_after("d2e fed:|", rules) == {"2"}
     assert ":" not in allowed_after("d2e fed|", rules)  # no `|:` inside a first ending
+
+
+def test_a_continued_paste_reports_the_bars_it_added(shipped):
+    # Four whole pasted bars, then 12 new: the reply's count is the new bars (it said 13:
+    # the paste's last bar, closed by the first sampled character, was counted as new).
+    from bot.notation.abc import read_tune
+    from bot.notation.tokens import read_body
+
+    paste = "X:1\nT:B\nM:4/4\nL:1/8\nR:reel\nK:G\nGABc dBGB|cdec BdGB|ABAG FGAF|GABG G4|"
+    for form in (True, False):
+        update = generate(paste, Settings(seed=1, bars=12, form=form), shipped)
+        tune = read_tune(update.abc)
+        bars = [b for b in read_body("\n".join(tune.body), "4/4", "1/8", "G") if b.duration]
+        assert update.bars == len(bars) - 4, form

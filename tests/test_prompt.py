@@ -146,3 +146,18 @@ def test_unusable_meter_or_unit_is_replaced_with_a_notice():
     prompt = parse_prompt("X:1\nM:6/8\nL:1/0\nK:D\nd2e fed|\n", VOCAB)
     assert "L:1/0" not in prompt.headers and "L:1/8" in prompt.headers
     assert any("L:1/0" in notice for notice in prompt.notices)
+
+
+def test_a_pasted_dance_without_r_is_read_from_its_title_meter_and_notes():
+    cases = {
+        '"G"GABc dBGB|"C"cdec "G"BdGB|"D"ABAG FGAF|"G"GABG G4|': ("reel", "running eighths"),
+        "X:1\nM:6/8\nL:1/8\nK:D\nA|d2e fed|cBA ABc|": ("jig", "M:6/8"),
+        "X:1\nM:4/4\nL:1/8\nK:G\nd>c|B>AG>A B>dg>a|b>ag>f g>dB>G|": ("hornpipe", "dotted eighths"),
+        "X:1\nT:Polly's waltz\nM:3/4\nL:1/8\nK:G\nG2 B2 d2|g4 f2|": ("waltz", "title"),
+    }
+    for paste, (rhythm, reason) in cases.items():
+        prompt = parse_prompt(paste, VOCAB)
+        assert prompt.rhythm == rhythm, paste
+        assert any(f"read it as a {rhythm} from its" in n and reason in n for n in prompt.notices), prompt.notices
+    air = parse_prompt("X:1\nM:4/4\nL:1/8\nK:Em\nE4 G4|B6 A2|G4 E4|D8|", VOCAB)
+    assert air.rhythm is None  # long notes in 4/4: no dance is assumed
