@@ -172,7 +172,7 @@ def build(bot: Chat, notice: str | None = None) -> gr.Blocks:
             return gr.skip() if stopped is None else stopped
 
         def on_load(request: gr.Request):
-            link = links.from_query(request.query_params, METERS, KEYS, INSTRUMENT_CHOICES)
+            link = links.from_query(request.query_params, METERS, KEYS, INSTRUMENT_CHOICES, ACCOMPANIMENTS)
             if link == links.TuneLink():  # an ordinary visit: leave whatever was typed alone
                 return [gr.skip()] * (len(controls) + 1) + [None]
             return (
@@ -186,7 +186,7 @@ def build(bot: Chat, notice: str | None = None) -> gr.Blocks:
                 link.key or AUTO,
                 link.tempo or 0,
                 link.instrument or DEFAULT_INSTRUMENT,
-                gr.skip(),
+                link.accompaniment or OFF,  # a link without one played the melody alone
                 link if link.has_tune() or link.abc or link.problems else None,
             )
 

@@ -213,12 +213,14 @@ class Played:
     """A given tune, rendered: the ABC as played and its files."""
 
     abc: str  # as played: transposed, titled, with any accompaniment's chord symbols
+    base: str  # the same before transposing: what a link carries and transpositions start from
     abc_path: Path
     rendered: Rendered
     semitones: int  # how far it was moved
     key: str | None  # the named key asked for, if any
     notes: list[str]  # repairs and remarks for the person
     request: PlayRequest
+    chords_added: int = 0  # chord symbols the accompaniment wrote into the tune
 
     @property
     def audio(self) -> Path:
@@ -249,13 +251,75 @@ def _print(abc: str, out: Path) -> Path:
     return tune_pdf(abc, out)
 
 
-def _play_link(abc: str, semitones: int, tempo: int | None, instrument: str) -> str:
-    """A link that brings back exactly this tune ("" for one longer than a link can carry)."""
+def _play_link(played: Played) -> str:
+    """A link that brings back exactly this card ("" for a tune longer than a link can carry): the
+    tune with any chords written for it, before it moved, and how it moved, sounded and played."""
+    request = played.request
     try:
-        return links.TuneLink(abc=abc, transpose=semitones, tempo=tempo,
-                              instrument=None if instrument == DEFAULT_INSTRUMENT else instrument).to_query()
+        return links.TuneLink(abc=played.base, transpose=played.semitones, tempo=request.tempo,
+                              instrument=None if request.instrument == DEFAULT_INSTRUMENT else request.instrument,
+                              accompaniment=request.accompaniment).to_query()
     except ValueError:  # longer than a link can carry
         return ""
+
+
+def _played_card(played: Played, title: str) -> dict:
+    """The card of a given tune as played (a paste, a card's transpose or edit, a link)."""
+    request = played.request
+    settings = RenderSettings(tempo=request.tempo, instrument=request.instrument,
+                              accompaniment=request.accompaniment)
+    data = _card_data(played.abc, played.abc_path, played.rendered, settings, _play_link(played), title,
+                      transpose=played.semitones, key=played.key, base=played.base)
+    data["notes"] = ("Note: " + "; ".join(played.notes) + ".") if played.notes else ""
+    return data
+
+
+def _chord_count(abc: str) -> int:
+    """Chord symbols in the tune (quoted text that names a chord; annotations do not count)."""
+    from bot.notation.chords import parse_symbol
+    from bot.notation.tokens import tokenize
+
+    return sum(1 for tok in tokenize(abc) if tok.kind == "quote" and parse_symbol(tok.text.strip('"')) is not None)
+
+
+# The transpose menu's named keys in words (the note that a tune already fits one names it so).
+_MODE_WORDS = {"": "", "m": " minor", "dor": " dorian", "phr": " phrygian", "lyd": " lydian",
+               "mix": " mixolydian", "loc": " locrian"}
+
+
+def key_label(key: str) -> str:
+    """A K: value in words: "Amix" -> "A mixolydian"."""
+    parsed = parse_key(key)
+    return f"{parsed[0]}{_MODE_WORDS[parsed[1]]}" if parsed else key
+
+
+# A key named in a title ("A jig in D", "Air in G minor", "in F# dorian"): group 1 is the tonic.
+_TITLE_KEY = re.compile(r"\b(?:in|In|IN) ([A-G](?:#|b|♯|♭)?)(?![\w#♯♭])")
+
+
+def retitled(moved: str, base: str) -> str:
+    """The moved tune with a key its T: lines name moved too ("A jig in D" +2 -> "A jig in E").
+
+    Only a title naming the tune's own tonic changes: "The road to Lisdoonvarna" stays as it is.
+    """
+    old, new = _tonic(base), _tonic(moved)
+    if not old or not new or old == new:
+        return moved
+
+    def fix(line: str) -> str:
+        if not line.startswith("T:"):
+            return line
+        return _TITLE_KEY.sub(lambda m: m.group(0).replace(m.group(1), new) if m.group(1)
+                              .replace("♯", "#").replace("♭", "b") == old else m.group(0), line)
+
+    header, sep, body = moved.partition("\nK:")
+    return "\n".join(fix(line) for line in header.split("\n")) + sep + body
+
+
+def _tonic(abc: str) -> str | None:
+    key = next((line[2:] for line in abc.splitlines() if line.startswith("K:")), "")
+    parsed = parse_key(key)
+    return parsed[0] if parsed else None
 
 
 @dataclass
@@ -704,12 +768,15 @@ class Chat:
         except PlayError as err:
             yield _refusal(history, session, str(err))
             return
-        link = _play_link(intent.prompt, 0, options.tempo, options.instrument)
-        card = _card_data(played.abc, played.abc_path, played.rendered, options.render_settings(), link, title)
+        card = _played_card(played, title)
         session = Session(abc=played.abc, prompt=intent.prompt, title=title)
-        text = _final_text(f"Here is “{title}”, played as you wrote it.", card, played.abc, played.notes)
+        headline = f"Here is “{title}”, played as you wrote it"
+        if played.chords_added:  # the text below is not quite what was pasted: say what changed
+            headline += (f", with {played.chords_added} chord symbol{'s' if played.chords_added > 1 else ''} "
+                         f"added for the {played.request.accompaniment} accompaniment (your notes are unchanged)")
+        text = _final_text(headline + ".", card, played.abc, played.notes)
         yield Reply(history + [_bot(text)], session, played.abc, done=True, tune=played.abc,
-                    audio=played.audio, link=link)
+                    audio=played.audio, link=card["link"])
 
     def _update_interval(self) -> float:
         """Seconds between streamed updates: longer when many tunes are written at once, as
@@ -809,29 +876,37 @@ class Chat:
         tunes = split_tunes(request.abc)
         tune = tunes[0] if tunes else request.abc
         notes = [f"played the first of {len(tunes)} tunes"] if len(tunes) > 1 else []
-        semitones = request.transpose
-        try:
-            if request.key:
-                semitones = _semitones_to(tune, request.key)
-            moved = transpose_tune(tune, semitones) if semitones else tune
-        except ValueError as err:
-            raise PlayError.at(abc, f"I can't transpose this tune: {err}") from None
-        if not re.search(r"(?m)^T:", moved):
-            moved = with_title(moved, title or "Your tune")
+        if not re.search(r"(?m)^T:", tune):
+            tune = with_title(tune, title or "Your tune")
         # No OGG copy: the page plays the WAV, and the encoder would double the wait.
         settings = RenderSettings(tempo=request.tempo, instrument=request.instrument,
                                   accompaniment=request.accompaniment, compress=False)
+        # Chords are written before the tune moves, so the base that a link carries holds them:
+        # opening the link (or moving the tune again) keeps these chords, whatever harmoniser
+        # the server runs by then (the harmoniser never writes into a bar that has a chord).
         try:
-            sounded = _with_accompaniment(moved, settings)
+            base = _with_accompaniment(tune, settings)
         except RenderError as err:
             raise PlayError.at(abc, f"I can't play this: {err}") from None
+        semitones = request.transpose
+        try:
+            if request.key:
+                semitones = _semitones_to(base, request.key)
+            moved = transpose_tune(base, semitones) if semitones else base
+        except ValueError as err:
+            raise PlayError.at(abc, f"I can't transpose this tune: {err}") from None
+        if semitones:
+            moved = retitled(moved, base)
+        elif request.key:  # asked for a key it already fits (a D tune on A pipes): say so
+            notes.append(f"it already fits {key_label(request.key)}, with the same key signature, "
+                         "so no notes moved")
         folder = self.config.outputs / uuid.uuid4().hex  # never user text in a path
         folder.mkdir(parents=True)
         abc_path = folder / "tune.abc"
-        abc_path.write_text(sounded)
+        abc_path.write_text(moved)
         rendered = None
         try:
-            for rendered in self._render(sounded, folder, settings, threading.Event()):
+            for rendered in self._render(moved, folder, settings, threading.Event()):
                 pass
         except RenderError as err:
             shutil.rmtree(folder, ignore_errors=True)
@@ -840,7 +915,8 @@ class Chat:
             shutil.rmtree(folder, ignore_errors=True)
             raise PlayError(our_failure("making the audio", err)) from None
         notes += _plain(rendered.notes)
-        return Played(sounded, abc_path, rendered, semitones, request.key, notes, request)
+        return Played(moved, base, abc_path, rendered, semitones, request.key, notes, request,
+                      chords_added=_chord_count(base) - _chord_count(tune))
 
     def play_api(self, abc: str, transpose, tempo, instrument: str, accompaniment: str | None = None,
                  ) -> tuple[str, Path, Path, Path | None]:
@@ -859,14 +935,7 @@ class Chat:
                                asked.get("key"), str(asked.get("title") or "")[:80])
         except (PlayError, ValueError) as err:
             return {"error": str(err), "line": getattr(err, "line", None), "column": getattr(err, "column", None)}
-        settings = played.request
-        link = _play_link(settings.abc, played.semitones, settings.tempo, settings.instrument)
-        data = _card_data(played.abc, played.abc_path, played.rendered,
-                          RenderSettings(tempo=settings.tempo, instrument=settings.instrument),
-                          link, str(asked.get("title") or ""), transpose=played.semitones, key=played.key,
-                          accompaniment=settings.accompaniment, base=settings.abc)
-        data["notes"] = ("Note: " + "; ".join(played.notes) + ".") if played.notes else ""
-        return data
+        return _played_card(played, title_in(played.abc, str(asked.get("title") or "")))
 
     def print_card(self, abc: str) -> dict:
         """A PDF of one tune for the page: {"pdf": URL} or {"error": why}."""
@@ -922,20 +991,17 @@ class Chat:
             return
         history = list(history or []) + [{"role": "user", "content": "(a link to a tune)"}]
         try:
-            played = self.play(abc, link.transpose, link.tempo,
-                               link.instrument or DEFAULT_INSTRUMENT)
+            played = self.play(abc, link.transpose, link.tempo, link.instrument or DEFAULT_INSTRUMENT,
+                               link.accompaniment)
         except PlayError as err:
             yield _refusal(history, session, f"The tune in this link cannot be played: {err}")
             return
         title = title_in(played.abc, "Your tune")
-        query = link.to_query()
-        card = _card_data(played.abc, played.abc_path, played.rendered,
-                          RenderSettings(tempo=link.tempo, instrument=link.instrument or DEFAULT_INSTRUMENT),
-                          query, title, transpose=played.semitones, base=abc)
+        card = _played_card(played, title)
         session = Session(abc=played.abc, prompt=link.prompt or abc, seed=link.seed, title=title)
         text = _final_text(f"Here is “{title}”, as the link keeps it.", card, played.abc, played.notes)
         yield Reply(history + [_bot(text)], session, abc, done=True, tune=played.abc, audio=played.audio,
-                    link=query, seed=link.seed)
+                    link=card["link"], seed=link.seed)
 
 
 def our_failure(stage: str, err: BaseException) -> str:
@@ -1007,6 +1073,7 @@ def _link(intent: Intent, options: Options, seed: int, tune: str = "") -> str:
         seed=seed, temperature=options.temperature, bars=options.bars, top_k=options.top_k,
         meter=intent.meter, key=intent.key, tempo=options.tempo,
         instrument=None if options.instrument == DEFAULT_INSTRUMENT else options.instrument,
+        accompaniment=options.accompaniment,
     )
     if tune:
         try:

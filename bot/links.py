@@ -57,6 +57,10 @@ class TuneLink:
     key: str | None = None  # None: the prompt or the model decides
     tempo: int | None = None  # beats per minute; None: the tune's own Q: or the default
     instrument: str | None = None  # None: the renderer's default
+    # The instrument playing chords under the tune; None: the melody alone. A v=2 link's tune
+    # already holds the chords the card played (the harmoniser never writes into a bar that
+    # has a chord), so they come back as they were.
+    accompaniment: str | None = None
     abc: str | None = None  # the tune itself (v=2 links); None: regenerate it from prompt and seed
     transpose: int = 0  # semitones the tune is played and shown moved by
     problems: list[str] = field(default_factory=list, compare=False)  # values ignored on reading
@@ -140,11 +144,11 @@ def _number(raw: str, kind, lo, hi):
     return value
 
 
-def from_query(params: Mapping[str, str], meters=(), keys=(), instruments=()) -> TuneLink:
+def from_query(params: Mapping[str, str], meters=(), keys=(), instruments=(), accompaniments=()) -> TuneLink:
     """A TuneLink from query parameters; bad values are dropped and listed in `problems`.
 
-    `meters`, `keys` and `instruments` are the choices the page offers; a value outside a
-    non-empty choice list is dropped.
+    `meters`, `keys`, `instruments` and `accompaniments` are the choices the page offers; a
+    value outside a non-empty choice list is dropped.
     """
     link = TuneLink()
     numbers = {
@@ -166,7 +170,8 @@ def from_query(params: Mapping[str, str], meters=(), keys=(), instruments=()) ->
     prompt = params.get("prompt")
     if prompt:
         link.prompt = str(prompt)[:MAX_LINK_PROMPT]
-    for name, choices in (("meter", meters), ("key", keys), ("instrument", instruments)):
+    for name, choices in (("meter", meters), ("key", keys), ("instrument", instruments),
+                          ("accompaniment", accompaniments)):
         raw = params.get(name)
         if not raw:
             continue

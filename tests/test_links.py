@@ -112,3 +112,14 @@ def test_a_tune_without_v2_or_with_a_bad_transpose_is_refused_by_name():
     link = read(f"v=2&transpose=40&abc={value}")
     assert link.abc == KESH and link.transpose == 0 and "transpose='40'" in link.problems[0]
     assert links.TRANSPOSE_RANGE == (-12, 12)
+
+
+def test_the_accompaniment_travels_with_the_tune_and_a_bad_one_is_named():
+    link = TuneLink(abc=KESH, transpose=2, accompaniment="guitar")
+    query = link.to_query()
+    assert "accompaniment=guitar" in query
+    back = from_query(dict(parse_qsl(query)), accompaniments=("Off", "guitar", "piano"))
+    assert back == link and back.accompaniment == "guitar" and back.problems == []
+    odd = from_query(dict(parse_qsl(query.replace("guitar", "kazoo"))), accompaniments=("Off", "guitar"))
+    assert odd.accompaniment is None and odd.abc == KESH and "accompaniment='kazoo'" in odd.problems[0]
+    assert "accompaniment" not in TuneLink(abc=KESH).to_query()  # off: the link stays as it was

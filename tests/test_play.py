@@ -209,3 +209,17 @@ def test_a_damaged_link_says_so_instead_of_playing_something_else(bot):
     link = links.from_query({"v": "2", "abc": "eNpLtDI0not-a-tune"})
     final = list(bot.from_link(link, [], Session(), Options()))[-1]
     assert final.error and final.error.startswith("This link could not be read (abc") and not final.audio
+
+
+def test_a_move_retitles_a_title_that_names_the_key_and_a_key_already_fitting_says_so(bot):
+    named = REEL.replace("T:Test reel", "T:A reel in D")
+    data = bot.play_card(json.dumps({"abc": named, "transpose": 2, "title": "A reel in D"}))
+    assert "\nT:A reel in E\n" in data["abc"] and "\nK:E\n" in data["abc"] and data["title"] == "A reel in E"
+    assert data["base"] == named  # moving it again starts from the tune as it was
+    air = "X:1\nT:Air in G minor\nT:from Dublin\nM:3/4\nL:1/4\nK:Gm\nGAB|d3|\n"
+    assert chat.retitled(chat.transpose_tune(air, 2), air).split("\n")[1:3] == ["T:Air in A minor", "T:from Dublin"]
+    assert chat.retitled(chat.transpose_tune(REEL, 2), REEL) == chat.transpose_tune(REEL, 2)  # no key named
+    # A D tune already fits the pipes' A mixolydian: nothing moves, and the card says why.
+    pipes = bot.play_card(json.dumps({"abc": REEL, "key": "Amix"}))
+    assert pipes["abc"] == REEL and pipes["transpose"] == 0
+    assert "already fits A mixolydian" in pipes["notes"]
