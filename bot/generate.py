@@ -47,6 +47,7 @@ from bot.notation.bars import TICKS, BarRules, BarSplitter, Measure, Timing, Ver
 from bot.notation.form import FormTracker, plan_continuation, plan_form, read_form, read_parts, strong_beat
 from bot.notation.tokens import bar_events, key_signature, pitch_class, read_body, tonic
 from bot.prompt import Prompt, PromptError, parse_prompt
+from bot.compute import ComputeError
 from bot.stepper import Ask, State, Stepper, answer, stepper_for
 from bot.notation.syntax import SyntaxGuard
 
@@ -799,6 +800,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--num must be at least 1, got {args.num}")
     try:
         loaded = load_cached(str(args.checkpoint or DEFAULT_CHECKPOINT))
+        print(f"% {stepper_for(loaded.model).path.describe()}", file=sys.stderr)  # ABC_BOT_PRECISION overrides
         prompt = parse_prompt(args.prompt, loaded.vocab, meter=args.meter, key=args.key)
         first_seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
         out = Path(args.out) if args.out else None
@@ -823,7 +825,7 @@ def main(argv: list[str] | None = None) -> int:
             for notice in tune.notices:
                 print(f"% {notice}")
             print(tune.abc)
-    except (PromptError, ValueError, CheckpointError) as err:
+    except (PromptError, ValueError, CheckpointError, ComputeError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     return 0
