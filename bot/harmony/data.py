@@ -1,41 +1,110 @@
-"""Human chords to learn from and to score against: tunes whose text carries chord symbols.
+"""Human chords to learn from and to score against: the Nottingham Music Database's split.
 
-music21's folk collections hold almost none: what music21 reads as chord symbols in
-O'Neill's and Ryan's are fingerings ("4"), "D.C." and "Segno" marks. Its corpus does ship
-two Nottingham Music Database tunes with real guitar chords, and any ABC files given with
---abc are read the same way. A tune counts when it has at least MIN_CHORDS chord symbols.
+The tunes and their one fixed split come from bot.nmd (shared with the language model):
+the harmoniser learns on `train`, is chosen on `validation`, and is scored on `test` by
+bench/chords.py only. Each tune is read with the repo's tokenizer (bot.harmony.reading), after
+three repairs of the original NMD spellings, each counted:
 
-The split follows bot.corpus: a SHA-1 of the normalised tune decides. A quarter of the chord
-tunes are held out (hash % 20 below 5), a superset of the corpus' own held-out twentieth, so
-the held-out set is large enough to score.
+* `"/@<.5A7"`: a chord meant to sound a fraction of a beat off its note; the chord is kept,
+  on the note it stands before (junk removed).
+* `"G/dim"`, `"D#/dim"`: the NMD's way of writing a diminished chord; read as `"Gdim"`.
+* lower-case symbols (`"f#"`, `"b"`, `"D/f+"`'s bass): walking-bass notes between chords. The
+  chord reader ignores them (they are not chords), and they are counted as dropped.
+
+Dropped whole: tunes with more than one voice (`V:`; the harmoniser reads one melody), tunes
+with fewer than MIN_CHORDS chord symbols (a marking, not an accompaniment), and any tune the
+reader refuses (counted by reason).
 """
 
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
+import re
+from collections import Counter
+from dataclasses import dataclass, field
 
-from bot.corpus import HELD_OUT_EVERY, Corpus, collect, corpus_sources
+from bot import nmd
+from bot.harmony.reading import HarmonyError, Reading, read
 from bot.notation.chords import parse_symbol
 from bot.notation.tokens import tokenize
 
-MIN_CHORDS = 4  # fewer symbols than this is a marking, not an accompaniment
-HELD_OUT_SHARE = 5  # of every HELD_OUT_EVERY hash values: a quarter of the chord tunes
-# music21's corpus folders that hold chord symbols, besides the folk collections.
-EXTRA_MUSIC21 = ("nottingham-dataset",)
+MIN_CHORDS = 4  # fewer chord symbols than this is a marking, not an accompaniment
+# `"/@<.5A7"`: NMD2ABC's "this chord is displaced by .5 of a beat" prefix.
+_DISPLACED = re.compile(r'"/@[<>]\.\d+')
+# `"G/dim"`: NMD's diminished chord.
+_SLASH_DIM = re.compile(r'"([A-G][#b]?)/dim"')
+_VOICE = re.compile(r"(?m)^V:")
 
 
-def chord_count(tune: str) -> int:
-    """How many chord symbols (not annotations) a tune's text holds."""
-    return sum(1 for tok in tokenize(tune) if tok.kind == "quote" and parse_symbol(tok.text.strip('"')))
+@dataclass
+class ChordTunes:
+    """The NMD read for the harmoniser: readings per split, and what was repaired or dropped."""
+
+    splits: dict[str, list[Reading]] = field(default_factory=dict)  # "train" | "validation" | "test"
+    texts: dict[str, list[str]] = field(default_factory=dict)  # each reading's tune text, repaired
+    counts: Counter = field(default_factory=Counter)  # repairs and drops, by name
+
+    def fingerprint(self) -> str:
+        """SHA-1 of every kept tune's split and text: changes when the data or the split does."""
+        digest = hashlib.sha1()
+        for split in nmd.SPLITS:
+            for text in self.texts.get(split, []):
+                digest.update(f"{split}\n{text}\n".encode("utf-8", "replace"))
+        return digest.hexdigest()[:16]
+
+    def summary(self) -> str:
+        """One line: tunes kept per split and what was repaired or dropped."""
+        kept = ", ".join(f"{s} {len(self.splits.get(s, []))}" for s in nmd.SPLITS)
+        other = ", ".join(f"{name} {n}" for name, n in sorted(self.counts.items()))
+        return f"NMD tunes kept: {kept}; {other}"
 
 
-def is_held_out_chords(tune: str) -> bool:
-    """Whether a normalised chord tune is held out (the corpus hash; a quarter of the values)."""
-    return int(hashlib.sha1(tune.encode()).hexdigest(), 16) % HELD_OUT_EVERY < HELD_OUT_SHARE
+def repair(text: str, counts: Counter) -> str:
+    """The NMD tune with displaced and slash-dim chord spellings made readable (counted in `counts`)."""
+    text, displaced = _DISPLACED.subn('"', text)
+    text, dims = _SLASH_DIM.subn(r'"\1dim"', text)
+    counts["chords un-displaced (/@)"] += displaced
+    counts["slash-dim chords read as dim"] += dims
+    return text
 
 
-def load_chord_tunes(extra: list[Path] = (), include_music21: bool = True) -> Corpus:
-    """Chord tunes from music21's corpus (and `extra` ABC files or folders), de-duplicated and split."""
-    sources = corpus_sources(extra, include_music21, also=EXTRA_MUSIC21)
-    return collect(sources, held_out=is_held_out_chords, keep=lambda tune: chord_count(tune) >= MIN_CHORDS)
+def chord_symbols(tune: str) -> tuple[int, int]:
+    """(chord symbols, other quoted strings) in a tune's text."""
+    chords = other = 0
+    for tok in tokenize(tune):
+        if tok.kind == "quote":
+            if parse_symbol(tok.text.strip('"')) is not None:
+                chords += 1
+            else:
+                other += 1
+    return chords, other
+
+
+def load_chord_tunes(splits: tuple[str, ...] = nmd.SPLITS) -> ChordTunes:
+    """The NMD tunes of `splits` read into chord slots, with repairs and drops counted."""
+    data = ChordTunes()
+    for split in splits:
+        data.splits[split], data.texts[split] = [], []
+    for tune in nmd.read():
+        if tune.split not in data.splits:
+            continue
+        counts = data.counts
+        counts["tunes read"] += 1
+        if _VOICE.search(tune.text):
+            counts["dropped: more than one voice"] += 1
+            continue
+        text = repair(tune.text, counts)
+        chords, other = chord_symbols(text)
+        counts["chord symbols"] += chords
+        counts["quoted non-chords dropped (walking bass, junk)"] += other
+        if chords < MIN_CHORDS:
+            counts[f"dropped: under {MIN_CHORDS} chords"] += 1
+            continue
+        try:
+            reading = read(text)
+        except HarmonyError as err:
+            counts[f"dropped: {err}"] += 1
+            continue
+        data.splits[tune.split].append(reading)
+        data.texts[tune.split].append(text)
+    return data

@@ -15,7 +15,7 @@ from typing import Callable
 import numpy as np
 
 from bot.notation.chords import Chord
-from bot.harmony.model import SCALES
+from bot.harmony.model import SCALES, mode_triads
 from bot.harmony.reading import Reading
 
 Chooser = Callable[[Reading], list[Chord]]
@@ -100,18 +100,6 @@ def tonic_chords(reading: Reading) -> list[Chord]:
     return [Chord(slot.tonic, "min" if _TRIAD[slot.mode] == "min" else "maj") for slot in reading.slots]
 
 
-def _diatonic_triads(mode: str) -> list[Chord]:
-    """The major and minor triads of the mode's scale, relative to the tonic, tonic first."""
-    scale = SCALES[mode]
-    triads = []
-    for degree in range(7):
-        root, third, fifth = scale[degree], scale[(degree + 2) % 7], scale[(degree + 4) % 7]
-        kind = {(4, 7): "maj", (3, 7): "min"}.get(((third - root) % 12, (fifth - root) % 12))
-        if kind:
-            triads.append(Chord(root, kind))
-    return triads
-
-
 def _bars(reading: Reading) -> list[list[int]]:
     groups: dict[int, list[int]] = {}
     for i, slot in enumerate(reading.slots):
@@ -125,7 +113,7 @@ def triad_per_bar(reading: Reading) -> list[Chord]:
     for group in _bars(reading):
         slot = reading.slots[group[0]]
         weights = sum(reading.slots[i].weights for i in group)
-        triads = _diatonic_triads(slot.mode)
+        triads = mode_triads(slot.mode)
         cover = [sum(weights[pc] for pc in t.pitch_classes()) for t in triads]
         best = triads[int(np.argmax(cover))]  # ties go to the earlier triad: the tonic first
         for i in group:
@@ -140,7 +128,7 @@ def hand_hmm_per_bar(reading: Reading) -> list[Chord]:
         return []
     states_by_mode = {}
     for mode, scale in SCALES.items():
-        triads = {t.root: t for t in _diatonic_triads(mode)}
+        triads = {t.root: t for t in mode_triads(mode)}
         states = [triads.get(r, Chord(r, "maj")) for r in (scale[0], scale[3], scale[4])]
         states += [Chord(7, "7"), triads.get(scale[1], Chord(scale[1], "min")),
                    triads.get(scale[5], Chord(scale[5], "min"))]

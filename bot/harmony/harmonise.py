@@ -29,18 +29,20 @@ def _fillable(reading: Reading, fill_from: int | None) -> list[bool]:
     return [slot.bar > last for slot in reading.slots]
 
 
-def choose(reading: Reading, model: HarmonyModel | None = None, keep: bool = True,
-           fill_from: int | None = None) -> list[Chord]:
+def choose(reading: Reading, model=None, keep: bool = True, fill_from: int | None = None) -> list[Chord]:
     """The chord in force at every slot of `reading`; keep=True pins the text's own chords where
-    nothing will be written (see _fillable)."""
+    nothing will be written (see _fillable). `model`: a HarmonyModel (HMM) or a NetHarmoniser,
+    by default the shipped one (bot.harmony.model.load)."""
     model = model or load()
     fixed = None
     if keep and reading.has_chords:
         fixed = [None if free else slot.human for slot, free in zip(reading.slots, _fillable(reading, fill_from))]
-    return decode(model, reading.slots, fixed)
+    if isinstance(model, HarmonyModel):
+        return decode(model, reading.slots, fixed)
+    return model.choose(reading, fixed)
 
 
-def harmonise_tune(text: str, model: HarmonyModel | None = None, fill_from: int | None = None) -> str:
+def harmonise_tune(text: str, model=None, fill_from: int | None = None) -> str:
     """One tune with chord symbols added (see harmonise); HarmonyError if it cannot be read."""
     reading = read(text)
     if not reading.slots:
@@ -63,7 +65,7 @@ def harmonise_tune(text: str, model: HarmonyModel | None = None, fill_from: int 
     return "".join(out)
 
 
-def harmonise(abc: str, model: HarmonyModel | None = None, fill_from: int | None = None) -> str:
+def harmonise(abc: str, model=None, fill_from: int | None = None) -> str:
     """ABC text (one tune or several) with chord symbols added; the melody is unchanged.
 
     Chords already written are kept. Which bars get chords: with `fill_from` (an index into

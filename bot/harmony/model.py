@@ -8,10 +8,11 @@ quality (`emission`). The chords follow each other by a transition table per mod
 one for slots at a bar line and one inside a bar (so the chord rate per bar follows the
 data), plus a prior for the first bar and for the bar that closes a section (cadences).
 
-Parameters are a plain JSON file (checkpoints/harmony.json, built by `python -m
-bot.harmony.train --abc YOUR_CHORD_TUNES`); without one the hand-set defaults below are used.
-None is shipped: the repo's only data, music21's corpus, holds two tunes with guitar chords,
-too few to learn from or to score on. Nothing is loaded at import.
+This HMM is the floor the learned models are measured against: `python -m bot.harmony.train`
+counts its tables on the NMD training tunes (checkpoints/harmony_hmm.json) and also trains
+the network of bot.harmony.net; whichever scores better on the validation tunes is written as
+checkpoints/harmony.json, which `load()` reads (an HMM or a network, by its "format"). Without
+a checkpoint the hand-set defaults below are used. Nothing is loaded at import.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from bot.notation.chords import QUALITIES, Chord
 from bot.harmony.reading import MODES, PHRASE_BARS, Slot
 
 CHECKPOINT = Path(__file__).resolve().parents[2] / "checkpoints" / "harmony.json"
+HMM_CHECKPOINT = CHECKPOINT.with_name("harmony_hmm.json")  # the learned HMM, kept as the floor
+HMM_FORMAT = "abc-bot harmony HMM v1"
 NEG = -1e9  # log of "impossible", finite so sums stay finite
 # A seventh is written only where the data makes it clearly likelier than the triad: with 0.5
 # the 4-fold cross-validated "same chord" share was 0.8 points lower (59.5% against 60.3%).
@@ -87,7 +90,7 @@ class HarmonyModel:
         """The parameters as plain JSON (lists of numbers), loadable without this module."""
         per_mode = lambda table: {m: np.round(v, 4).tolist() for m, v in table.items()}  # noqa: E731
         return {
-            "format": "abc-bot harmony HMM v1",
+            "format": HMM_FORMAT,
             "states": [[c.root, c.quality] for c in self.states],
             "qualities": list(QUALITIES),
             "emission": np.round(self.emission, 4).tolist(),
@@ -160,6 +163,18 @@ def seventh_features(chords: list[Chord], slots: list[Slot]) -> list[tuple[int, 
     return features
 
 
+def mode_triads(mode: str) -> list[Chord]:
+    """The major and minor triads on the degrees of a mode's scale (SCALES), relative to the tonic, tonic first."""
+    scale = SCALES[mode]
+    triads = []
+    for degree in range(7):
+        root, third, fifth = scale[degree], scale[(degree + 2) % 7], scale[(degree + 4) % 7]
+        kind = {(4, 7): "maj", (3, 7): "min"}.get(((third - root) % 12, (fifth - root) % 12))
+        if kind:
+            triads.append(Chord(root, kind))
+    return triads
+
+
 def _diatonic(chord: Chord, scale: tuple[int, ...]) -> bool:
     return all(pc in scale for pc in chord.pitch_classes())
 
@@ -201,14 +216,26 @@ def hand_set() -> HarmonyModel:
 
 
 @lru_cache(maxsize=4)
-def load(path: str | None = None) -> HarmonyModel:
-    """The shipped model (checkpoints/harmony.json), or the hand-set one when there is none; cached."""
+def load(path: str | None = None):
+    """The shipped chooser (checkpoints/harmony.json: an HMM or a NetHarmoniser), else the hand-set HMM; cached.
+
+    A network's weights are read from the .safetensors file beside its JSON card.
+    FileNotFoundError names a given path that is missing; ValueError a file that does not describe a model.
+    """
     file = Path(path) if path else CHECKPOINT
     if not file.exists():
         if path:
             raise FileNotFoundError(f"{file}: no harmony model there")
         return hand_set()
-    return HarmonyModel.from_json(json.loads(file.read_text()))
+    try:
+        data = json.loads(file.read_text())
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{file}: not JSON ({err})") from None
+    if data.get("format") == HMM_FORMAT:
+        return HarmonyModel.from_json(data)
+    from bot.harmony.net import NetHarmoniser  # torch only when a network is shipped
+
+    return NetHarmoniser.from_json(data, file.with_suffix(".safetensors"))
 
 
 def _pinned_state(chord: Chord, states: list[Chord]) -> Chord:
