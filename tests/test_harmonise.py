@@ -156,15 +156,17 @@ def test_the_model_file_loads_back_as_written(tmp_path):
         HarmonyModel.from_json(broken)
 
 
-def test_the_model_in_use_says_what_it_is():
+def test_the_model_in_use_says_what_it_is(tmp_path):
     # The shipped model was learned from the NMD: its card credits the data, names the split's
     # fingerprint and the command, and gives its validation figures.
     info = load().info
     assert CHECKPOINT.exists() and "Eric Foxley" in info["credit"]
     assert len(info["data"]["fingerprint"]) == 16 and info["command"].startswith("python -m bot.harmony.train")
     assert 0 < info["validation"]["same_root_pct"] <= 100
-    # Without a checkpoint the hand-set HMM is used, and says so.
-    assert load(None).info is info and hand_set().info["source"].startswith("hand-set")
+    # The hand-set HMM (used when no checkpoint is there) says so; a path given that is missing is an error.
+    assert hand_set().info["source"].startswith("hand-set")
+    with pytest.raises(FileNotFoundError, match="no harmony model"):
+        load(str(tmp_path / "missing.json"))
 
 
 def test_harmonising_a_32_bar_tune_is_fast():
