@@ -3,13 +3,19 @@
     same root   the chosen chord's root is the human chord's root on that beat
     same chord  same root and the same of major / minor / seventh
     changes     chord changes per bar, the choice's against the human's
+    chord tones the share of strong-beat melody notes (the note sounding at each slot's start:
+                the downbeat and, in duple meters, the half bar) that are tones of the chord,
+                the choice's against the human chords'
+    cadences    the share of section-closing bars that start on the tonic chord
+    vocabulary  each chord's share of the scored beats, as a degree of the key ("I", "V7", "ii")
 
 Beats before the tune's first human chord are not scored (nothing to compare with).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
@@ -33,6 +39,14 @@ class Score:
     bars: int = 0
     changes: int = 0  # the chooser's chord changes, counted on the scored beats
     human_changes: int = 0
+    strong: int = 0  # scored slots whose start has a melody note
+    tones: int = 0  # ... where that note is a tone of the chosen chord
+    human_tones: int = 0  # ... of the human chord
+    cadences: int = 0  # scored slots that start a section's closing bar
+    tonic_cadences: int = 0  # ... where the chosen chord is the tonic chord
+    human_tonic_cadences: int = 0
+    vocabulary: Counter = field(default_factory=Counter)  # degree name -> scored beats (the choice's)
+    human_vocabulary: Counter = field(default_factory=Counter)
 
     @property
     def root_pct(self) -> float:
@@ -58,6 +72,17 @@ class Score:
         previous_human = previous = None
         bars = set()
         for slot, chord in zip(reading.slots, chosen):
+            if slot.beats and slot.beats[0] is not None:
+                human = slot.beats[0]
+                if slot.onset is not None:
+                    note = (slot.onset + slot.tonic) % 12
+                    self.strong += 1
+                    self.tones += note in chord.pitch_classes()
+                    self.human_tones += note in human.pitch_classes()
+                if slot.cadence and slot.bar_start:
+                    self.cadences += 1
+                    self.tonic_cadences += chord.root == slot.tonic
+                    self.human_tonic_cadences += human.root == slot.tonic
             for human in slot.beats:
                 if human is None:
                     continue
@@ -67,15 +92,48 @@ class Score:
                 self.same_chord += chord.same_family(human)
                 self.human_changes += previous_human is not None and human != previous_human
                 self.changes += previous is not None and chord != previous
+                self.vocabulary[degree(chord, slot.tonic)] += 1
+                self.human_vocabulary[degree(human, slot.tonic)] += 1
                 previous_human, previous = human, chord
         self.bars += len(bars)
+
+    @property
+    def tone_pct(self) -> float:
+        """Share of strong-beat melody notes that are tones of the chosen chord, in percent."""
+        return 100.0 * self.tones / max(1, self.strong)
+
+    @property
+    def human_tone_pct(self) -> float:
+        """The same share for the human chords."""
+        return 100.0 * self.human_tones / max(1, self.strong)
 
     def line(self, name: str) -> str:
         """One row of the bench's table."""
         human_rate = self.human_changes / max(1, self.bars)
         rate = self.changes / max(1, self.bars)
         return (f"{name:<28} {self.root_pct:6.1f}% {self.chord_pct:6.1f}%   {rate:5.2f} vs {human_rate:4.2f}"
-                f" ({self.change_ratio:4.2f}x)   {self.answered}/{self.tunes}")
+                f" ({self.change_ratio:4.2f}x)   {self.tone_pct:5.1f}% vs {self.human_tone_pct:4.1f}%"
+                f"   {100.0 * self.tonic_cadences / max(1, self.cadences):5.1f}% vs "
+                f"{100.0 * self.human_tonic_cadences / max(1, self.cadences):4.1f}%   {self.answered}/{self.tunes}")
+
+    @staticmethod
+    def header() -> str:
+        """The column names line() fills."""
+        return (f"{'chooser':<28} {'root':>7} {'chord':>7}   {'changes/bar vs human':<21}"
+                f"   {'chord tones vs human':<20}   {'tonic cadence vs human':<20}   answered")
+
+
+_NUMERALS = ("I", "bII", "II", "bIII", "III", "IV", "#IV", "V", "bVI", "VI", "bVII", "VII")
+_DEGREE_SUFFIX = {"maj": "", "min": "", "7": "7", "min7": "7", "dim": "o"}
+
+
+def degree(chord: Chord, tonic: int) -> str:
+    """The chord as a degree of the key: "I", "V7", "ii", "bVII" (lower case for minor chords)."""
+    numeral = _NUMERALS[(chord.root - tonic) % 12]
+    if chord.quality in ("min", "min7", "dim"):
+        accidental = numeral.rstrip("IV")
+        numeral = accidental + numeral[len(accidental):].lower()
+    return numeral + _DEGREE_SUFFIX[chord.quality]
 
 
 def score(readings: list[Reading], chooser: Chooser) -> Score:

@@ -4,7 +4,7 @@ Each chord slot (bot.harmony.reading.Slot) becomes one feature vector, all relat
 key's tonic so one set of weights serves every key:
 
     melody      (12) beats each pitch class sounds in the slot (share of the slot)
-    onset       (12) the pitch class sounding at the slot's start (the beat note)
+    onset       (12) the pitch class sounding at the slot's start (the beat note; none on a rest)
     last        (12) the pitch class of the slot's last note (it leads into the next chord)
     place       (16) bar in the 8-bar phrase x first/second half of the bar
     flags        (7) bar start, section cadence bar, first bar, tune's last slot, last slot
@@ -82,17 +82,6 @@ class ChordNet(nn.Module):
         return torch.log_softmax(self.out(h), dim=-1)
 
 
-def _note_at(reading: Reading, slot: Slot, last: bool) -> int | None:
-    """Pitch class (relative to the tonic) of the slot's first sounding note, or of its last note."""
-    bar = reading.bars[slot.bar]
-    # Full bars are read unshifted (only pickups are shifted, and they have no slots).
-    sounding = [e for e in bar.events if e.pitches and e.offset < slot.end and e.offset + e.duration > slot.start]
-    if not sounding:
-        return None
-    event = sounding[-1] if last else sounding[0]
-    return (max(event.pitches) - slot.tonic) % 12  # the top note of a written chord is the melody
-
-
 def features(reading: Reading) -> np.ndarray:
     """(T, FEATURES) float32: one row per slot of `reading` (see the module docstring)."""
     slots = reading.slots
@@ -107,11 +96,10 @@ def features(reading: Reading) -> np.ndarray:
         total = slot.weights.sum()
         if total > 0:
             row[0:12] = slot.weights / total
-        onset, last = _note_at(reading, slot, False), _note_at(reading, slot, True)
-        if onset is not None:
-            row[12 + onset] = 1
-        if last is not None:
-            row[24 + last] = 1
+        if slot.onset is not None:
+            row[12 + slot.onset] = 1
+        if slot.last is not None:
+            row[24 + slot.last] = 1
         row[36 + min(slot.phrase, 2 * PHRASE_BARS - 1)] = 1
         k = 36 + 2 * PHRASE_BARS
         index_in_bar = seen.get(slot.bar, 0)

@@ -17,9 +17,9 @@ from fractions import Fraction
 import numpy as np
 
 from bot.notation.abc import default_unit, parse_key, parse_meter, read_tune, strip_comment
-from bot.notation.bars import beat_of
+from bot.notation.bars import Bar, beat_of, read_body
 from bot.notation.chords import Chord, parse_symbol
-from bot.notation.tokens import Bar, pitch_class, read_body, tokenize
+from bot.notation.tokens import pitch_class, tokenize
 
 # Mode families the model keeps statistics for; the rarer modes borrow the nearest one.
 MODE_FAMILY = {"": "maj", "lyd": "maj", "mix": "mix", "dor": "dor", "m": "min", "phr": "min", "loc": "min"}
@@ -57,6 +57,8 @@ class Slot:
     first: bool = False  # in the tune's first full bar
     phrase: int = 0  # (bar in its 8-bar phrase) * 2 + (in the second half of the bar)
     beats: list[Chord | None] = field(default_factory=list)  # the text's chord at each beat in the slot
+    onset: int | None = None  # pitch class (relative to the tonic) sounding at the slot's start; None: a rest
+    last: int | None = None  # pitch class (relative to the tonic) of the slot's last note (it leads on)
 
 
 @dataclass
@@ -173,11 +175,15 @@ def _fill_slots(reading: Reading, body: str) -> None:
             for offset, chord in marks:
                 if offset <= start:
                     in_force = chord
+            # The top note of a written chord [CEG] is the melody's.
+            sounding = [e for e in bar.events if e.pitches and e.offset + shift < end and e.offset + shift + e.duration > start]
             slot = Slot(
                 bar=index, start=start, end=end, weights=_weights(bar, shift, start, end, beat, tonic),
                 insert_at=insert_at, tonic=tonic, mode=mode, human=in_force, bar_start=start == 0,
                 cadence=cadence, first=not full_seen,
                 phrase=(section_bar % PHRASE_BARS) * 2 + (start * 2 >= length),
+                onset=(max(sounding[0].pitches) - tonic) % 12 if sounding and sounding[0].offset + shift <= start else None,
+                last=(max(sounding[-1].pitches) - tonic) % 12 if sounding else None,
             )
             # The text's chord on each beat (a chord written off the slot grid starts later).
             position = start

@@ -14,6 +14,11 @@ Three pieces, used by the generator to keep every bar in time (and by tests and 
   (`:|`, `||`, `|]`, `::`), which abc2midi adds to the next bar or to the bar a repeat
   goes back to. `audit` applies them to a whole tune body.
 
+* `read_body(body, meter, unit, key)`: the body as bars, each with its timed events (offset
+  and duration in whole notes, tuplets and broken rhythm applied by `measure`), their MIDI
+  pitches (key signature and the bar's accidentals applied) and the chord symbols written in
+  it (`bot.notation.chords` says which quotes are chords).
+
 Durations are Fractions of a whole note (added up in whole-number ticks), so a change of
 `L:` inside a bar is exact. No torch here.
 """
@@ -26,7 +31,8 @@ from fractions import Fraction
 from functools import lru_cache
 
 from bot.notation.abc import parse_meter
-from bot.notation.tokens import ELEMENT, LENGTH as _LENGTH
+from bot.notation.chords import parse_chord_symbol
+from bot.notation.tokens import ELEMENT, LENGTH as _LENGTH, NOTE, key_signature, note_pitch, tokenize
 
 # One element of bar text: the notation package's one tokenizer pattern.
 _ELEMENT = ELEMENT
@@ -568,3 +574,113 @@ def audit(body: str, timing: Timing) -> list[Verdict]:
         rules.commit(reading, token, verdict)
         verdicts.append(verdict)
     return verdicts
+
+
+@dataclass(frozen=True)
+class Event:
+    """A note, chord or rest that takes time."""
+
+    start: int  # index in the body where its text starts
+    end: int
+    offset: Fraction  # from the bar's start, in whole notes
+    duration: Fraction  # in whole notes, tuplets and broken rhythm applied
+    pitches: tuple[int, ...]  # MIDI numbers (middle C `C` is 60); () for a rest
+    text: str
+
+
+@dataclass(frozen=True)
+class ChordMark:
+    """A chord symbol written in the music."""
+
+    start: int  # index of its opening quote in the body
+    end: int
+    symbol: str  # the text inside the quotes
+    offset: Fraction  # where it sounds: the start of the next timed event in the bar
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One bar of a tune body and the bar line that closes it."""
+
+    start: int  # index in the body where the bar's text starts
+    end: int  # where its bar line starts (== start of the bar line token)
+    token: str  # the closing bar line ("" for a last bar without one)
+    text: str
+    duration: Fraction  # whole notes as written
+    events: tuple[Event, ...]
+    chords: tuple[ChordMark, ...]
+    ending: str  # the ending this bar starts ("1", "2", "" for none)
+    key: str  # the key in force at the bar's end (inline K: fields change it)
+    meter: str = ""  # the meter in force at the bar's end (an M: field changes it)
+
+
+def bar_events(text: str, reading, key: str, at: int = 0) -> tuple[tuple[Event, ...], tuple[ChordMark, ...], str]:
+    """(timed events, chord symbols, key at the end) of one bar's text, read by `measure` as `reading`.
+
+    `at` is where the text starts in the body (event positions are body indices).
+    """
+    signature = key_signature(key)
+    carried: dict[tuple[str, int], int] = {}  # accidentals written earlier in the bar
+    events: list[Event] = []
+    chords: list[ChordMark] = []
+    pending: list[tuple[int, int, str]] = []  # chord symbols waiting for the next event
+    timed = iter(reading.timed())
+    offset = Fraction(0)
+    for tok in tokenize(text):
+        if tok.kind in ("inline", "linefield"):
+            name, _, value = tok.text.strip("[]").partition(":")
+            if name == "K":
+                key, signature = value.strip(), key_signature(value.strip())
+            continue
+        if tok.kind == "quote":
+            symbol = tok.text.strip('"')
+            if parse_chord_symbol(symbol) is not None:
+                pending.append((at + tok.start, at + tok.end, symbol))
+            continue
+        if tok.kind not in ("note", "chord", "rest") or tok.inside:
+            continue
+        _, _, duration = next(timed)
+        if tok.kind == "note":
+            pitches = (note_pitch(NOTE.match(tok.text), signature, carried),)
+        elif tok.kind == "chord":
+            inner = tok.text[1:tok.text.rfind("]")] if "]" in tok.text else tok.text[1:]
+            pitches = tuple(note_pitch(m, signature, carried) for m in NOTE.finditer(inner))
+        else:
+            pitches = ()
+        chords.extend(ChordMark(a, b, s, offset) for a, b, s in pending)
+        pending.clear()
+        events.append(Event(at + tok.start, at + tok.end, offset, duration, pitches, tok.text))
+        offset += duration
+    chords.extend(ChordMark(a, b, s, offset) for a, b, s in pending)
+    return tuple(events), tuple(chords), key
+
+
+def read_body(body: str, meter: str, unit: str | Fraction, key: str) -> list[Bar]:
+    """The bars of a tune body (model form: fields on their own lines or inline) with their events."""
+    if isinstance(unit, str):
+        num, _, den = unit.partition("/")
+        unit = Fraction(int(num), int(den)) if num.isdigit() and den.isdigit() and int(den) else Fraction(1, 8)
+    timing = Timing(meter, unit)
+    bars: list[Bar] = []
+    splitter = BarSplitter()
+    start = 0
+    pieces: list[tuple[int, int, str]] = []  # (text start, text end, bar line)
+    for i, ch in enumerate(body):
+        if splitter.closes(ch):
+            _, token = splitter.close()
+            pieces.append((start, i - len(token), token))
+            start = i
+        splitter.feed(ch)
+    if splitter.token or splitter.content.strip():
+        _, token = splitter.close()
+        pieces.append((start, len(body) - len(token), token))
+    before = ""  # the bar line before the bar: `|1` and `:|2` start an ending
+    for text_start, text_end, token in pieces:
+        text = body[text_start:text_end]
+        reading = measure(text, timing)
+        events, chords, key = bar_events(text, reading, key, text_start)
+        ending = before.lstrip(":|[]") or reading.ending
+        bars.append(Bar(text_start, text_end, token, text, reading.duration, events, chords, ending, key,
+                        reading.timing.meter))
+        timing, before = reading.timing, token
+    return bars

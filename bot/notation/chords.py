@@ -1,8 +1,8 @@
 """Chord symbols: read the spellings found in tune books, name chords back, list chord tones.
 
 The one reader of what a quoted chord symbol means: the tokenizer finds the quotes
-(`bot.notation.tokens`), this says which chord they name; the harmoniser, the renderer's
-accompaniment and `tokens.bar_events` all ask here.
+(`bot.notation.tokens`, below this module), this says which chord they name; the harmoniser,
+the renderer's accompaniment and `bars.bar_events` (above it) all ask here.
 
 A chord is a root pitch class and one of a few qualities: what a session guitarist reads
 from "G", "D7", "Em", "Am7", "Bdim". Tune books also write bass notes ("G/B"), extensions
@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.notation.tokens import pitch_class
+from bot.notation.tokens import CHORD_SYMBOL, pitch_class
 
 QUALITIES = ("maj", "min", "7", "min7", "dim")
 # Semitones above the root, per quality.
@@ -100,3 +100,11 @@ def chord_name(chord: Chord, fifths: int = 0) -> str:
     """The chord written for a key with `fifths` sharps (flats if negative): "F#m", "Bb", "D7"."""
     names = _FLAT_NAMES if fifths < 0 else _SHARP_NAMES
     return names[chord.root] + SUFFIX[chord.quality]
+
+
+def parse_chord_symbol(symbol: str) -> tuple[str, str, str | None] | None:
+    """(root, quality, bass) of a chord symbol ("F#m7" -> ("F#", "m7", None)); None for an annotation."""
+    match = CHORD_SYMBOL.fullmatch(symbol.strip())
+    if not match or parse_symbol(symbol) is None:
+        return None
+    return match.group("root") + match.group("racc"), match.group("quality"), match.group("bass")

@@ -1,16 +1,17 @@
 """ABC music text as tokens: the one tokenizer every reader of ABC notation in abc-bot uses.
 
-Three levels, each built on the one below:
+The lowest module of the notation package: it knows nothing above it (only `abc` for key
+names), and the readers build on it in one direction, tokens -> chords -> bars:
 
 * `ELEMENT`, one regular expression for one element of music text (a note, a chord, a quoted
   string, a decoration, an inline field, a bar line ...). `bot.notation.bars.measure` runs it
   on every sampled character, so it stays a single compiled pattern.
 * `tokenize(body)`: every element of a tune body in order, with its span, including the
   notes inside chords `[CEG]` and grace groups `{ga}` (so a transposer can rewrite them).
-* `read_body(body, meter, unit, key)`: the body as bars (`bot.notation.bars.split_bars`'
-  bar lines), each with its timed events (offset and duration in whole notes, tuplets and
-  broken rhythm applied by `bars.measure`), their MIDI pitches (key signature and the bar's
-  accidentals applied) and the chord symbols written in it.
+* Pitches: `note_pitch`, `pitch_class`, key signatures and fifths.
+
+What a quoted chord symbol means is `bot.notation.chords`' to say; a body read into timed bars
+with their chord symbols (`read_body`, `bar_events`, `Bar`) is `bot.notation.bars`'.
 
 Keys: `key_signature("Ador")` gives the accidental of each letter, `tonic("Ador")` "A".
 No torch here, and no music21: these run inside the sampler.
@@ -20,8 +21,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import Iterator
+
+from bot.notation.abc import parse_key
 
 # Lengths after a note: `2`, `/`, `3/2`, `//`.
 LENGTH = r"\d{0,4}/*\d{0,4}"
@@ -71,44 +73,6 @@ class Token:
     end: int
     text: str
     inside: str = ""  # "chord" or "grace" for a note inside a chord or a grace group
-
-
-@dataclass(frozen=True)
-class Event:
-    """A note, chord or rest that takes time."""
-
-    start: int  # index in the body where its text starts
-    end: int
-    offset: Fraction  # from the bar's start, in whole notes
-    duration: Fraction  # in whole notes, tuplets and broken rhythm applied
-    pitches: tuple[int, ...]  # MIDI numbers (middle C `C` is 60); () for a rest
-    text: str
-
-
-@dataclass(frozen=True)
-class ChordMark:
-    """A chord symbol written in the music."""
-
-    start: int  # index of its opening quote in the body
-    end: int
-    symbol: str  # the text inside the quotes
-    offset: Fraction  # where it sounds: the start of the next timed event in the bar
-
-
-@dataclass(frozen=True)
-class Bar:
-    """One bar of a tune body and the bar line that closes it."""
-
-    start: int  # index in the body where the bar's text starts
-    end: int  # where its bar line starts (== start of the bar line token)
-    token: str  # the closing bar line ("" for a last bar without one)
-    text: str
-    duration: Fraction  # whole notes as written
-    events: tuple[Event, ...]
-    chords: tuple[ChordMark, ...]
-    ending: str  # the ending this bar starts ("1", "2", "" for none)
-    key: str  # the key in force at the bar's end (inline K: fields change it)
-    meter: str = ""  # the meter in force at the bar's end (an M: field changes it)
 
 
 def tokenize(body: str) -> Iterator[Token]:
@@ -161,20 +125,8 @@ def model_view(body: str) -> str:
     return without(body, {"quote", "deco"})
 
 
-def parse_chord_symbol(symbol: str) -> tuple[str, str, str | None] | None:
-    """(root, quality, bass) of a chord symbol ("F#m7" -> ("F#", "m7", None)); None for an annotation."""
-    from bot.notation.chords import parse_symbol  # here: chords reads its tables from this module
-
-    match = CHORD_SYMBOL.fullmatch(symbol.strip())
-    if not match or parse_symbol(symbol) is None:
-        return None
-    return match.group("root") + match.group("racc"), match.group("quality"), match.group("bass")
-
-
 def tonic(key: str) -> str | None:
     """The tonic of a K: value, mode-aware ("Ador" -> "A", "Em" -> "E", "Bb" -> "Bb"); None if unreadable."""
-    from bot.notation.abc import parse_key
-
     parsed = parse_key(key)
     return None if parsed is None else parsed[0]
 
@@ -191,8 +143,6 @@ def key_fifths(tonic: str, mode: str) -> int:
 
 def key_signature(key: str) -> dict[str, int]:
     """Each letter's accidental (+1 sharp, -1 flat, 0) in the signature of a K: value; C major if unreadable."""
-    from bot.notation.abc import parse_key
-
     parsed = parse_key(key)
     signature = dict.fromkeys("CDEFGAB", 0)
     if parsed is None:
@@ -215,75 +165,19 @@ def note_pitch(match: re.Match, signature: dict[str, int], carried: dict[tuple[s
     return 60 + 12 * octave + _LETTER_SEMITONES[upper] + shift
 
 
-def bar_events(text: str, reading, key: str, at: int = 0) -> tuple[tuple[Event, ...], tuple[ChordMark, ...], str]:
-    """(timed events, chord symbols, key at the end) of one bar's text, read by `bars.measure` as `reading`.
-
-    `at` is where the text starts in the body (event positions are body indices).
-    """
-    signature = key_signature(key)
-    carried: dict[tuple[str, int], int] = {}  # accidentals written earlier in the bar
-    events: list[Event] = []
-    chords: list[ChordMark] = []
-    pending: list[tuple[int, int, str]] = []  # chord symbols waiting for the next event
-    timed = iter(reading.timed())
-    offset = Fraction(0)
-    for tok in tokenize(text):
-        if tok.kind in ("inline", "linefield"):
-            name, _, value = tok.text.strip("[]").partition(":")
-            if name == "K":
-                key, signature = value.strip(), key_signature(value.strip())
-            continue
-        if tok.kind == "quote":
-            symbol = tok.text.strip('"')
-            if parse_chord_symbol(symbol) is not None:
-                pending.append((at + tok.start, at + tok.end, symbol))
-            continue
-        if tok.kind not in ("note", "chord", "rest") or tok.inside:
-            continue
-        _, _, duration = next(timed)
-        if tok.kind == "note":
-            pitches = (note_pitch(NOTE.match(tok.text), signature, carried),)
-        elif tok.kind == "chord":
-            inner = tok.text[1:tok.text.rfind("]")] if "]" in tok.text else tok.text[1:]
-            pitches = tuple(note_pitch(m, signature, carried) for m in NOTE.finditer(inner))
-        else:
-            pitches = ()
-        chords.extend(ChordMark(a, b, s, offset) for a, b, s in pending)
-        pending.clear()
-        events.append(Event(at + tok.start, at + tok.end, offset, duration, pitches, tok.text))
-        offset += duration
-    chords.extend(ChordMark(a, b, s, offset) for a, b, s in pending)
-    return tuple(events), tuple(chords), key
 
 
-def read_body(body: str, meter: str, unit: str | Fraction, key: str) -> list[Bar]:
-    """The bars of a tune body (model form: fields on their own lines or inline) with their events."""
-    from bot.notation.bars import BarSplitter, Timing, measure
+# Names that moved up to the modules that read them (tokens -> chords -> bars). Callers that
+# still import them from here get them on first use, without tokens importing anything above
+# it when it loads (so the import graph has no circle). Import them from their homes instead.
+_MOVED = {"Bar": "bars", "Event": "bars", "ChordMark": "bars", "bar_events": "bars", "read_body": "bars",
+          "parse_chord_symbol": "chords"}
 
-    if isinstance(unit, str):
-        num, _, den = unit.partition("/")
-        unit = Fraction(int(num), int(den)) if num.isdigit() and den.isdigit() and int(den) else Fraction(1, 8)
-    timing = Timing(meter, unit)
-    bars: list[Bar] = []
-    splitter = BarSplitter()
-    start = 0
-    pieces: list[tuple[int, int, str]] = []  # (text start, text end, bar line)
-    for i, ch in enumerate(body):
-        if splitter.closes(ch):
-            _, token = splitter.close()
-            pieces.append((start, i - len(token), token))
-            start = i
-        splitter.feed(ch)
-    if splitter.token or splitter.content.strip():
-        _, token = splitter.close()
-        pieces.append((start, len(body) - len(token), token))
-    before = ""  # the bar line before the bar: `|1` and `:|2` start an ending
-    for text_start, text_end, token in pieces:
-        text = body[text_start:text_end]
-        reading = measure(text, timing)
-        events, chords, key = bar_events(text, reading, key, text_start)
-        ending = before.lstrip(":|[]") or reading.ending
-        bars.append(Bar(text_start, text_end, token, text, reading.duration, events, chords, ending, key,
-                        reading.timing.meter))
-        timing, before = reading.timing, token
-    return bars
+
+def __getattr__(name: str):
+    """A moved name, from its home module (see _MOVED); AttributeError for anything else."""
+    if name not in _MOVED:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(f"bot.notation.{_MOVED[name]}"), name)
