@@ -74,7 +74,9 @@ def build(bot: Chat, notice: str | None = None) -> gr.Blocks:
                     )
                     generate = gr.Button("Generate", variant="primary", scale=1, min_width=100,
                                          elem_id="generate")
-                    stop = gr.Button("Stop", variant="stop", scale=1, min_width=80, elem_id="stop")
+                    # Shown only while a reply is being written or its audio made (see to_page).
+                    stop = gr.Button("Stop", variant="stop", scale=1, min_width=80, elem_id="stop",
+                                     visible=False)
                 gr.Examples(
                     [[e] for e in EXAMPLES], inputs=[msg], example_labels=EXAMPLE_LABELS,
                     label="Try", examples_per_page=len(EXAMPLES),
@@ -89,8 +91,10 @@ def build(bot: Chat, notice: str | None = None) -> gr.Blocks:
                 bars = gr.Slider(*links.BARS_RANGE, value=16, step=1, label="Length (bars)",
                                  info="The size of the form, in whole parts: 16 bars of a reel is AABB, two 8-bar parts.", elem_id="bars")
                 with gr.Row():
-                    seed = gr.Number(value=None, precision=0, label="Seed", minimum=0,
-                                     maximum=links.SEED_RANGE[1], scale=2, elem_id="seed")
+                    # A text box, not gr.Number: with "random" ticked it is empty (a Number shows 0),
+                    # and after each tune it shows the seed that wrote it.
+                    seed = gr.Textbox(value="", label="Seed", placeholder="random", lines=1, max_lines=1,
+                                      scale=2, elem_id="seed")
                     random_seed = gr.Checkbox(value=True, label="random", scale=1,
                                               info="a new seed every time", elem_id="random-seed")
                 with gr.Accordion("Advanced", open=False):
@@ -145,7 +149,7 @@ def build(bot: Chat, notice: str | None = None) -> gr.Blocks:
 
         controls = [temperature, bars, seed, random_seed, top_k, meter, key, tempo, instrument, accompaniment]
         chat_inputs = [msg, chatbot, session, *controls]
-        chat_outputs = [chatbot, session, msg]
+        chat_outputs = [chatbot, session, msg, stop, seed]
 
         def read_options(*values):
             try:
@@ -153,23 +157,32 @@ def build(bot: Chat, notice: str | None = None) -> gr.Blocks:
             except ChatError as err:
                 return err
 
-        def to_page(steps):
-            """The chat's replies as the page's outputs; the message box is cleared once."""
-            first = True
+        def to_page(steps, show_seed: bool):
+            """The chat's replies as the page's outputs: the message box is cleared once, Stop
+            shows until the reply is done, and with "random" ticked the Seed box then shows the
+            seed that wrote the tune (empty for a tune no seed wrote)."""
+            yield gr.skip(), gr.skip(), gr.skip(), gr.update(visible=True), gr.skip()
+            first, last = True, None
             for step in steps:
-                yield step.history, step.session, ("" if first else gr.skip())
-                first = False
+                yield step.history, step.session, ("" if first else gr.skip()), gr.skip(), gr.skip()
+                first, last = False, step
+            used = gr.skip()
+            if show_seed and last is not None and not last.error:
+                used = "" if last.seed is None else str(last.seed)
+            # The last step again with Stop hidden: an API caller's final value is the whole chat.
+            history, state = (last.history, last.session) if last is not None else (gr.skip(), gr.skip())
+            yield history, state, gr.skip(), gr.update(visible=False), used
 
         # Gradio passes gr.Request only to a named parameter, so each control is named here.
         def on_message(message, history, state, temperature_, bars_, seed_, random_seed_, top_k_,
                        meter_, key_, tempo_, instrument_, accompaniment_, request: gr.Request):
             options = read_options(temperature_, bars_, seed_, random_seed_, top_k_, meter_, key_,
                                    tempo_, instrument_, accompaniment_)
-            yield from to_page(bot.reply(message, history, state, options, request.session_hash))
+            yield from to_page(bot.reply(message, history, state, options, request.session_hash), bool(random_seed_))
 
         def on_stop(history, request: gr.Request):
             stopped = bot.stop(request.session_hash, history)
-            return gr.skip() if stopped is None else stopped
+            return (gr.skip() if stopped is None else stopped), gr.update(visible=False)
 
         def on_load(request: gr.Request):
             link = links.from_query(request.query_params, METERS, KEYS, INSTRUMENT_CHOICES, ACCOMPANIMENTS)
@@ -179,7 +192,7 @@ def build(bot: Chat, notice: str | None = None) -> gr.Blocks:
                 link.prompt,
                 link.temperature,
                 link.bars,
-                link.seed,
+                "" if link.seed is None else str(link.seed),
                 link.seed is None,
                 link.top_k,
                 link.meter or AUTO,
@@ -193,11 +206,11 @@ def build(bot: Chat, notice: str | None = None) -> gr.Blocks:
         def on_autostart(link, message, history, state, temperature_, bars_, seed_, random_seed_,
                          top_k_, meter_, key_, tempo_, instrument_, accompaniment_, request: gr.Request):
             if link is None:  # an ordinary visit: nothing to bring back
-                yield gr.skip(), gr.skip(), gr.skip()
+                yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
                 return
             options = read_options(temperature_, bars_, seed_, random_seed_, top_k_, meter_, key_,
                                    tempo_, instrument_, accompaniment_)
-            yield from to_page(bot.from_link(link, history, state, options, request.session_hash))
+            yield from to_page(bot.from_link(link, history, state, options, request.session_hash), False)
 
         def on_compose(prompt, temperature_, bars_, seed_, accompaniment_=OFF, request: gr.Request = None):
             try:
@@ -241,7 +254,7 @@ def build(bot: Chat, notice: str | None = None) -> gr.Blocks:
             show_progress="minimal", show_progress_on=[chatbot],
             concurrency_id="compose", concurrency_limit=bot.capacity,
         )
-        stop.click(on_stop, [chatbot], [chatbot], cancels=[running, from_link],
+        stop.click(on_stop, [chatbot], [chatbot, stop], cancels=[running, from_link],
                    api_visibility="private", concurrency_limit=None)
         api_go.click(
             on_compose, [api_prompt, api_temperature, api_bars, api_seed, api_accompaniment],

@@ -106,9 +106,9 @@ class Options:
             bars = int(bars)
             top_k = int(top_k or 0)
             tempo = int(tempo or 0)
-            seed = None if random_seed or seed is None or seed == "" else int(float(seed))
         except (TypeError, ValueError) as err:
             raise ChatError(f"One of the settings is not a number ({err}).") from err
+        seed = None if random_seed or seed is None or str(seed).strip() == "" else _seed_of(seed)
         checks = (
             ("Temperature", temperature, links.TEMPERATURE_RANGE),
             ("Length", bars, links.BARS_RANGE),
@@ -139,6 +139,18 @@ class Options:
     def render_settings(self) -> RenderSettings:
         """The renderer's settings for one tune."""
         return RenderSettings(tempo=self.tempo, instrument=self.instrument, accompaniment=self.accompaniment)
+
+
+def _seed_of(value) -> int:
+    """The Seed box's text as a seed; ChatError naming what was typed when it is not one."""
+    try:
+        number = float(str(value).strip())
+        if number != int(number):
+            raise ValueError(value)
+        return int(number)
+    except (TypeError, ValueError, OverflowError):
+        raise ChatError(f"The seed must be a whole number from 0 to {links.SEED_RANGE[1]}, "
+                        f"not {str(value)[:20]!r}.") from None
 
 
 def check_accompaniment(value) -> str | None:

@@ -38,11 +38,19 @@ SERVED_DIRS = (STATIC_DIR, cards.WEB_DIR)
 
 PAGE_CSS = """
 #chat .message-wrap pre { max-height: 22em; overflow: auto; }
+/* Long ABC lines wrap inside the bubble: no scrolling sideways to read a line. */
+#chat .message-wrap pre, #chat .message-wrap pre code {
+  white-space: pre-wrap !important; overflow-wrap: anywhere; word-break: break-all;
+}
 #notice { color: #a15c00; }
 footer { display: none !important; }
 @media (max-width: 640px) {
   /* A phone: the tune's score and player get the chat's whole width. */
   #chat .message-row.bot-row { max-width: 100% !important; }
+  /* Gradio's rows keep a 20 px side margin at 100% width, which pushed the card 20 px past
+     the chat's right edge (its player clipped): no margin, and a slimmer bubble padding. */
+  #chat .message-row { margin-left: 0 !important; margin-right: 0 !important; }
+  #chat .message-row .message { padding-left: 6px !important; padding-right: 6px !important; }
   #chat .message-wrap pre { max-height: 9em; }
 }
 """

@@ -63,12 +63,14 @@ def test_a_bad_prompt_returns_a_message(app_url, prompt, says):
 
 def test_the_chat_answers_follow_ups_with_a_message(app_url):
     client = Client(app_url, verbose=False)
-    history, box = client.predict(
+    steps = list(client.submit(
         "continue", [], 1.0, 8, None, True, 0, "Auto", "Auto", 0, "fiddle", "Off", api_name="/chat",
-    )
+    ))
+    history, _, seed = steps[-1]
     texts = [part["text"] for m in history for part in m["content"] if part.get("type") == "text"]
     assert texts[0] == "continue" and "no tune to continue" in texts[-1]
-    assert box == ""
+    assert any(box == "" for _, box, _ in steps)  # the message box was cleared on the way
+    assert seed == {"__type__": "update"}  # no tune, no seed: the Seed box is left as it was
 
 
 def test_play_renders_a_given_tune_moved_with_its_audio_midi_and_pdf(app_url, tmp_path):

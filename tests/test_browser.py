@@ -92,7 +92,7 @@ def test_a_jig_streams_draws_plays_and_downloads(app_url, page):
     fetched = []  # (status, content type, url) of every response, to see the audio fetched
     page.on("response", lambda r: fetched.append((r.status, r.headers.get("content-type", ""), r.url)))
     page.goto(app_url)
-    page.locator("#seed input").fill("7")  # a fixed seed: the same tune every run
+    page.locator("#seed input").press_sequentially("7")  # typed: a fixed seed, the same tune every run
     expect(page.locator("#random-seed input")).not_to_be_checked()  # typing a seed unticks "random"
     page.evaluate(WATCH_CHAT)
     send(page, "a jig in D")
@@ -169,7 +169,7 @@ def test_transpose_to_g_fetches_new_audio_and_the_original_is_one_click_away(app
     fetched = []
     page.on("response", lambda r: fetched.append(r.url))
     before = audio_state(page)
-    card.locator("select.tc-transpose").select_option("key:G")
+    card.locator("select.tc-key").select_option("key:G")
     expect(card.locator("audio")).not_to_have_attribute("src", before["src"], timeout=20_000)
     page.wait_for_function(f"{CARD.format(n=0)}.querySelector('audio').readyState >= 3", timeout=20_000)
     moved = audio_state(page)
@@ -221,7 +221,7 @@ def test_a_link_made_before_a_retrain_brings_back_the_same_tune(app_url, page):
     expect(card).to_have_count(1, timeout=60_000)
     state = page.evaluate(f"{CARD.format(n=0)}.__card.current")
     assert state["abc"] == transpose_tune(REEL, 5) and state["tempo"] == 150 and state["instrument"] == "flute"
-    expect(card.locator("select.tc-transpose")).to_have_value("5")
+    expect(card.locator(".tc-shift")).to_have_text("+5 semitones")
     expect(page.locator("#chat")).not_to_contain_text("written again")
 
 
@@ -236,7 +236,14 @@ def test_on_a_phone_the_current_score_is_in_view_above_the_examples(app_url, bro
         assert score["y"] + 40 < examples["y"] and score["y"] + 40 < 844  # no scrolling past the examples
         assert chat["y"] <= score["y"] and score["y"] + 40 <= chat["y"] + chat["height"]  # shown in the chat
         assert score["x"] >= 0 and score["x"] + score["width"] <= 390 + 1  # fits the screen's width
-        assert score["width"] >= 300  # the chat's width, not a bubble's
+        assert score["width"] >= 290  # the chat's width, not a bubble's
+        # The whole card, its player included, lies inside the chat's visible box (Gradio's
+        # row margins pushed it 20 px past the right edge, clipping the player).
+        inside = phone.locator("#chat .bubble-wrap").bounding_box()
+        for part in (card, card.locator("audio"), card.locator(".tc-tools")):
+            box = part.bounding_box()
+            assert inside["x"] <= box["x"] and box["x"] + box["width"] <= inside["x"] + inside["width"] + 1, box
+        assert card.bounding_box()["x"] - inside["x"] <= 16  # not offset to the right
         (ROOT / "screenshots").mkdir(exist_ok=True)
         phone.screenshot(path=str(ROOT / "screenshots" / "phone.png"))
     finally:
@@ -249,3 +256,90 @@ def test_follow_up_without_a_tune_gets_a_friendly_message(app_url, page):
     page.keyboard.press("Enter")
     expect(page.locator("#chat .bot-row")).to_contain_text("no tune to continue", timeout=30_000)
     expect(page.locator("#generate")).to_be_enabled()
+
+
+def bubble_code(page, n: int = 0) -> str:
+    """The ABC block's text in the chat message that holds card `n`."""
+    return page.evaluate(f"""(() => {{
+        const row = {CARD.format(n=n)}.closest('.message-row');
+        return [...row.querySelectorAll('pre code')].find(c => !c.closest('.tune-card')).textContent;
+    }})()""")
+
+
+def test_a_move_renames_the_tune_in_the_chat_and_original_brings_back_the_editor_text(app_url, page):
+    named = REEL.replace("T:Test reel", "T:A reel in D")
+    card = play_tune(page, app_url, named)
+    before = audio_state(page)
+    card.locator("button.tc-edit").click()
+    card.locator("button.tc-up").click()
+    expect(card.locator(".tc-shift")).to_have_text("+1 semitone", timeout=20_000)
+    card.locator("button.tc-up").click()
+    expect(card.locator(".tc-shift")).to_have_text("+2 semitones", timeout=20_000)
+    expect(card.locator("audio")).not_to_have_attribute("src", before["src"], timeout=20_000)
+    moved = audio_state(page)
+    assert "\nK:E\n" in moved["abc"] and "\nT:A reel in E\n" in moved["abc"]
+    # The chat's ABC block and headline follow the card; so does the editor.
+    code = bubble_code(page)
+    assert "\nK:E\n" in code and "T:A reel in E" in code and "\nK:D\n" not in code
+    headline = page.locator("#chat .bot-row").last.inner_text()
+    assert "“A reel in E”" in headline and "“A reel in D”" not in headline
+    assert card.locator("textarea.tc-editor").input_value() == moved["abc"]
+    # "Original": the first tune everywhere, the editor's text included.
+    card.locator("button.tc-original").click()
+    assert audio_state(page)["src"] == before["src"]
+    assert card.locator("textarea.tc-editor").input_value() == before["abc"]
+    assert "\nK:D\n" in bubble_code(page) and "“A reel in D”" in page.locator("#chat .bot-row").last.inner_text()
+    expect(card.locator(".tc-shift")).to_have_text("Original key")
+
+
+def test_the_pipes_key_on_a_d_tune_says_it_already_fits(app_url, page):
+    card = play_tune(page, app_url)
+    card.locator("select.tc-key").select_option("key:Amix")
+    expect(card.locator(".tc-msg")).to_contain_text("already fits A mixolydian", timeout=20_000)
+    assert "\nK:D\n" in audio_state(page)["abc"]
+
+
+def test_the_transpose_menu_is_steps_beside_a_short_list_of_keys(app_url, page):
+    card = play_tune(page, app_url)
+    options = card.locator("select.tc-key option").all_inner_texts()
+    assert 4 <= len(options) <= 8 and any("Pipes" in o for o in options), options
+    assert card.locator("button.tc-down").is_visible() and card.locator("button.tc-up").is_visible()
+    card.locator("button.tc-down").click()
+    expect(card.locator(".tc-shift")).to_have_text("−1 semitone", timeout=20_000)
+    assert "\nK:Db\n" in audio_state(page)["abc"] or "\nK:C#\n" in audio_state(page)["abc"]
+
+
+def test_long_abc_lines_wrap_in_the_chat_bubble(app_url, page):
+    long_line = REEL.replace("|:fdfa fdfa|", "|:" + "fdfa " * 40 + "|")
+    play_tune(page, app_url, long_line)
+    sizes = page.evaluate("""[...document.querySelectorAll('#chat .bot-row pre')]
+        .map(p => [p.scrollWidth, p.clientWidth])""")
+    assert sizes and all(scroll <= client + 1 for scroll, client in sizes), sizes
+
+
+def test_a_played_tune_with_chords_added_comes_back_from_its_link_with_them(app_url, page):
+    card = play_tune(page, app_url)  # with the page's default accompaniment, the guitar
+    first = page.evaluate(f"{CARD.format(n=0)}.__card.current")
+    assert '"D"' in first["abc"] and first["accompaniment"] == "guitar"
+    expect(page.locator("#chat .bot-row").last).to_contain_text("chord symbols added for the guitar accompaniment")
+    midi = fetched_md5(page, app_url + first["midi"])
+    page.goto(app_url + card.locator("a.tc-link").get_attribute("href"))
+    expect(page.locator(".tune-card:has(audio)")).to_have_count(1, timeout=60_000)
+    back = page.evaluate(f"{CARD.format(n=0)}.__card.current")
+    assert back["abc"] == first["abc"] and back["accompaniment"] == "guitar"
+    assert fetched_md5(page, app_url + back["midi"]) == midi
+
+
+def test_stop_shows_only_while_writing_and_the_seed_box_shows_the_seed_used(app_url, page):
+    page.goto(app_url)
+    expect(page.locator("#random-seed input")).to_be_checked()
+    expect(page.locator("#seed input")).to_have_value("")  # "random": no number yet (it showed 0)
+    expect(page.locator("#stop")).to_be_hidden()
+    send(page, "a reel in G")
+    expect(page.locator("#stop")).to_be_visible(timeout=10_000)
+    expect(page.locator(".tune-card:has(audio)")).to_have_count(1, timeout=120_000)
+    expect(page.locator("#stop")).to_be_hidden(timeout=10_000)
+    headline = page.locator("#chat .bot-row").last.inner_text()
+    used = re.search(r"seed (\d+),", headline).group(1)
+    expect(page.locator("#seed input")).to_have_value(used)
+    expect(page.locator("#random-seed input")).to_be_checked()  # still a new seed next time

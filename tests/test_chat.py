@@ -279,3 +279,12 @@ def test_the_finished_reply_gives_the_bars_written_not_the_slider():
     assert "8 bars, as it came to its close before the 16 asked for" in early
     full = chat._done_headline("A reel in G", small(bars=16), Update("", 0, True, 25, [], 16))
     assert "(seed 25, 16 bars, temperature 1.0)" in full and "close" not in full
+
+
+def test_the_seed_box_is_text_read_as_a_whole_number_or_refused_by_name():
+    assert Options.from_controls(1.0, 16, "42", random_seed=False).seed == 42
+    assert Options.from_controls(1.0, 16, " ", random_seed=False).seed is None  # empty: a fresh seed
+    assert Options.from_controls(1.0, 16, "oops", random_seed=True).seed is None  # "random" wins
+    for typed in ("oops", "4.5", "-3"):
+        with pytest.raises(ChatError, match="seed must be a whole number from 0"):
+            Options.from_controls(1.0, 16, typed, random_seed=False)

@@ -19,10 +19,11 @@
   window.__tuneCards = true;
 
   const PLAYING = 'tc-playing';
-  const KEYS = [ // named targets for the transpose menu: [value sent to the server, label]
-    ['D', 'Fiddle: D'], ['G', 'Fiddle: G'], ['A', 'Fiddle: A'],
-    ['D', 'Whistle: D'], ['Amix', 'Pipes: A mixolydian'], ['Dmix', 'Pipes: D mixolydian'],
+  const KEYS = [ // the instruments' keys beside the semitone steps: [value sent to the server, label]
+    ['D', 'Fiddle / whistle: D'], ['G', 'Fiddle: G'], ['A', 'Fiddle: A'], ['C', 'Whistle: C'],
+    ['Amix', 'Pipes: A mixolydian'], ['Dmix', 'Pipes: D mixolydian'],
   ];
+  const MAX_STEPS = 12; // the server moves a tune at most an octave either way
 
   function h(tag, attrs, ...children) {
     const el = document.createElement(tag);
@@ -85,8 +86,16 @@
         return;
       }
       this.audio = h('audio', {class: 'tc-audio', controls: true, preload: 'auto'});
-      this.transpose = h('select', {class: 'tc-transpose', title: 'Transpose', onchange: () => this.onTranspose()});
-      this.fillTranspose();
+      // Transpose: a semitone down or up from where the tune is now, or straight to an
+      // instrument's key (a short menu, not a list of every move).
+      this.down = h('button', {class: 'tc-down', type: 'button', title: 'Down a semitone',
+        'aria-label': 'Transpose down a semitone', onclick: () => this.step(-1)}, '−');
+      this.shift = h('span', {class: 'tc-shift', 'aria-live': 'polite'}, 'Original key');
+      this.up = h('button', {class: 'tc-up', type: 'button', title: 'Up a semitone',
+        'aria-label': 'Transpose up a semitone', onclick: () => this.step(1)}, '+');
+      this.transpose = h('select', {class: 'tc-key', title: 'Move to an instrument\'s key',
+        'aria-label': 'Move to an instrument\'s key', onchange: () => this.onKey()});
+      this.fillKeys();
       this.downloads = h('span', {class: 'tc-downloads'});
       this.linkEl = h('a', {class: 'tc-link'}, 'Link to this tune');
       this.msg = h('div', {class: 'tc-msg', role: 'status'});
@@ -99,7 +108,9 @@
       const pdf = h('button', {class: 'tc-pdf', type: 'button', onclick: () => this.onPdf()}, 'PDF');
       this.el.append(
         h('div', {class: 'tc-bar'}, this.audio),
-        h('div', {class: 'tc-tools'}, this.transpose, editButton, this.originalButton, pdf, this.downloads, this.linkEl),
+        h('div', {class: 'tc-tools'},
+          h('span', {class: 'tc-steps'}, this.down, this.shift, this.up), this.transpose,
+          editButton, this.originalButton, pdf, this.downloads, this.linkEl),
         this.msg, this.editBox,
       );
       // The highlight follows the audio clock: every frame while playing, once after a seek.
@@ -109,14 +120,19 @@
       this.audio.addEventListener('ended', () => this.mark(-1));
     }
 
-    fillTranspose() {
-      const opts = [h('option', {value: '0'}, 'Original key')];
-      for (let s = 12; s >= -12; s--) {
-        if (s) opts.push(h('option', {value: String(s)}, `${s > 0 ? '+' : '−'}${Math.abs(s)} semitone${Math.abs(s) > 1 ? 's' : ''}`));
-      }
-      const named = h('optgroup', {label: 'To a key'});
-      for (const [key, label] of KEYS) named.append(h('option', {value: 'key:' + key}, label));
-      this.transpose.replaceChildren(...opts, named);
+    fillKeys() {
+      const opts = [h('option', {value: ''}, 'Key for…')];
+      for (const [key, label] of KEYS) opts.push(h('option', {value: 'key:' + key}, label));
+      this.transpose.replaceChildren(...opts);
+    }
+
+    // The move shown beside the steps and in the key menu.
+    showMove(d) {
+      const n = d.transpose || 0;
+      this.shift.textContent = n ? `${n > 0 ? '+' : '−'}${Math.abs(n)} semitone${Math.abs(n) > 1 ? 's' : ''}` : 'Original key';
+      this.down.disabled = n <= -MAX_STEPS;
+      this.up.disabled = n >= MAX_STEPS;
+      this.transpose.value = d.key ? 'key:' + d.key : '';
     }
 
     // Shows one version of the tune: its score, audio, downloads and link.
@@ -145,8 +161,35 @@
       this.linkEl.hidden = !d.link;
       if (d.link) this.linkEl.href = '?' + d.link;
       this.originalButton.hidden = d === this.original;
-      this.transpose.value = d.key ? 'key:' + d.key : String(d.transpose || 0);
-      if (this.transpose.value === '') this.transpose.value = '0'; // a move the menu does not list
+      this.showMove(d);
+      // The editor holds the ABC that plays now (after a move, or "Original").
+      this.editor.value = d.abc;
+      this.syncBubble(d);
+    }
+
+    // The chat message around the card says what the card plays: its ABC block and the
+    // tune's title (a move renames "A jig in D" to "A jig in E").
+    syncBubble(d) {
+      const bubble = this.el.closest('.message-row') || this.el.parentElement;
+      if (!bubble) return;
+      const code = [...bubble.querySelectorAll('pre code'), ...bubble.querySelectorAll('pre')]
+        .find(el => !this.el.contains(el));
+      if (code && d.abc) {
+        // The original comes back as the chat first wrote it (a continued tune's block marks
+        // where its new music starts); any other version shows its ABC as it plays.
+        if (this.bubbleText === undefined) this.bubbleText = code.textContent;
+        const text = d === this.original ? this.bubbleText : d.abc.replace(/\s+$/, '') + '\n';
+        if (code.textContent !== text) code.textContent = text;
+      }
+      const title = d.title || this.original.title;
+      if (title && this.shownTitle && title !== this.shownTitle) {
+        const walker = document.createTreeWalker(bubble, NodeFilter.SHOW_TEXT);
+        const old = `“${this.shownTitle}”`;
+        for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+          if (!this.el.contains(node) && node.nodeValue.includes(old)) node.nodeValue = node.nodeValue.replace(old, `“${title}”`);
+        }
+      }
+      this.shownTitle = title;
     }
 
     draw(abc, tempo) {
@@ -265,25 +308,31 @@
       return {tempo: o.tempo, instrument: o.instrument, accompaniment: o.accompaniment || null, title: o.title || ''};
     }
 
-    async onTranspose() {
+    // One semitone down (-1) or up (+1) from the move shown now.
+    step(by) {
+      const n = Math.max(-MAX_STEPS, Math.min(MAX_STEPS, (this.current.transpose || 0) + by));
+      return this.moveTo({transpose: n});
+    }
+
+    onKey() {
       const value = this.transpose.value;
+      if (value.startsWith('key:')) return this.moveTo({key: value.slice(4)});
+      return this.moveTo({transpose: 0});
+    }
+
+    async moveTo(move) {
       const fromOriginal = this.baseAbc === (this.original.base || this.original.abc);
-      if (value === String(this.original.transpose || 0) && !this.original.key && fromOriginal) {
+      if (!move.key && move.transpose === (this.original.transpose || 0) && !this.original.key && fromOriginal) {
         this.restore(); // the original is one click away, with no new render
         return;
       }
-      const body = {...this.settings(), abc: this.baseAbc};
-      if (value.startsWith('key:')) body.key = value.slice(4); else body.transpose = Number(value);
-      const out = await this.request(body, 'Transposing');
-      if (out) this.show(out); else this.transpose.value = this.current.key ? 'key:' + this.current.key : String(this.current.transpose || 0);
+      const out = await this.request({...this.settings(), abc: this.baseAbc, ...move}, 'Transposing');
+      if (out) this.show(out); else this.showMove(this.current);
     }
 
     toggleEditor() {
       this.editBox.hidden = !this.editBox.hidden;
-      if (!this.editBox.hidden) {
-        this.editor.value = this.current.abc;
-        this.editor.focus();
-      }
+      if (!this.editBox.hidden) this.editor.focus();
     }
 
     async onPlayEdit() {
