@@ -8,7 +8,8 @@ the accompaniment on its own track, channel and program).
 
 The pattern per bar follows abc2midi's %%MIDI gchord defaults: "oom-pah" (bass, chord) in
 2/4, 4/4 and 2/2, bass-chord-chord in 3/4, bass then chord on each dotted beat of 6/8, 9/8
-and 12/8; the second bass of a bar is the chord's fifth. The accompaniment plays quieter than
+and 12/8; the second bass of a bar is the chord's fifth, unless the chord changed since the
+last bass note: a player puts the new chord's root in the bass. The accompaniment plays quieter than
 the melody (music21 writes the melody at velocity 90; VELOCITIES).
 
 Before music21 reads the text, `music21_text` rewrites every quoted string with the repo's
@@ -120,6 +121,7 @@ def add_accompaniment(score, program: int) -> int:
     bass_velocity, chord_velocity = VELOCITIES.get(program, DEFAULT_VELOCITIES)
 
     in_force: Chord | None = None
+    bass_chord: Chord | None = None  # the chord the last bass note belonged to
     meter = "4/4"
     added = 0
     measures = list(melody.getElementsByClass(stream.Measure))
@@ -166,6 +168,8 @@ def add_accompaniment(score, program: int) -> int:
                 sound = m21chord.Chord([note.Note(p) for p in chord_pitches(in_force)], quarterLength=float(span))
                 sound.volume.velocity = chord_velocity
             else:
+                kind = "bass" if in_force != bass_chord else kind  # a new chord: its root first
+                bass_chord = in_force
                 sound = note.Note(bass_pitch(in_force, kind), quarterLength=float(span))
                 sound.volume.velocity = bass_velocity
             measure.insert(float(at), sound)

@@ -106,6 +106,20 @@ def test_the_accompaniment_plays_the_chords_on_its_own_program_quieter_and_in_th
         assert bass[2] % 12 == chords[0].root and bass[2] < 52
 
 
+def test_the_bass_alternates_root_and_fifth_and_takes_a_new_chords_root():
+    # 4/4: bass on beats 1 and 3, chords on 2 and 4. Bar 1 holds G: root then fifth (G, D).
+    # Bar 2 changes to C on beat 3: its bass there is C's root, not its fifth.
+    reel = 'X:1\nM:4/4\nL:1/8\nK:G\n"G"G2B2 d2B2|"G"G2B2 "C"c2e2|"G"G8|]\n'
+    midi_file, _ = make_midi(reel, INSTRUMENTS["guitar"])
+    backing = midi_notes(midi_file)[PART_NAME.encode()]
+    quarter = midi_file.ticksPerQuarterNote
+    start = min(n[0] for n in backing)
+    bass = [(n[0] - start) // quarter for n in backing if n[2] < 52]  # beats (quarters) of the bass notes
+    assert bass == [0, 2, 4, 6, 8, 10]
+    pitch = {(n[0] - start) // quarter: n[2] % 12 for n in backing if n[2] < 52}
+    assert [pitch[b] for b in bass] == [7, 2, 7, 0, 7, 2]  # G D | G C | G D
+
+
 def test_without_accompaniment_the_midi_is_the_melody_alone():
     assert RenderSettings().accompaniment is None
     midi_file, notes = make_midi(WALTZ, None)
