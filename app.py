@@ -142,6 +142,9 @@ def build(bot: Chat, notice: str | None = None) -> gr.Blocks:
             print_in = gr.Textbox()
             print_out = gr.JSON()
             print_go = gr.Button()
+            musicxml_in = gr.Textbox()
+            musicxml_out = gr.JSON()
+            musicxml_go = gr.Button()
             # /health(): {"ready", "status", "compute_path"}, ready only after the start-up check passed.
             health_out = gr.JSON()
             health_go = gr.Button()
@@ -270,6 +273,8 @@ def build(bot: Chat, notice: str | None = None) -> gr.Blocks:
                       concurrency_id="play", concurrency_limit=bot.capacity)
         print_go.click(bot.print_card, [print_in], [print_out], api_name="print_card",
                        api_visibility="undocumented", concurrency_limit=4)
+        musicxml_go.click(bot.musicxml_card, [musicxml_in], [musicxml_out], api_name="musicxml_card",
+                          api_visibility="undocumented", concurrency_id="play", concurrency_limit=bot.capacity)
         # The tunebook takes every card's ABC as it is now (edits and transpositions included).
         tunebook.click(on_tunebook, [tunes_in], [tunebook_file], js="() => JSON.stringify(window.abcBotTunes ? window.abcBotTunes() : [])",
                        api_visibility="private")

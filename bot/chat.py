@@ -42,7 +42,7 @@ from bot.notation.abc import parse_key, split_tunes
 from bot.notation.transpose import semitones_to_key, transpose_tune
 from bot.render import (
     ACCOMPANIMENT_INSTRUMENTS, DEFAULT_INSTRUMENT, INSTRUMENTS, LIMITS, Rendered, RenderError, RenderSettings,
-    prepare_tune, render,
+    musicxml, prepare_tune, render,
 )
 from bot.stepper import stepper_for
 from bot.compute import ComputeError, inference_path
@@ -961,6 +961,24 @@ class Chat:
             shutil.rmtree(folder, ignore_errors=True)
             return {"error": f"I couldn't make a PDF of this tune: {err}"}
         return {"pdf": cards.file_url(pdf)}
+
+    def musicxml_card(self, abc: str) -> dict:
+        """One tune as MusicXML for the page (opens in MuseScore): {"musicxml": URL} or {"error": why}."""
+        if not isinstance(abc, str) or not abc.strip():
+            return {"error": "There is no tune to write as MusicXML."}
+        if len(abc) > LIMITS.max_chars:
+            return {"error": f"That is {len(abc):,} characters; I can write tunes up to {LIMITS.max_chars:,}."}
+        folder = self.config.outputs / uuid.uuid4().hex
+        folder.mkdir(parents=True)
+        try:
+            path = musicxml(abc, folder / "tune.musicxml")
+        except RenderError as err:
+            shutil.rmtree(folder, ignore_errors=True)
+            return {"error": f"I couldn't write this tune as MusicXML: {err}"}
+        except Exception as err:
+            shutil.rmtree(folder, ignore_errors=True)
+            return {"error": our_failure("writing the MusicXML", err)}
+        return {"musicxml": cards.file_url(path)}
 
     def _pdf(self, abc: str, folder: Path) -> Path | None:
         try:

@@ -727,6 +727,31 @@ def render(
     )
 
 
+def musicxml(abc: str, out: Path, timeout_s: float = 30.0) -> Path:
+    """Write one ABC tune to `out` as MusicXML (music21's writer: the score MuseScore opens, its
+    chord symbols as harmony); RenderError saying why not. It runs in a render child, with the
+    same bounds and limits as a render, as music21 may take long over a hostile tune."""
+    if not timeout_s > 0:
+        raise ValueError(f"timeout_s must be positive, not {timeout_s!r}")
+    prepared = prepare_tune(abc)  # its text drops the title: the child puts it back
+    title = next((line[2:].strip() for line in abc.splitlines() if line.startswith("T:")), "")
+    out = Path(out)
+    part = out.with_name(f".{out.stem}.{secrets.token_hex(4)}.part.musicxml")
+    job = {
+        "kind": "musicxml", "abc": prepared.text, "title": title[:200], "timeout_s": timeout_s,
+        "memory_bytes": RenderSettings().memory_mb * 2**20, "file_bytes": 64 * 2**20,
+        "paths": {"xml": str(part)},
+    }
+    try:
+        result = _run_child(job, timeout_s)
+        if not result.get("ok"):
+            raise RenderError(result.get("error") or "the MusicXML could not be written")
+        os.replace(part, out)
+    finally:
+        part.unlink(missing_ok=True)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command line: render one ABC file to WAV (and MIDI); prints one line, non-zero exit on failure."""
     parser = argparse.ArgumentParser(description="Render an ABC tune to audio (music21 + FluidSynth).")

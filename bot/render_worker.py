@@ -549,6 +549,8 @@ def write_wav(path: str, frames, sample_rate: int) -> None:
 
 def run_job(job: dict) -> dict:
     """Do one render job in this (already limited) process; the result dict sent to the parent."""
+    if job.get("kind") == "musicxml":
+        return write_musicxml(job)
     import numpy as np
 
     deadline = time.monotonic() + job["timeout_s"]
@@ -603,6 +605,23 @@ def run_job(job: dict) -> dict:
         "ok": True, "seconds": len(frames) / rate, "notes": notes,
         "engine": engine, "compressed": compressed, "timings": timings,
     }
+
+
+def write_musicxml(job: dict) -> dict:
+    """The tune as MusicXML at paths["xml"] (job: abc, title); JobError when music21 cannot read it."""
+    from music21 import converter, metadata
+
+    try:
+        # With music21's beams (unlike the MIDI's parse): a score is read on paper.
+        score = converter.parseData(ABC_VERSION + job["abc"], format="abc")
+    except Exception as err:
+        raise JobError(f"music21 cannot read this tune ({_reason(err)})") from None
+    if job.get("title"):
+        if score.metadata is None:
+            score.metadata = metadata.Metadata()
+        score.metadata.title = job["title"]
+    score.write("musicxml", fp=job["paths"]["xml"])
+    return {"ok": True}
 
 
 # --- the server and its children -------------------------------------------------------------

@@ -343,3 +343,15 @@ def test_stop_shows_only_while_writing_and_the_seed_box_shows_the_seed_used(app_
     used = re.search(r"seed (\d+),", headline).group(1)
     expect(page.locator("#seed input")).to_have_value(used)
     expect(page.locator("#random-seed input")).to_be_checked()  # still a new seed next time
+
+
+def test_the_musicxml_button_downloads_the_score_as_it_plays(app_url, page):
+    card = play_tune(page, app_url)
+    card.locator("button.tc-up").click()
+    expect(card.locator(".tc-shift")).to_have_text("+1 semitone", timeout=20_000)
+    with page.expect_download(timeout=30_000) as caught:
+        card.locator("button.tc-musicxml").click()
+    download = caught.value
+    assert download.suggested_filename == "tune.musicxml"
+    text = Path(download.path()).read_text()
+    assert "<score-partwise" in text and "<fifths>-3</fifths>" in text  # D up a semitone: E flat, as the card plays

@@ -223,3 +223,14 @@ def test_a_move_retitles_a_title_that_names_the_key_and_a_key_already_fitting_sa
     pipes = bot.play_card(json.dumps({"abc": REEL, "key": "Amix"}))
     assert pipes["abc"] == REEL and pipes["transpose"] == 0
     assert "already fits A mixolydian" in pipes["notes"]
+
+
+def test_a_card_gets_its_tune_as_musicxml_or_a_reason(bot):
+    moved = bot.play(REEL, transpose=2, accompaniment="guitar").abc  # what a card sends: the ABC as it plays
+    data = bot.musicxml_card(moved)
+    text = served_path(data["musicxml"]).read_text()
+    assert text.startswith("<?xml") and "<score-partwise" in text and "Test reel" in text
+    assert "<fifths>4</fifths>" in text and "<harmony" in text  # E major now, with its chords
+    assert "no tune" in bot.musicxml_card("")["error"]
+    bad = bot.musicxml_card(REEL.replace("M:4/4", "M:4/0"))["error"]
+    assert bad.startswith("I couldn't write this tune as MusicXML") and "M:4/0" in bad

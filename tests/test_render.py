@@ -606,3 +606,20 @@ def test_a_part_repeated_without_its_start_sign_is_played_aabb():
     pitches = [e.pitch for t in midi.tracks for e in t.events if e.isNoteOn()]
     a, b = [60, 62, 64, 65, 67, 69, 71, 72], [74, 76, 77, 79, 81, 83, 84, 86]
     assert engine == "music21" and pitches == a + a + b + b, notes
+
+
+def test_musicxml_holds_the_title_notes_and_chords_and_a_bad_tune_says_why(tmp_path):
+    import xml.etree.ElementTree as ET
+
+    chorded = REEL.replace("K:D\n", 'K:D\n"D"', 1)
+    out = render_mod.musicxml(chorded, tmp_path / "tune.musicxml")
+    root = ET.parse(out).getroot()
+    assert root.tag == "score-partwise"
+    assert "Fixture reel" in (root.findtext("./work/work-title"), root.findtext(".//movement-title"))
+    pitched = [n for n in root.iter("note") if n.find("pitch") is not None]
+    assert len(pitched) == len(re.findall(r"[A-Ga-g]", REEL.split("K:D\n", 1)[1]))  # every note written once
+    assert root.find(".//harmony/root/root-step").text == "D"  # the chord symbol, as harmony
+    assert not list(tmp_path.glob(".*part*"))  # no partial file left
+    with pytest.raises(RenderError, match="divided by zero"):
+        render_mod.musicxml("X:1\nK:D\nC/0 D|\n", tmp_path / "bad.musicxml")
+    assert not (tmp_path / "bad.musicxml").exists() and not list(tmp_path.glob(".*part*"))

@@ -105,12 +105,15 @@
       const editButton = h('button', {class: 'tc-edit', type: 'button', onclick: () => this.toggleEditor()}, 'Edit ABC');
       this.originalButton = h('button', {class: 'tc-original', type: 'button', hidden: true,
         onclick: () => this.restore()}, 'Original');
-      const pdf = h('button', {class: 'tc-pdf', type: 'button', onclick: () => this.onPdf()}, 'PDF');
+      const pdf = h('button', {class: 'tc-pdf', type: 'button', onclick: () => this.onFile('print_card', 'pdf', 'the PDF')}, 'PDF');
+      // MusicXML (written by music21 on the server) opens in MuseScore and other notation programs.
+      const xml = h('button', {class: 'tc-musicxml', type: 'button', title: 'MusicXML, for MuseScore',
+        onclick: () => this.onFile('musicxml_card', 'musicxml', 'the MusicXML')}, 'MusicXML');
       this.el.append(
         h('div', {class: 'tc-bar'}, this.audio),
         h('div', {class: 'tc-tools'},
           h('span', {class: 'tc-steps'}, this.down, this.shift, this.up), this.transpose,
-          editButton, this.originalButton, pdf, this.downloads, this.linkEl),
+          editButton, this.originalButton, pdf, xml, this.downloads, this.linkEl),
         this.msg, this.editBox,
       );
       // The highlight follows the audio clock: every frame while playing, once after a seek.
@@ -351,19 +354,21 @@
       this.show(this.original);
     }
 
-    async onPdf() {
-      this.say('Making the PDF…');
+    // A file the server makes on request from the ABC as it plays now (the PDF, the MusicXML):
+    // fetched, then downloaded.
+    async onFile(endpoint, kind, what) {
+      this.say(`Making ${what}…`);
       try {
-        const out = await callEndpoint('print_card', [this.current.abc]);
+        const out = await callEndpoint(endpoint, [this.current.abc]);
         if (out.error) { this.say(out.error, true); return; }
         this.say('');
-        const a = h('a', {href: out.pdf, download: out.pdf.split('/').pop()});
+        const a = h('a', {href: out[kind], download: out[kind].split('/').pop()});
         document.body.append(a);
         a.click();
         a.remove();
-        this.current.pdf = out.pdf;
+        this.current[kind] = out[kind];
       } catch (err) {
-        this.say('Sorry, the PDF could not be made: ' + err.message, true);
+        this.say(`Sorry, ${what} could not be made: ` + err.message, true);
       }
     }
   }
