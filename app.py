@@ -4,7 +4,7 @@
     python app.py --host 0.0.0.0 --port 8080
     python app.py --share              # also a public gradio.live link, when the internet allows
 
-Layout and event wiring only; what a message means and the reply live in bot/chat.py.
+Layout and event wiring only; what a message means and the reply live in bot/chat/.
 """
 
 from __future__ import annotations

@@ -14,6 +14,8 @@ from urllib.parse import unquote
 import pytest
 
 from bot import chat, links
+from bot.chat import intent as chat_intent
+from bot.chat import reply as chat_reply
 from bot.chat import BUSY, Chat, ChatConfig, ChatError, Options, Session, interpret
 from bot.prompt import MAX_PROMPT_CHARS
 from bot.render import RenderSettings, ogg_encoder
@@ -25,7 +27,7 @@ JIG = "X:1\nT:Pasted\nM:6/8\nL:1/8\nK:G\nGAB dBG|c2e dBG|GAB dBG|A3 A2D|\n"
 def seeds(monkeypatch):
     """Fresh seeds come out 1000, 1001, ... so tests are reproducible."""
     counter = iter(range(1000, 2000))
-    monkeypatch.setattr(chat, "fresh_seed", lambda: next(counter))
+    monkeypatch.setattr(chat_intent, "fresh_seed", lambda: next(counter))
 
 
 @pytest.fixture
@@ -275,9 +277,9 @@ def test_without_abcjs_or_its_registry_the_page_says_so(tmp_path):
 def test_the_finished_reply_gives_the_bars_written_not_the_slider():
     from bot.generate import Update
 
-    early = chat._done_headline("A reel in G", small(bars=16), Update("", 0, True, 25, [], 8))
+    early = chat_reply._done_headline("A reel in G", small(bars=16), Update("", 0, True, 25, [], 8))
     assert "8 bars, as it came to its close before the 16 asked for" in early
-    full = chat._done_headline("A reel in G", small(bars=16), Update("", 0, True, 25, [], 16))
+    full = chat_reply._done_headline("A reel in G", small(bars=16), Update("", 0, True, 25, [], 16))
     assert "(seed 25, 16 bars, temperature 1.0)" in full and "close" not in full
 
 

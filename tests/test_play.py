@@ -12,8 +12,13 @@ from types import SimpleNamespace
 import pytest
 
 from bot import chat, links
+from bot.chat import play as chat_play
+from bot.chat import reply as chat_reply
+from bot.chat import service as chat_service
 from bot.chat import Chat, ChatConfig, ChatError, Options, PlayError, Session
 from bot.harmonise import strip_chords
+from bot.notation.transpose import transpose_tune
+from bot.render import RenderError
 from bot.web import cards
 
 from test_chat import card_of, last_text, served_path
@@ -138,18 +143,18 @@ def test_compose_gives_the_form_and_the_seed_and_says_why_there_is_no_audio(bot,
     assert isinstance(info["form"], str)
 
     def broken(*args, **kwargs):
-        raise chat.RenderError("the soundfont is missing")
+        raise RenderError("the soundfont is missing")
 
-    monkeypatch.setattr(chat, "render", broken)
+    monkeypatch.setattr(chat_service, "render", broken)
     *_, (abc, audio, info) = bot.compose_api("a jig in D", 1.0, 4, 3)
     assert "K:" in abc and audio is None and info["audio_error"] == "the soundfont is missing"
 
 
 def test_the_finished_headline_gives_the_form_when_known():
     update = SimpleNamespace(bars=16, seed=5, form="AABB: two 8-bar parts, each played twice")
-    text = chat._done_headline("A reel", Options(bars=16), update)
+    text = chat_reply._done_headline("A reel", Options(bars=16), update)
     assert text.endswith("Form: AABB: two 8-bar parts, each played twice.")
-    assert "Form" not in chat._done_headline("A reel", Options(bars=16), SimpleNamespace(bars=16, seed=5, form=""))
+    assert "Form" not in chat_reply._done_headline("A reel", Options(bars=16), SimpleNamespace(bars=16, seed=5, form=""))
 
 
 def test_an_old_seed_link_is_written_again_and_says_so(bot):
@@ -169,8 +174,6 @@ OLD_LINK = ("v=2&tempo=150&instrument=flute&transpose=5&abc=eNpFi6EOAjEQBf1-xfuD
 def test_a_link_made_before_a_retrain_brings_back_the_same_tune(bot):
     from urllib.parse import parse_qsl
 
-    from bot.notation.transpose import transpose_tune
-
     link = links.from_query(dict(parse_qsl(OLD_LINK)), instruments=chat.INSTRUMENT_CHOICES)
     assert link.abc == REEL and not link.problems
     final = list(bot.from_link(link, [], Session(), Options()))[-1]
@@ -183,10 +186,10 @@ def test_a_link_made_before_a_retrain_brings_back_the_same_tune(bot):
 
 
 def test_named_keys_move_the_tonic_and_modal_ones_match_the_signature(bot):
-    assert chat._semitones_to(REEL, "G") == 5 and chat._semitones_to(REEL, "A") == -5  # fiddle keys
-    assert chat._semitones_to(REEL, "Amix") == 0  # D major already fits the pipes' A mixolydian
+    assert chat_play._semitones_to(REEL, "G") == 5 and chat_play._semitones_to(REEL, "A") == -5  # fiddle keys
+    assert chat_play._semitones_to(REEL, "Amix") == 0  # D major already fits the pipes' A mixolydian
     in_g = REEL.replace("K:D", "K:G")
-    assert chat._semitones_to(in_g, "Amix") == -5 and chat._semitones_to(in_g, "Dmix") == 0
+    assert chat_play._semitones_to(in_g, "Amix") == -5 and chat_play._semitones_to(in_g, "Dmix") == 0
     played = bot.play(in_g, key="Amix")
     assert "\nK:D\n" in played.abc and played.semitones == -5
 
@@ -217,8 +220,8 @@ def test_a_move_retitles_a_title_that_names_the_key_and_a_key_already_fitting_sa
     assert "\nT:A reel in E\n" in data["abc"] and "\nK:E\n" in data["abc"] and data["title"] == "A reel in E"
     assert data["base"] == named  # moving it again starts from the tune as it was
     air = "X:1\nT:Air in G minor\nT:from Dublin\nM:3/4\nL:1/4\nK:Gm\nGAB|d3|\n"
-    assert chat.retitled(chat.transpose_tune(air, 2), air).split("\n")[1:3] == ["T:Air in A minor", "T:from Dublin"]
-    assert chat.retitled(chat.transpose_tune(REEL, 2), REEL) == chat.transpose_tune(REEL, 2)  # no key named
+    assert chat.retitled(transpose_tune(air, 2), air).split("\n")[1:3] == ["T:Air in A minor", "T:from Dublin"]
+    assert chat.retitled(transpose_tune(REEL, 2), REEL) == transpose_tune(REEL, 2)  # no key named
     # A D tune already fits the pipes' A mixolydian: nothing moves, and the card says why.
     pipes = bot.play_card(json.dumps({"abc": REEL, "key": "Amix"}))
     assert pipes["abc"] == REEL and pipes["transpose"] == 0
