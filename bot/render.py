@@ -9,6 +9,12 @@ in a child process forked per request from a small server that has music21 alrea
 (a fresh interpreter would spend ~0.5 s importing it, more than the whole render should take).
 The child runs under a timeout and memory, CPU and file-size limits, in its own process group
 so that a timed-out request is killed together with its FluidSynth.
+
+Why one file of ~800 lines: every part here (the bounds a tune must meet, finding FluidSynth
+and a soundfont, the forked child with its limits, render() and musicxml() that use them) is one
+safety story, the limits a hostile tune meets before and while music21 and FluidSynth run; the
+work itself lives in bot.render_worker. The first split, if it grows, is the bounds check
+(prepare_tune and its helpers, about 270 lines) into a module of its own.
 """
 
 from __future__ import annotations

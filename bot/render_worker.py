@@ -4,6 +4,11 @@
 once, listens on a Unix socket and forks one child per connection. The child leads its own
 process group, sets its resource limits, reads one JSON job, and answers with its pid (so the
 parent can kill the group) and then one JSON result. Nothing here is imported by the app.
+
+Why one file of ~780 lines: it is the one program the render server runs, under one set of
+limits, and its steps (MIDI from music21 or abc2midi, the MIDI's repairs, FluidSynth, the audio's
+clean-up, MusicXML) share the job and its deadline. The first split, if it grows, is the MIDI
+repairs (tidy_midi and the tick helpers) into a module of their own.
 """
 
 from __future__ import annotations
