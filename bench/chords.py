@@ -6,8 +6,9 @@ The NMD's test split (bot.nmd: a hash of each tune's text; nothing is trained or
 it) is read with its own chords; every chooser then picks chords from the melody alone and is
 compared beat by beat (bot.harmony.evaluate): same root, same chord (root and
 major/minor/seventh), chord changes per bar against the human rate, the share of strong-beat
-melody notes that are chord tones, and how often a section's closing bar starts on the tonic,
-each beside the human chords' own figure. The choosers, all in this run:
+melody notes that are chord tones, how often a section's closing bar starts on the tonic, and
+the share of 8-bar parts with one chord on more than 6 of their bars, each beside the human
+chords' own figure. The choosers, all in this run:
 
     tonic chord everywhere      baseline: I (i in minor keys) on every beat
     triad per bar               baseline: per bar, the key's triad covering most melody time

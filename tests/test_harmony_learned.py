@@ -162,3 +162,13 @@ def test_the_notation_package_reads_one_way():
     code = "import sys, bot.notation.tokens; print(sorted(m for m in sys.modules if m.startswith('bot.notation.')))"
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "['bot.notation.abc', 'bot.notation.tokens']"
+
+
+def test_a_part_on_one_chord_counts_as_monotonous():
+    # Two 8-bar parts whose human chords move every bar; the tonic everywhere fills all 8 bars
+    # of each with G, which the bench reports as monotonous (more than 6 of 8 bars).
+    part = '|:"G"G8|"C"c8|"G"G8|"D"d8|"G"G8|"C"c8|"G"G8|"D7"d8:|\n'
+    reading = read("X:1\nM:4/4\nL:1/8\nK:G\n" + part * 2)
+    result = Score()
+    result.add(reading, tonic_chords(reading))
+    assert (result.parts, result.monotonous, result.human_monotonous) == (2, 2, 0)

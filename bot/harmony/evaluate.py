@@ -7,6 +7,7 @@
                 the downbeat and, in duple meters, the half bar) that are tones of the chord,
                 the choice's against the human chords'
     cadences    the share of section-closing bars that start on the tonic chord
+    monotony    the share of 8-bar parts where one chord starts more than 6 of the 8 bars
     vocabulary  each chord's share of the scored beats, as a degree of the key ("I", "V7", "ii")
 
 Beats before the tune's first human chord are not scored (nothing to compare with).
@@ -22,9 +23,10 @@ import numpy as np
 
 from bot.notation.chords import Chord
 from bot.harmony.model import SCALES, mode_triads
-from bot.harmony.reading import Reading
+from bot.harmony.reading import PHRASE_BARS, Reading
 
 Chooser = Callable[[Reading], list[Chord]]
+MONOTONY_BARS = 6  # one chord on more of a part's 8 bars than this sounds monotonous (issue 17)
 
 
 @dataclass
@@ -45,6 +47,9 @@ class Score:
     cadences: int = 0  # scored slots that start a section's closing bar
     tonic_cadences: int = 0  # ... where the chosen chord is the tonic chord
     human_tonic_cadences: int = 0
+    parts: int = 0  # 8-bar phrases with a human chord on every bar
+    monotonous: int = 0  # ... where one chosen chord starts more than MONOTONY_BARS of the 8 bars
+    human_monotonous: int = 0
     vocabulary: Counter = field(default_factory=Counter)  # degree name -> scored beats (the choice's)
     human_vocabulary: Counter = field(default_factory=Counter)
 
@@ -96,6 +101,21 @@ class Score:
                 self.human_vocabulary[degree(human, slot.tonic)] += 1
                 previous_human, previous = human, chord
         self.bars += len(bars)
+        self._count_monotony(reading, chosen)
+
+    def _count_monotony(self, reading: Reading, chosen: list[Chord]) -> None:
+        """Count the tune's full 8-bar phrases, and those where one chord starts most bars."""
+        phrase: list[tuple[Chord, Chord | None]] = []  # (chosen, human) at each bar's start
+        for slot, chord in zip(reading.slots, chosen):
+            if not slot.bar_start:
+                continue
+            if slot.phrase == 0:
+                phrase = []
+            phrase.append((chord, slot.human))
+            if len(phrase) == PHRASE_BARS and all(human is not None for _, human in phrase):
+                self.parts += 1
+                self.monotonous += Counter(c for c, _ in phrase).most_common(1)[0][1] > MONOTONY_BARS
+                self.human_monotonous += Counter(h for _, h in phrase).most_common(1)[0][1] > MONOTONY_BARS
 
     @property
     def tone_pct(self) -> float:
@@ -114,13 +134,15 @@ class Score:
         return (f"{name:<28} {self.root_pct:6.1f}% {self.chord_pct:6.1f}%   {rate:5.2f} vs {human_rate:4.2f}"
                 f" ({self.change_ratio:4.2f}x)   {self.tone_pct:5.1f}% vs {self.human_tone_pct:4.1f}%"
                 f"   {100.0 * self.tonic_cadences / max(1, self.cadences):5.1f}% vs "
-                f"{100.0 * self.human_tonic_cadences / max(1, self.cadences):4.1f}%   {self.answered}/{self.tunes}")
+                f"{100.0 * self.human_tonic_cadences / max(1, self.cadences):4.1f}%"
+                f"   {100.0 * self.monotonous / max(1, self.parts):4.1f}% vs {100.0 * self.human_monotonous / max(1, self.parts):4.1f}%"
+                f"   {self.answered}/{self.tunes}")
 
     @staticmethod
     def header() -> str:
         """The column names line() fills."""
         return (f"{'chooser':<28} {'root':>7} {'chord':>7}   {'changes/bar vs human':<21}"
-                f"   {'chord tones vs human':<20}   {'tonic cadence vs human':<20}   answered")
+                f"   {'chord tones vs human':<20}   {'tonic cadence vs human':<20}   {'monotonous parts':<16}   answered")
 
 
 _NUMERALS = ("I", "bII", "II", "bIII", "III", "IV", "#IV", "V", "bVI", "VI", "bVII", "VII")
