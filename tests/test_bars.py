@@ -134,3 +134,16 @@ def test_empty_bar_between_plain_bar_lines_is_wrong():
     assert [v.ok for v in verdicts] == [True, False, True]
     assert all(v.ok for v in audit("|:d2e fed|fed e2A:| |:d2e fed|fed e3|]", EIGHTH))
     assert all(v.ok for v in audit("d2e fed|\nK:G\n|fed e2A|]", EIGHTH))
+
+
+def test_a_body_reads_into_timed_bars_with_their_chord_symbols():
+    # read_body's home is bars (it builds on tokens and chords); the key's F# and the chord
+    # symbols' places in the bar come out, and an annotation is no chord.
+    from bot.notation.bars import read_body
+
+    bars = read_body('"G"G2 "^Fine""D7"F2|B4|]', "2/4", "1/8", "G")
+    assert [bar.token for bar in bars] == ["|", "|]"]
+    first = bars[0]
+    assert [e.pitches for e in first.events] == [(67,), (66,)]  # G4, F#4 (the key's sharp)
+    assert [(c.symbol, c.offset) for c in first.chords] == [("G", 0), ("D7", F(1, 4))]
+    assert bars[1].duration == F(1, 2) and bars[1].chords == ()
