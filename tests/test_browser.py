@@ -355,3 +355,63 @@ def test_the_musicxml_button_downloads_the_score_as_it_plays(app_url, page):
     assert download.suggested_filename == "tune.musicxml"
     text = Path(download.path()).read_text()
     assert "<score-partwise" in text and "<fifths>-3</fifths>" in text  # D up a semitone: E flat, as the card plays
+
+
+# Two 2-bar parts, each repeated (AABB): a loop is a few seconds long.
+LOOP_TUNE = "X:1\nT:Loop test\nM:4/4\nL:1/8\nR:reel\nK:D\n|:DFAF dFAF|GBdB gBdB:|\n|:fdfa fdfa|gege gege:|\n"
+
+
+def test_a_part_loops_and_slows_down_with_the_highlight_following(app_url, page, tmp_path):
+    from bot.render_worker import TAIL_S, midi_seconds, read_midi
+
+    card = play_tune(page, app_url, LOOP_TUNE)
+    state = f"{CARD.format(n=0)}.__card"
+    assert card.locator("select.tc-loop option").all_inner_texts() == [
+        "No loop", "Loop the whole tune", "Loop part A", "Loop part B"]
+    card.locator("select.tc-loop").select_option("B")
+    region = page.evaluate(f"{state}.region")
+    # Measured against the audio's own notes (its MIDI): B starts with its first f (MIDI 78),
+    # a note part A never plays, and ends where the tune's last note ends.
+    midi = tmp_path / "tune.mid"
+    midi.write_bytes(page.request.get(app_url + page.evaluate(f"{state}.current.midi")).body())
+    first_b = min(t for t, pitch in _note_ons_of(midi) if pitch == 78)
+    assert abs(region["start"] - first_b) < 0.05, (region, first_b)
+    assert abs(region["end"] - midi_seconds(read_midi(str(midi)))[0]) < 0.05, region
+    # Played past its end, the audio goes back to the part's start, the highlight with it.
+    page.evaluate(f"{state}.audio.currentTime = {region['end'] - 0.3}; {state}.audio.play()")
+    page.wait_for_timeout(1200)
+    now = page.evaluate(f"[{state}.audio.currentTime, {state}.shown >= 0 ? {state}.timeline[{state}.shown].t : -1]")
+    assert region["start"] <= now[0] < region["start"] + 1.2, (now, region)
+    assert region["start"] - 0.01 <= now[1] <= now[0] + 0.01  # the lit note is in the looped part
+    page.evaluate(f"{state}.audio.pause()")
+
+    # 70%: new audio at 126 instead of 180 quarter notes a minute, the same tune, the loop and
+    # the highlight on the new clock.
+    before = page.evaluate(f"[{state}.audio.duration, {state}.current.abc]")
+    card.locator("select.tc-speed").select_option("70")
+    page.wait_for_function(f"{state}.current.tempo === 126", timeout=20_000)
+    page.wait_for_function(f"{state}.audio.readyState >= 1 && Math.abs({state}.audio.duration - {before[0]}) > 1",
+                           timeout=20_000)
+    after = page.evaluate(f"[{state}.audio.duration, {state}.current.abc, {state}.region, {state}.timeline[1].t]")
+    assert abs((after[0] - TAIL_S) / (before[0] - TAIL_S) * 0.7 - 1) < 0.02, (before[0], after[0])
+    assert after[1] == before[1]  # pitch unchanged: the same ABC, re-rendered slower
+    assert abs(after[2]["start"] - region["start"] / 0.7) < 0.05 and after[3] == pytest.approx(1 / 6 / 0.7, abs=0.01)  # an eighth at 126
+    expect(card.locator("select.tc-speed")).to_have_value("70")
+
+
+def _note_ons_of(path) -> list[tuple[float, int]]:
+    from test_play import _note_ons
+
+    return _note_ons(path)
+
+
+def test_parts_with_first_and_second_endings_loop_as_written(app_url, page, tmp_path):
+    play_tune(page, app_url)  # REEL: |: ... |1 ... :|2 ... || twice
+    state = f"{CARD.format(n=0)}.__card"
+    parts = page.evaluate(f"{state}.parts")
+    assert [p["label"] for p in parts] == ["A", "B"] and parts[0]["start"] == 0
+    assert parts[0]["end"] == parts[1]["start"] and parts[1]["end"] == page.evaluate(f"{state}.end")
+    midi = tmp_path / "tune.mid"
+    midi.write_bytes(page.request.get(app_url + page.evaluate(f"{state}.current.midi")).body())
+    first_b = min(t for t, pitch in _note_ons_of(midi) if pitch == 78)  # B's first f; A has none
+    assert abs(parts[1]["start"] - first_b) < 0.05, (parts, first_b)

@@ -237,3 +237,26 @@ def test_a_card_gets_its_tune_as_musicxml_or_a_reason(bot):
     assert "no tune" in bot.musicxml_card("")["error"]
     bad = bot.musicxml_card(REEL.replace("M:4/4", "M:4/0"))["error"]
     assert bad.startswith("I couldn't write this tune as MusicXML") and "M:4/0" in bad
+
+
+def _note_ons(path) -> list[tuple[float, int]]:
+    """(seconds, MIDI pitch) of every note-on of the melody and accompaniment, in time order."""
+    from bot.render_worker import read_midi, tick_seconds, timed_events
+
+    midi = read_midi(path)
+    seconds = tick_seconds(midi)
+    return sorted((round(seconds(tick), 4), event.pitch) for track in midi.tracks
+                  for tick, event in timed_events(track) if event.isNoteOn() and event.velocity)
+
+
+def test_slowed_to_70_percent_the_audio_is_longer_by_1_over_0_7_at_the_same_pitches(bot):
+    from bot.render_worker import TAIL_S
+
+    full = bot.play(REEL)
+    slow = bot.play(REEL, tempo=round(full.rendered.tempo * 0.7))  # what the card's 70% asks for
+    ratio = (slow.rendered.seconds - TAIL_S) / (full.rendered.seconds - TAIL_S)
+    assert abs(ratio * 0.7 - 1) < 0.02, ratio
+    fast_notes, slow_notes = _note_ons(full.rendered.midi), _note_ons(slow.rendered.midi)
+    assert [p for _, p in slow_notes] == [p for _, p in fast_notes]  # the same notes: pitch unchanged
+    assert abs(slow_notes[-1][0] / fast_notes[-1][0] * 0.7 - 1) < 0.02
+    assert slow.abc == full.abc  # the tune itself is not touched

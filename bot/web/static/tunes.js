@@ -24,6 +24,8 @@
     ['Amix', 'Pipes: A mixolydian'], ['Dmix', 'Pipes: D mixolydian'],
   ];
   const MAX_STEPS = 12; // the server moves a tune at most an octave either way
+  const SPEEDS = [100, 90, 80, 70, 60, 50]; // per cent of the tune's tempo, for practice
+  const MIN_TEMPO = 30; // the server's slowest tempo (quarter notes a minute)
 
   function h(tag, attrs, ...children) {
     const el = document.createElement(tag);
@@ -69,7 +71,11 @@
       // The ABC that transpositions start from: the tune before any move (a link may arrive
       // already moved), or the person's last edit.
       this.baseAbc = data.base || data.abc;
-      this.timeline = []; // [{t: seconds, els: [svg elements], chars: [startChar…]}] in play order
+      this.timeline = []; // [{t: seconds, els: [svg elements], chars: [startChar…], part}] in play order
+      this.end = 0; // seconds: where the last note ends (the audio then has a short silent tail)
+      this.parts = []; // the tune's parts as written: [{label: 'A', start, end}] in seconds
+      this.region = null; // {start, end} in seconds: the part (or the whole tune) being looped
+      this.speed = 100; // per cent of the original tempo the audio is rendered at
       this.shown = -1; // index into timeline of the highlighted note
       this.log = null; // [{i, t, clock, at}] per highlight, when a bench asks (window.__tcLog)
       this.build();
@@ -109,8 +115,15 @@
       // MusicXML (written by music21 on the server) opens in MuseScore and other notation programs.
       const xml = h('button', {class: 'tc-musicxml', type: 'button', title: 'MusicXML, for MuseScore',
         onclick: () => this.onFile('musicxml_card', 'musicxml', 'the MusicXML')}, 'MusicXML');
+      // Practice: loop one part (or the whole tune), and slow it down (re-rendered at the new
+      // tempo, so the pitch stays; the highlight runs at the new tempo).
+      this.loopSelect = h('select', {class: 'tc-loop', title: 'Loop a part', 'aria-label': 'Loop a part',
+        onchange: () => this.onLoop()});
+      this.speedSelect = h('select', {class: 'tc-speed', title: 'Speed', 'aria-label': 'Speed',
+        onchange: () => this.onSpeed()}, ...SPEEDS.map(p => h('option', {value: String(p)}, p === 100 ? 'Speed 100%' : `${p}%`)));
       this.el.append(
         h('div', {class: 'tc-bar'}, this.audio),
+        h('div', {class: 'tc-practice'}, this.loopSelect, this.speedSelect),
         h('div', {class: 'tc-tools'},
           h('span', {class: 'tc-steps'}, this.down, this.shift, this.up), this.transpose,
           editButton, this.originalButton, pdf, xml, this.downloads, this.linkEl),
@@ -140,6 +153,7 @@
 
     // Shows one version of the tune: its score, audio, downloads and link.
     show(d, first) {
+      const before = this.current;
       this.current = d;
       // When the renderer could not expand the repeats, the audio plays the music once straight
       // through: draw it that way too, so the highlight and the score follow what is heard.
@@ -148,7 +162,8 @@
       if (!first || this.audio.getAttribute('src') !== d.audio) {
         // A new version while it plays (transposed, edited) goes on from the same moment.
         const wasPlaying = !this.audio.paused && !first;
-        const at = this.audio.currentTime;
+        // At a new tempo the same place in the music is at another second of the audio.
+        const at = this.audio.currentTime * (before && before.tempo && d.tempo ? before.tempo / d.tempo : 1);
         this.mark(-1);
         if (d.audio) this.audio.src = d.audio; else this.audio.removeAttribute('src');
         if (wasPlaying && d.audio) {
@@ -165,6 +180,8 @@
       if (d.link) this.linkEl.href = '?' + d.link;
       this.originalButton.hidden = d === this.original;
       this.showMove(d);
+      this.fillLoop();
+      this.speedSelect.value = String(this.speed);
       // The editor holds the ABC that plays now (after a move, or "Original").
       this.editor.value = d.abc;
       this.syncBubble(d);
@@ -228,9 +245,10 @@
       }
       if (this.original.live || !visual) return;
       try {
-        this.timeline = timeline(visual, tempo);
+        ({events: this.timeline, end: this.end, parts: this.parts} = timeline(visual, tempo));
       } catch (err) {
         this.timeline = []; // the score still shows; it just is not followed
+        this.parts = [];
       }
     }
 
@@ -251,6 +269,11 @@
       if (this.looping) return;
       this.looping = true;
       const step = () => {
+        // Looping: past the region's end (or before its start), back to its start.
+        const r = this.region;
+        if (r && !this.audio.paused && (this.audio.currentTime >= r.end || this.audio.currentTime < r.start - 0.25)) {
+          this.audio.currentTime = r.start;
+        }
         this.follow();
         if (this.audio.paused || this.audio.ended) { this.looping = false; return; }
         requestAnimationFrame(step);
@@ -308,7 +331,45 @@
 
     settings() {
       const o = this.original;
-      return {tempo: o.tempo, instrument: o.instrument, accompaniment: o.accompaniment || null, title: o.title || ''};
+      const tempo = Math.max(MIN_TEMPO, Math.round(o.tempo * this.speed / 100));
+      return {tempo, instrument: o.instrument, accompaniment: o.accompaniment || null, title: o.title || ''};
+    }
+
+    // The loop menu: the whole tune and each part as written (A, B, …), kept across redraws.
+    fillLoop() {
+      const chosen = this.loopSelect.value || '';
+      const opts = [h('option', {value: ''}, 'No loop')];
+      if (this.timeline.length) opts.push(h('option', {value: 'all'}, 'Loop the whole tune'));
+      if (this.parts.length > 1) for (const p of this.parts) opts.push(h('option', {value: p.label}, `Loop part ${p.label}`));
+      this.loopSelect.replaceChildren(...opts);
+      this.loopSelect.value = [...this.loopSelect.options].some(o => o.value === chosen) ? chosen : '';
+      this.setRegion(false);
+    }
+
+    setRegion(jump) {
+      const v = this.loopSelect.value;
+      const part = this.parts.find(p => p.label === v);
+      this.region = v === 'all' ? {start: 0, end: this.end} : part ? {start: part.start, end: part.end} : null;
+      if (jump && this.region) {
+        this.audio.currentTime = this.region.start;
+        this.follow();
+      }
+    }
+
+    onLoop() {
+      this.setRegion(true);
+      if (this.region) this.audio.play().catch(() => {});
+    }
+
+    async onSpeed() {
+      const speed = Number(this.speedSelect.value);
+      const previous = this.speed;
+      this.speed = speed;
+      const c = this.current;
+      const move = c.key ? {key: c.key} : {transpose: c.transpose || 0};
+      const out = await this.request({...this.settings(), abc: this.baseAbc, ...move},
+        speed === 100 ? 'Back to full speed' : `Slowing down to ${speed}%`);
+      if (out) this.show(out); else { this.speed = previous; this.speedSelect.value = String(previous); }
     }
 
     // One semitone down (-1) or up (+1) from the move shown now.
@@ -350,6 +411,7 @@
 
     restore() {
       this.say('');
+      this.speed = 100;
       this.baseAbc = this.original.base || this.original.abc;
       this.show(this.original);
     }
@@ -379,17 +441,66 @@
   function timeline(visual, tempo) {
     const timer = new window.ABCJS.TimingCallbacks(visual, {qpm: 120});
     const bar = visual.getBarLength() || 1;
-    const out = [];
+    const seconds = (ms, perMeasure) => ms / perMeasure * bar * 240 / tempo;
+    const ranges = partRanges(visual);
+    const events = [];
+    let end = 0;
     for (const ev of timer.noteTimings) {
-      if (ev.type !== 'event' || !ev.millisecondsPerMeasure) continue;
-      const wholes = ev.milliseconds / ev.millisecondsPerMeasure * bar;
+      if (!ev.millisecondsPerMeasure) continue;
+      if (ev.type === 'end') { end = seconds(ev.milliseconds, ev.millisecondsPerMeasure); continue; }
+      if (ev.type !== 'event') continue;
       const els = [];
       for (const group of ev.elements || []) for (const el of group || []) if (el && el.classList) els.push(el);
       const chars = ev.startCharArray && ev.startCharArray.length ? ev.startCharArray : [ev.startChar];
-      out.push({t: wholes * 240 / tempo, els, chars});
+      const part = ranges.findIndex(([from, to]) => chars[0] >= from && chars[0] < to);
+      events.push({t: seconds(ev.milliseconds, ev.millisecondsPerMeasure), els, chars, part});
     }
     if (timer.stop) timer.stop();
-    return out;
+    if (!end && events.length) end = events[events.length - 1].t;
+    return {events, end, parts: partTimes(events, end, bar * 240 / tempo)};
+  }
+
+  // The tune's parts as written: [from, to) character ranges of its ABC, cut at the section bar
+  // lines (|:, :|, ::, ||, |]) of the melody, but not where a later ending starts (:|2 goes on
+  // in the same part).
+  function partRanges(visual) {
+    const cuts = [];
+    for (const line of visual.lines || []) {
+      const voice = line.staff && line.staff[0] && line.staff[0].voices && line.staff[0].voices[0];
+      for (const el of voice || []) {
+        if (el.el_type !== 'bar' || el.type === 'bar_thin' || el.type === 'bar_invisible') continue;
+        if (el.startEnding && !String(el.startEnding).startsWith('1')) continue;
+        cuts.push(el.endChar);
+      }
+    }
+    const ranges = [];
+    let from = 0;
+    for (const cut of cuts) { if (cut > from) ranges.push([from, cut]); from = cut; }
+    ranges.push([from, Infinity]);
+    return ranges;
+  }
+
+  // Each part's span of the audio: from its first note to the first note of the next part
+  // played after it (the part's repeat included), or to the end of the tune. A pickup shorter
+  // than a bar before a part is part of it.
+  function partTimes(events, end, barSeconds) {
+    const spans = [];
+    for (let i = 0; i < events.length;) {
+      const part = events[i].part;
+      let j = i;
+      while (j < events.length && events[j].part === part) j++;
+      const stop = j < events.length ? events[j].t : end;
+      const seen = spans.find(s => s.part === part);
+      if (!seen) spans.push({part, start: events[i].t, end: stop});
+      i = j;
+    }
+    const merged = [];
+    for (const s of spans) {
+      const last = merged[merged.length - 1];
+      if (last && last.end - last.start < barSeconds * 0.99 && last.end === s.start) { last.end = s.end; continue; }
+      merged.push({...s});
+    }
+    return merged.length > 1 ? merged.map((s, n) => ({label: String.fromCharCode(65 + n), start: s.start, end: s.end})) : [];
   }
 
   // The tune with repeat signs and ending brackets made plain bar lines (as the renderer's
