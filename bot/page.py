@@ -48,9 +48,11 @@ footer { display: none !important; }
   /* A phone: the tune's score and player get the chat's whole width. */
   #chat .message-row.bot-row { max-width: 100% !important; }
   /* Gradio's rows keep a 20 px side margin at 100% width, which pushed the card 20 px past
-     the chat's right edge (its player clipped): no margin, and a slimmer bubble padding. */
-  #chat .message-row { margin-left: 0 !important; margin-right: 0 !important; }
-  #chat .message-row .message { padding-left: 6px !important; padding-right: 6px !important; }
+     the chat's right edge (its player clipped): no margin, and a slimmer bubble padding (the
+     space saved keeps a 16-bar tune's score in view above its tools). */
+  #chat .message-row { margin: 2px 0 !important; }
+  #chat .bubble-wrap { padding-bottom: 2px !important; }
+  #chat .message-row .message { padding: 4px 6px !important; }
   #chat .message-wrap pre { max-height: 9em; }
 }
 """

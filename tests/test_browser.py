@@ -367,7 +367,7 @@ def test_a_part_loops_and_slows_down_with_the_highlight_following(app_url, page,
     card = play_tune(page, app_url, LOOP_TUNE)
     state = f"{CARD.format(n=0)}.__card"
     assert card.locator("select.tc-loop option").all_inner_texts() == [
-        "No loop", "Loop the whole tune", "Loop part A", "Loop part B"]
+        "Loop: off", "Loop: all", "Loop: A", "Loop: B"]
     card.locator("select.tc-loop").select_option("B")
     region = page.evaluate(f"{state}.region")
     # Measured against the audio's own notes (its MIDI): B starts with its first f (MIDI 78),

@@ -120,12 +120,12 @@
       this.loopSelect = h('select', {class: 'tc-loop', title: 'Loop a part', 'aria-label': 'Loop a part',
         onchange: () => this.onLoop()});
       this.speedSelect = h('select', {class: 'tc-speed', title: 'Speed', 'aria-label': 'Speed',
-        onchange: () => this.onSpeed()}, ...SPEEDS.map(p => h('option', {value: String(p)}, p === 100 ? 'Speed 100%' : `${p}%`)));
+        onchange: () => this.onSpeed()}, ...SPEEDS.map(p => h('option', {value: String(p)}, `Speed: ${p}%`)));
       this.el.append(
         h('div', {class: 'tc-bar'}, this.audio),
-        h('div', {class: 'tc-practice'}, this.loopSelect, this.speedSelect),
         h('div', {class: 'tc-tools'},
           h('span', {class: 'tc-steps'}, this.down, this.shift, this.up), this.transpose,
+          h('span', {class: 'tc-practice'}, this.loopSelect, this.speedSelect),
           editButton, this.originalButton, pdf, xml, this.downloads, this.linkEl),
         this.msg, this.editBox,
       );
@@ -338,9 +338,9 @@
     // The loop menu: the whole tune and each part as written (A, B, …), kept across redraws.
     fillLoop() {
       const chosen = this.loopSelect.value || '';
-      const opts = [h('option', {value: ''}, 'No loop')];
-      if (this.timeline.length) opts.push(h('option', {value: 'all'}, 'Loop the whole tune'));
-      if (this.parts.length > 1) for (const p of this.parts) opts.push(h('option', {value: p.label}, `Loop part ${p.label}`));
+      const opts = [h('option', {value: ''}, 'Loop: off')];
+      if (this.timeline.length) opts.push(h('option', {value: 'all'}, 'Loop: all'));
+      if (this.parts.length > 1) for (const p of this.parts) opts.push(h('option', {value: p.label}, `Loop: ${p.label}`));
       this.loopSelect.replaceChildren(...opts);
       this.loopSelect.value = [...this.loopSelect.options].some(o => o.value === chosen) ? chosen : '';
       this.setRegion(false);
