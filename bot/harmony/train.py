@@ -317,7 +317,7 @@ def main(argv: list[str] | None = None) -> int:
         "settings": ({"hidden": args.hidden, "epochs": args.epochs, "seed": args.seed, **net_info,
                       "stay_bar": harmoniser.stay_bar, "stay_in": harmoniser.stay_in} if chosen == "network"
                      else {"melody_weight": hmm.melody_weight, "stay_bonus": hmm.stay_bonus}),
-        "command": "python -m bot.harmony.train" + ("" if argv is None else " " + " ".join(argv)).rstrip(),
+        "command": " ".join(["python -m bot.harmony.train", *(sys.argv[1:] if argv is None else argv)]),
         "cpu": cpu_model(), "torch": torch.__version__,
     }
     info["seconds"] = round(time.perf_counter() - started, 1)
