@@ -40,7 +40,7 @@ PAGE_CSS = """
 #chat .message-wrap pre { max-height: 22em; overflow: auto; }
 /* Long ABC lines wrap inside the bubble: no scrolling sideways to read a line. */
 #chat .message-wrap pre, #chat .message-wrap pre code {
-  white-space: pre-wrap !important; overflow-wrap: anywhere; word-break: break-all;
+  white-space: pre-wrap !important; overflow-wrap: anywhere;  /* at a space when there is one */
 }
 #notice { color: #a15c00; }
 footer { display: none !important; }
