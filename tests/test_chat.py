@@ -277,9 +277,9 @@ def test_without_abcjs_or_its_registry_the_page_says_so(tmp_path):
 def test_the_finished_reply_gives_the_bars_written_not_the_slider():
     from bot.generate import Update
 
-    early = chat_reply._done_headline("A reel in G", small(bars=16), Update("", 0, True, 25, [], 8))
+    early = chat_reply.done_headline("A reel in G", small(bars=16), Update("", 0, True, 25, [], 8))
     assert "8 bars, as it came to its close before the 16 asked for" in early
-    full = chat_reply._done_headline("A reel in G", small(bars=16), Update("", 0, True, 25, [], 16))
+    full = chat_reply.done_headline("A reel in G", small(bars=16), Update("", 0, True, 25, [], 16))
     assert "(seed 25, 16 bars, temperature 1.0)" in full and "close" not in full
 
 

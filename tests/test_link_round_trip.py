@@ -122,8 +122,8 @@ def made(bot) -> dict[str, dict]:
     card("edited reel with guitar", "played reel, guitar", abc=edited, transpose=0)
     card("edited reel, then +1", "edited reel with guitar", transpose=1)
     edited_gen = cards["generated reel, melody alone"]["abc"].rstrip("\n") + "\n"
-    card("edited generated reel, melody alone", "generated reel, melody alone", abc=edited_gen.replace("K:", "Q:1/4=90\nK:", 1),
-         transpose=0)
+    card("edited generated reel, melody alone", "generated reel, melody alone",
+         abc=edited_gen.replace("K:", "Q:1/4=90\nK:", 1), transpose=0)
     card("edited polka with guitar, -2", "played half-chorded polka, guitar",
          abc=cards["played half-chorded polka, guitar"]["abc"].replace("Bc d2|", "Bc d2|]"), transpose=-2)
     return cards
@@ -184,4 +184,5 @@ def test_a_played_paste_with_an_accompaniment_says_what_was_added(made, bot):
     assert f"played as you wrote it, with {added} chord symbols added for the guitar accompaniment" in text
     assert "accompaniment=guitar" in reply.link and '"D"' in reply.tune
     plain = final(bot.reply("play\n" + REEL, [], Session(), Options()))
-    assert "played as you wrote it." in plain.history[-1]["content"] and "chord symbol" not in plain.history[-1]["content"]
+    said = plain.history[-1]["content"]
+    assert "played as you wrote it." in said and "chord symbol" not in said

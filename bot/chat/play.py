@@ -21,7 +21,7 @@ from pathlib import Path
 from bot import links
 from bot.chat.intent import Intent, Session, title_in, with_title
 from bot.chat.options import NAMED_KEYS, ChatError, Options, check_accompaniment
-from bot.chat.reply import Reply, _bot, _card_data, _final_text, _plain, _refusal, our_failure
+from bot.chat.reply import Reply, bot_message, card_data, final_text, our_failure, plain_notes, refusal
 from bot.notation.abc import parse_key, split_tunes
 from bot.notation.transpose import semitones_to_key, transpose_tune
 from bot.render import DEFAULT_INSTRUMENT, INSTRUMENTS, LIMITS, Rendered, RenderError, RenderSettings, musicxml
@@ -148,7 +148,7 @@ def _played_card(played: Played, title: str) -> dict:
     request = played.request
     settings = RenderSettings(tempo=request.tempo, instrument=request.instrument,
                               accompaniment=request.accompaniment)
-    data = _card_data(played.abc, played.abc_path, played.rendered, settings, _play_link(played), title,
+    data = card_data(played.abc, played.abc_path, played.rendered, settings, _play_link(played), title,
                       transpose=played.semitones, key=played.key, base=played.base)
     data["notes"] = ("Note: " + "; ".join(played.notes) + ".") if played.notes else ""
     return data
@@ -202,7 +202,7 @@ def _tonic(abc: str) -> str | None:
     return parsed[0] if parsed else None
 
 
-def _with_accompaniment(tune: str, settings: RenderSettings) -> str:
+def with_accompaniment(tune: str, settings: RenderSettings) -> str:
     """The tune with chord symbols added where bars have none, when an accompaniment is asked for."""
     if not settings.accompaniment:
         return tune
@@ -240,7 +240,7 @@ class Player:
         # opening the link (or moving the tune again) keeps these chords, whatever harmoniser
         # the server runs by then (the harmoniser never writes into a bar that has a chord).
         try:
-            base = _with_accompaniment(tune, settings)
+            base = with_accompaniment(tune, settings)
         except RenderError as err:
             raise PlayError.at(abc, f"I can't play this: {err}") from None
         semitones = request.transpose
@@ -269,7 +269,7 @@ class Player:
         except Exception as err:
             shutil.rmtree(folder, ignore_errors=True)
             raise PlayError(our_failure("making the audio", err)) from None
-        notes += _plain(rendered.notes)
+        notes += plain_notes(rendered.notes)
         return Played(moved, base, abc_path, rendered, semitones, request.key, notes, request,
                       chords_added=_chord_count(base) - _chord_count(tune))
 
@@ -355,7 +355,7 @@ class Player:
         abc = link.abc
         if not abc and not link.has_tune():
             history = list(history or []) + [{"role": "user", "content": "(a link to a tune)"}]
-            yield _refusal(history, session, "This link could not be read ("
+            yield refusal(history, session, "This link could not be read ("
                            + "; ".join(link.problems or ["it names no tune"]) + "). Ask for a new tune below.")
             return
         if not abc:
@@ -367,25 +367,25 @@ class Player:
             played = self.play(abc, link.transpose, link.tempo, link.instrument or DEFAULT_INSTRUMENT,
                                link.accompaniment)
         except PlayError as err:
-            yield _refusal(history, session, f"The tune in this link cannot be played: {err}")
+            yield refusal(history, session, f"The tune in this link cannot be played: {err}")
             return
         title = title_in(played.abc, "Your tune")
         card = _played_card(played, title)
         session = Session(abc=played.abc, prompt=link.prompt or abc, seed=link.seed, title=title)
-        text = _final_text(f"Here is “{title}”, as the link keeps it.", card, played.abc, played.notes)
-        yield Reply(history + [_bot(text)], session, abc, done=True, tune=played.abc, audio=played.audio,
+        text = final_text(f"Here is “{title}”, as the link keeps it.", card, played.abc, played.notes)
+        yield Reply(history + [bot_message(text)], session, abc, done=True, tune=played.abc, audio=played.audio,
                     link=card["link"], seed=link.seed)
 
     def _play_reply(self, intent: Intent, history: list[dict], session: Session,
                     options: Options) -> Iterator[Reply]:
         """A pasted tune played as it is (the message said "play"): its card, or what is wrong."""
-        yield Reply(history + [_bot("Playing your tune…")], session, session.abc or "")
+        yield Reply(history + [bot_message("Playing your tune…")], session, session.abc or "")
         title = title_in(intent.prompt, "Your tune")
         try:
             played = self.play(intent.prompt, 0, options.tempo, options.instrument, options.accompaniment,
                                title=title)
         except PlayError as err:
-            yield _refusal(history, session, str(err))
+            yield refusal(history, session, str(err))
             return
         card = _played_card(played, title)
         session = Session(abc=played.abc, prompt=intent.prompt, title=title)
@@ -393,6 +393,6 @@ class Player:
         if played.chords_added:  # the text below is not quite what was pasted: say what changed
             headline += (f", with {played.chords_added} chord symbol{'s' if played.chords_added > 1 else ''} "
                          f"added for the {played.request.accompaniment} accompaniment (your notes are unchanged)")
-        text = _final_text(headline + ".", card, played.abc, played.notes)
-        yield Reply(history + [_bot(text)], session, played.abc, done=True, tune=played.abc,
+        text = final_text(headline + ".", card, played.abc, played.notes)
+        yield Reply(history + [bot_message(text)], session, played.abc, done=True, tune=played.abc,
                     audio=played.audio, link=card["link"])

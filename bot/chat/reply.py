@@ -53,11 +53,11 @@ def our_failure(stage: str, err: BaseException) -> str:
             f"has the details under reference {ref}.")
 
 
-def _refusal(history: list[dict], session: Session, text: str) -> Reply:
-    return Reply(history + [_bot(text)], session, session.abc or "", done=True, error=text)
+def refusal(history: list[dict], session: Session, text: str) -> Reply:
+    return Reply(history + [bot_message(text)], session, session.abc or "", done=True, error=text)
 
 
-def _text_of(content) -> str:
+def text_of(content) -> str:
     """The text of a message's content as Gradio sends it back (a string or a list of parts)."""
     if isinstance(content, str):
         return content
@@ -66,11 +66,11 @@ def _text_of(content) -> str:
     return ""
 
 
-def _bot(content) -> dict:
+def bot_message(content) -> dict:
     return {"role": "assistant", "content": content}
 
 
-def _headline(intent: Intent, options: Options) -> str:
+def writing_headline(intent: Intent, options: Options) -> str:
     what = {
         "continue": "Continuing the tune",
         "paste": "Continuing your tune",
@@ -81,7 +81,7 @@ def _headline(intent: Intent, options: Options) -> str:
     return f"{what} (seed {intent.seed}, {options.bars} bars, temperature {_num(options.temperature)})…"
 
 
-def _done_headline(title: str, options: Options, update: Update) -> str:
+def done_headline(title: str, options: Options, update: Update) -> str:
     bars = f"{update.bars} bars"
     # The model closed the tune early: say so, not the slider's number. (A tune in a form
     # has the bars of its form, which its notes and the form's name already say.)
@@ -96,7 +96,7 @@ def _num(value: float) -> str:
     return f"{value:.1f}" if value == round(value, 1) else f"{value:g}"
 
 
-def _mark_new(abc: str, new_from: int) -> str:
+def mark_new(abc: str, new_from: int) -> str:
     """The tune with a comment line showing where the new music starts (display only)."""
     if not 0 < new_from < len(abc):
         return abc
@@ -104,7 +104,7 @@ def _mark_new(abc: str, new_from: int) -> str:
     return before.rstrip("\n") + "\n% ---- new music ----\n" + after.lstrip("\n")
 
 
-def _link(intent: Intent, options: Options, seed: int, tune: str = "") -> str:
+def tune_link(intent: Intent, options: Options, seed: int, tune: str = "") -> str:
     """The "Link to this tune" query: the tune itself and what made it (v=2); for a tune too long
     for a link, the prompt and seed alone, which write it again."""
     prompt = intent.prompt
@@ -130,7 +130,7 @@ REGENERATED = ("This link is from before links kept the tune itself, so the tune
                "again by the current model and may differ from the one first shared.")
 
 
-def _card_data(abc: str, abc_path: Path, rendered: Rendered | None, settings: RenderSettings,
+def card_data(abc: str, abc_path: Path, rendered: Rendered | None, settings: RenderSettings,
                link: str, title: str, **extra) -> dict:
     """What tunes.js needs to show one tune: the ABC that sounds, its files' URLs, the audio's tempo."""
     return {
@@ -149,7 +149,7 @@ def _card_data(abc: str, abc_path: Path, rendered: Rendered | None, settings: Re
     }
 
 
-def _plain(notes: list[str]) -> list[str]:
+def plain_notes(notes: list[str]) -> list[str]:
     """The renderer's repairs for the person: without the technical detail in brackets."""
     return [re.sub(r"\s*\(.*", "", note) for note in notes]
 
@@ -161,14 +161,14 @@ def _tempo_of(abc: str, tempo: int | None) -> int:
         return tempo or 120
 
 
-def _final_text(headline: str, card: dict, tune: str, notes: list[str]) -> str:
+def final_text(headline: str, card: dict, tune: str, notes: list[str]) -> str:
     """The finished reply: headline, the ABC, notes, then the tune's card (score, player, tools)
     last, where the chat's scrolling to its end keeps it in view."""
     extra = f"\n\n*Note: {'; '.join(notes)}.*" if notes else ""
-    return f"{headline}\n\n{_code(tune)}{extra}\n\n{cards.card_html(card)}"
+    return f"{headline}\n\n{code_block(tune)}{extra}\n\n{cards.card_html(card)}"
 
 
-def _code(abc: str) -> str:
+def code_block(abc: str) -> str:
     # A fence longer than any backtick run inside keeps pasted text from closing it.
     fence = "```"
     while fence in abc:
@@ -176,10 +176,10 @@ def _code(abc: str) -> str:
     return f"{fence}abc\n{abc.rstrip()}\n{fence}"
 
 
-def _user_text(message: str) -> str:
+def user_text(message: str) -> str:
     message = message.strip()
     if not message:
         return "Surprise me!"
     if "\n" in message:
-        return _code(message)
+        return code_block(message)
     return message

@@ -19,10 +19,10 @@ import torch
 from bot import links
 from bot.chat.intent import Intent, Session, interpret, title_for, with_title
 from bot.chat.options import OUTPUTS_DIR, ChatError, Options
-from bot.chat.play import Player, _with_accompaniment
+from bot.chat.play import Player, with_accompaniment
 from bot.chat.reply import (
-    BUSY, REGENERATED, Reply, _bot, _card_data, _code, _done_headline, _final_text, _headline, _link, _mark_new,
-    _plain, _refusal, _text_of, _user_text, our_failure,
+    BUSY, REGENERATED, Reply, bot_message, card_data, code_block, done_headline, final_text, mark_new, our_failure,
+    plain_notes, refusal, text_of, tune_link, user_text, writing_headline,
 )
 from bot.checkpoint import load_cached
 from bot.compute import ComputeError, inference_path
@@ -128,9 +128,9 @@ class Chat(Player):
         """
         cancelled = self.cancel(session_id)
         last = history[-1] if history else None
-        text = _text_of(last["content"]) if last and last["role"] == "assistant" else ""
+        text = text_of(last["content"]) if last and last["role"] == "assistant" else ""
         if cancelled or (last and last["role"] == "user") or text.split("\n", 1)[0].endswith("…"):
-            return [*history, _bot("Stopped.")]
+            return [*history, bot_message("Stopped.")]
         return None
 
     def close(self) -> None:
@@ -198,14 +198,14 @@ class Chat(Player):
         """
         self.clean()
         session = session if isinstance(session, Session) else Session()
-        history = list(history or []) + [{"role": "user", "content": _user_text(message or "")}]
+        history = list(history or []) + [{"role": "user", "content": user_text(message or "")}]
         try:
             if isinstance(options, ChatError):
                 raise options
             intent = interpret(message, session, options)
             intent.regenerated = regenerated
         except ChatError as err:
-            yield _refusal(history, session, str(err))
+            yield refusal(history, session, str(err))
             return
         cancel = threading.Event()
         with self._lock:
@@ -216,10 +216,10 @@ class Chat(Player):
                 if session_id:
                     self._cancels[session_id] = cancel
         if cancel is None:
-            yield _refusal(history, session, BUSY)
+            yield refusal(history, session, BUSY)
             return
         try:
-            waiting = Reply(history + [_bot("Waiting for a free place (other tunes are being written)…")],
+            waiting = Reply(history + [bot_message("Waiting for a free place (other tunes are being written)…")],
                             session, session.abc or "")
             while not self._slots.acquire(timeout=self.config.poll_s):
                 if cancel.is_set():
@@ -240,7 +240,7 @@ class Chat(Player):
 
     def _write(self, intent: Intent, history: list[dict], session: Session, options: Options,
                cancel: threading.Event) -> Iterator[Reply]:
-        headline = _headline(intent, options)
+        headline = writing_headline(intent, options)
         folder = self.config.outputs / uuid.uuid4().hex  # never user text in a path
         finished = False
         stage = "loading the model"
@@ -260,10 +260,11 @@ class Chat(Player):
                     now = time.monotonic()
                     if update.done or now - last_sent >= self._update_interval():
                         last_sent = now
-                        shown = _mark_new(update.abc, update.new_from) if intent.continues else update.abc
+                        shown = mark_new(update.abc, update.new_from) if intent.continues else update.abc
                         live = cards.card_html({"abc": update.abc, "live": True})
-                        text = f"{headline}\n\n{_code(shown)}\n\n{live}"  # the score last: in view as the chat scrolls
-                        yield Reply(history + [_bot(text)], session, update.abc)
+                        # The score last: in view as the chat scrolls.
+                        text = f"{headline}\n\n{code_block(shown)}\n\n{live}"
+                        yield Reply(history + [bot_message(text)], session, update.abc)
             finally:
                 stream.close()  # frees the generator's place in the batched LSTM step
                 with self._lock:
@@ -279,12 +280,12 @@ class Chat(Player):
             folder.mkdir(parents=True)
             abc_path = folder / "tune.abc"
             abc_path.write_text(tune)
-            headline = _done_headline(title, options, update)
+            headline = done_headline(title, options, update)
             if intent.regenerated:
                 headline += f" {REGENERATED}"
             live = cards.card_html({"abc": tune, "live": True})
-            working = Reply(history + [_bot(f"Making the audio…\n\n{headline}\n\n{_code(tune)}\n\n{live}")],
-                            session, update.abc)
+            making = f"Making the audio…\n\n{headline}\n\n{code_block(tune)}\n\n{live}"
+            working = Reply(history + [bot_message(making)], session, update.abc)
             yield working
 
             notes = list(update.notices)
@@ -292,7 +293,7 @@ class Chat(Player):
             settings = options.render_settings()
             sounded = tune
             try:
-                sounded = _with_accompaniment(tune, settings)
+                sounded = with_accompaniment(tune, settings)
                 if sounded != tune:  # the file offered for download is the one that sounds
                     abc_path.write_text(sounded)
                 for rendered in self._render(sounded, folder, settings, cancel):
@@ -310,24 +311,24 @@ class Chat(Player):
             audio = None
             if rendered is not None:
                 audio = rendered.compressed or rendered.wav  # the smaller file plays in the page
-                notes += _plain(rendered.notes)
+                notes += plain_notes(rendered.notes)
                 if rendered.sample_rate < settings.sample_rate:  # shed under load (_render_now): say so
                     notes.append(f"the audio is at {rendered.sample_rate / 1000:g} kHz, not "
                                  f"{settings.sample_rate / 1000:g}, as the server was busy")
             # With an accompaniment the tune's chords are part of it from here on: in the text
             # shown, the card, the downloads, the link and what /compose returns.
             stage = "making the tune's card"
-            link = _link(intent, options, update.seed, sounded)
-            card = _card_data(sounded, abc_path, rendered, settings, link, title)
-            text = _final_text(headline, card, sounded, notes)
+            link = tune_link(intent, options, update.seed, sounded)
+            card = card_data(sounded, abc_path, rendered, settings, link, title)
+            text = final_text(headline, card, sounded, notes)
             finished = True
-            yield Reply(history + [_bot(text)], session, update.abc, done=True, tune=sounded, audio=audio,
+            yield Reply(history + [bot_message(text)], session, update.abc, done=True, tune=sounded, audio=audio,
                         link=link, form=update.form, audio_error=audio_error,
                         seed=update.seed)
         except PromptError as err:
-            yield _refusal(history, session, f"Sorry, I can't use that: {err}")
+            yield refusal(history, session, f"Sorry, I can't use that: {err}")
         except Exception as err:  # the page must stay usable whatever goes wrong underneath
-            yield _refusal(history, session, our_failure(stage, err))
+            yield refusal(history, session, our_failure(stage, err))
         finally:
             if not finished:
                 shutil.rmtree(folder, ignore_errors=True)
