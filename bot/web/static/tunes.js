@@ -132,6 +132,7 @@
       // The highlight follows the audio clock: every frame while playing, once after a seek.
       this.audio.addEventListener('play', () => this.loop());
       this.audio.addEventListener('seeked', () => this.follow());
+      this.audio.addEventListener('timeupdate', () => this.keepInLoop());
       this.audio.addEventListener('pause', () => this.follow());
       this.audio.addEventListener('ended', () => this.mark(-1));
     }
@@ -269,16 +270,21 @@
       if (this.looping) return;
       this.looping = true;
       const step = () => {
-        // Looping: past the region's end (or before its start), back to its start.
-        const r = this.region;
-        if (r && !this.audio.paused && (this.audio.currentTime >= r.end || this.audio.currentTime < r.start - 0.25)) {
-          this.audio.currentTime = r.start;
-        }
+        this.keepInLoop();
         this.follow();
         if (this.audio.paused || this.audio.ended) { this.looping = false; return; }
         requestAnimationFrame(step);
       };
       requestAnimationFrame(step);
+    }
+
+    // Looping: past the region's end (or before its start), back to its start. Checked every
+    // frame while playing, and on the audio's own time updates where frames stop (a hidden tab).
+    keepInLoop() {
+      const r = this.region;
+      if (r && !this.audio.paused && (this.audio.currentTime >= r.end || this.audio.currentTime < r.start - 0.25)) {
+        this.audio.currentTime = r.start;
+      }
     }
 
     mark(i) {
