@@ -278,8 +278,8 @@ def build(bot: Chat, notice: str | None = None) -> gr.Blocks:
         # The tunebook takes every card's ABC as it is now (edits and transpositions included).
         tunebook.click(on_tunebook, [tunes_in], [tunebook_file], js="() => JSON.stringify(window.abcBotTunes ? window.abcBotTunes() : [])",
                        api_visibility="private")
-        # Typing a seed means "use this one": untick "random" in the browser.
-        seed.input(None, None, random_seed, js="() => false", api_visibility="private")
+        # Typing or pasting a seed unticks "random": bot/web/static/tunes.js, as Gradio's input
+        # event on a text box misses a paste.
 
         def on_unload(request: gr.Request):
             bot.cancel(request.session_hash)  # closing the tab stops its tune

@@ -335,6 +335,11 @@ def test_stop_shows_only_while_writing_and_the_seed_box_shows_the_seed_used(app_
     expect(page.locator("#random-seed input")).to_be_checked()
     expect(page.locator("#seed input")).to_have_value("")  # "random": no number yet (it showed 0)
     expect(page.locator("#stop")).to_be_hidden()
+    page.locator("#seed input").click()
+    page.keyboard.insert_text("12")  # as a paste arrives: one input event, no keys
+    expect(page.locator("#random-seed input")).not_to_be_checked()
+    page.locator("#seed input").fill("")
+    page.locator("#random-seed input").check()
     send(page, "a reel in G")
     expect(page.locator("#stop")).to_be_visible(timeout=10_000)
     expect(page.locator(".tune-card:has(audio)")).to_have_count(1, timeout=120_000)

@@ -550,6 +550,14 @@
   new MutationObserver(scan).observe(document.documentElement, {childList: true, subtree: true});
   if (document.readyState !== 'loading') scan(); else document.addEventListener('DOMContentLoaded', scan);
 
+  // Typing or pasting a seed means "use this one": untick "random". (Gradio's own input event
+  // on a text box misses a paste.)
+  document.addEventListener('input', (event) => {
+    const box = event.target && event.target.closest && event.target.closest('#seed');
+    const tick = box && document.querySelector('#random-seed input[type=checkbox]');
+    if (tick && tick.checked && String(event.target.value || '').trim() !== '') tick.click();
+  }, true);
+
   // Every tune on the page, as it is now (edited or transposed), for the tunebook.
   window.abcBotTunes = () => [...document.querySelectorAll('.tune-card')]
     .map(el => el.__card && !el.__card.original.live ? el.__card.current.abc : null)
