@@ -45,7 +45,7 @@ import torch
 from bot.notation.abc import RHYTHMS, TUNE_END, default_unit, parse_key
 from bot.notation.bars import TICKS, BarRules, BarSplitter, Measure, Timing, Verdict, final_token, measure
 from bot.notation.form import FormTracker, plan_continuation, plan_form, read_form, read_parts, strong_beat
-from bot.notation.tokens import bar_events, key_signature, pitch_class, read_body, tonic
+from bot.notation.tokens import bar_events, key_signature, pitch_class, read_body, tonic, without
 from bot.prompt import Prompt, PromptError, parse_prompt
 from bot.compute import ComputeError
 from bot.stepper import Ask, State, Stepper, answer, stepper_for
@@ -224,6 +224,8 @@ class _Composer:
         self.opening = self.syntax.only("|: \n")
         self.opening_colon = self.syntax.only(":")
         self.section_growth = self.syntax.char("|") | self.syntax.char("]") | self.syntax.char(":")
+        self.part_edge = self.syntax.char("]") | self.syntax.char(":")  # what makes `:|`, `|:`, `|]`, `::`
+        self.close_slur = self.syntax.char(")")
         self.after_full_bar = self.syntax.only(_AFTER_FULL_BAR)
         self.after_full_bar_open = self.syntax.only(_AFTER_FULL_BAR | {"/"})
         # Characters sampled in all (tries rolled back included) before bar checks stop.
@@ -298,7 +300,7 @@ class _Composer:
 
         self.rules = BarRules(timing=Timing(meter, _unit_fraction(unit)))
         self.splitter = BarSplitter()
-        given = self._given_music()
+        given = self._given = self._given_music()
         closed = 0  # length of the pasted music's closed bars
         for i, ch in enumerate(given):  # read the pasted music's bars: pickup, sections, the open bar
             if self.splitter.closes(ch):
@@ -379,6 +381,13 @@ class _Composer:
                     self.notices.append(f"the parts' closing bars took {self.form_tries} extra tries to land on a cadence")
                 form = read_form(text).describe() if self.rules.timing.bar is not None else ""
             yield Update(text, self.new_from, done, self.seed, list(self.notices), bars, form)
+
+    def _open_slurs(self) -> int:
+        """Slurs opened and not closed since the last part edge (`:|`, `|:`, `::`, `||`, `|]`)."""
+        text = self._given + self.gen
+        cut = max(text.rfind(edge) for edge in _PART_EDGES)
+        part = without(text[cut + 1 :] if cut >= 0 else text, {"quote", "deco"})
+        return len(_SLUR_OPEN.findall(part)) - part.count(")")
 
     def _given_music(self) -> str:
         """The pasted music in model form: the prime after its header lines."""
@@ -667,8 +676,15 @@ class _Composer:
             split = self.splitter
             if split.token == "|" or (split.mode == "[" and split.content.endswith("[")):
                 banned |= self.first_ending
+        slurs = self._open_slurs()
+        if slurs <= 0:
+            banned |= self.close_slur  # a `)` with no slur open in its part
         if lenient:
             return banned
+        if slurs > 0:
+            # A slur is closed inside its part: no repeat sign, double or final bar while one
+            # is open (in 100 tunes 11 had a part with a slur left open or crossing a repeat).
+            banned |= self.part_edge | (self.section_growth if self.splitter.token else False)
         if self.form is not None and self.splitter.token and reading.elements and reading.timing.bar is not None:
             bars = reading.duration / reading.timing.bar
             pickup = self.form.at_part_start and bars < 1
@@ -695,6 +711,10 @@ class _Composer:
             # The bar is full: only a bar line (or what may stand before one) may follow.
             banned |= self.after_full_bar_open if reading.open else self.after_full_bar
         return banned
+
+
+_PART_EDGES = (":|", "|:", "::", "||", "|]")
+_SLUR_OPEN = re.compile(r"\((?![1-9])")  # `(` of a slur, not of a tuplet like `(3`
 
 
 @lru_cache(maxsize=256)

@@ -86,7 +86,7 @@ def test_a_failure_on_our_side_is_told_as_ours(bot, monkeypatch):
         raise RuntimeError("could not create a primitive descriptor for the LSTM forward propagation primitive")
         yield  # a generator, like compose
 
-    monkeypatch.setattr(chat, "compose", broken)
+    monkeypatch.setattr(chat.service, "compose", broken)
     text = reply_text(bot, "a jig in D")
     assert "failed on our side" in text and "writing the tune with the model" in text
     assert "other words" in text and "won't help" in text  # never "try other words"
@@ -94,7 +94,7 @@ def test_a_failure_on_our_side_is_told_as_ours(bot, monkeypatch):
 
 
 def test_a_failed_warm_up_makes_health_say_not_ready(bot, monkeypatch):
-    monkeypatch.setattr(chat, "load_cached", lambda: (_ for _ in ()).throw(OSError("no such checkpoint")))
+    monkeypatch.setattr(chat.service, "load_cached", lambda: (_ for _ in ()).throw(OSError("no such checkpoint")))
     assert bot.health()["status"] == "warming up" and not bot.health()["ready"]
     bot.warm_up()
     health = bot.health()

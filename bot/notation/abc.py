@@ -40,7 +40,7 @@ RHYTHMS = {
 
 _FIELD_LINE = re.compile(r"^([A-Za-z]):\s*(.*)$")
 _KEY = re.compile(
-    r"^([A-G])([#b]?)\s*(maj|major|ion|ionian|m|min|minor|aeo|aeolian|dor|dorian|phr|phrygian|"
+    r"^([A-G])((?-i:[#b])?)\s*(maj|major|ion|ionian|m|min|minor|aeo|aeolian|dor|dorian|phr|phrygian|"
     r"lyd|lydian|mix|mixolydian|loc|locrian)?(?![A-Za-z])",
     re.IGNORECASE,
 )
