@@ -1,5 +1,9 @@
 """Sample tunes from the CharLSTM: a prompt in, a stream of growing, complete ABC tunes out.
 
+(Over 600 lines, on purpose: the composer is one coroutine whose bar, form, cadence and slur
+rules share one sampling loop and its take-back state; split, each part would need the others'
+private state passed back and forth every character.)
+
     python -m bot.generate --prompt "a jig in D" --num 3 --out outputs/
     python -m bot.generate --prompt "$(cat my_tune.abc)" --bars 8 --seed 7
 
@@ -226,6 +230,7 @@ class _Composer:
         self.section_growth = self.syntax.char("|") | self.syntax.char("]") | self.syntax.char(":")
         self.part_edge = self.syntax.char("]") | self.syntax.char(":")  # what makes `:|`, `|:`, `|]`, `::`
         self.close_slur = self.syntax.char(")")
+        self.open_paren = self.syntax.char("(")
         self.after_full_bar = self.syntax.only(_AFTER_FULL_BAR)
         self.after_full_bar_open = self.syntax.only(_AFTER_FULL_BAR | {"/"})
         # Characters sampled in all (tries rolled back included) before bar checks stop.
@@ -679,6 +684,8 @@ class _Composer:
         slurs = self._open_slurs()
         if slurs <= 0:
             banned |= self.close_slur  # a `)` with no slur open in its part
+        else:
+            banned |= self.open_paren  # no slur inside a slur (`((GAB)` left one open to the tune's end)
         if lenient:
             return banned
         if slurs > 0:

@@ -63,6 +63,11 @@ def test_shipped_checkpoint_describes_itself():
     card = json.loads(checkpoint.paths(checkpoint.DEFAULT_CHECKPOINT)[1].read_text())
     for key in ("model", "vocab", "data", "steps", "wall_time_s", "validation", "command"):
         assert key in card, key
-    assert card["data"]["fingerprint_sha256"] and sum(card["data"]["tunes_per_collection"].values()) > 10000
+    counts = card["data"]["tunes_per_collection"]
+    assert card["data"]["fingerprint_sha256"] and sum(counts.values()) > 5000
+    # Model 2: only data whose terms allow any use, and the card says so with the NMD's credit.
+    assert "essenFolksong" not in counts and counts["nmd"] > 800
+    assert card["terms"]["weights"].startswith("free for any use") and "Eric Foxley" in card["terms"]["credit"]
+    assert set(card["terms"]["sources"]) == set(counts)
     loaded = checkpoint.load()
     assert loaded.model.config.vocab_size == len(loaded.vocab) == len(card["vocab"])

@@ -1,5 +1,9 @@
 """Bar-duration arithmetic for ABC music: how long a bar is, where bars end, which bars are right.
 
+(Over 600 lines: it now also holds the timed reading of a body into bars and events,
+`read_body`, moved here from tokens.py so that the notation package imports one way; both
+read bars with the same splitter and timing, and belong together.)
+
 Three pieces, used by the generator to keep every bar in time (and by tests and the bench):
 
 * `measure(text, timing)` sums the durations in one bar's text: note lengths (`A2`, `A/`,
