@@ -69,7 +69,7 @@ def main() -> int:
         prompt = parse_prompt(paste, loaded.vocab)
         assumed[(rhythm, prompt.rhythm)] += 1
         update = generate(prompt, Settings(seed=0, bars=16), loaded)
-        ok = read_form(update.abc).two_repeated_eights()
+        ok = read_form(update.abc).two_repeated_eights
         kept += ok
         print(f"  {rhythm:9} read as {prompt.rhythm or '-':9} {'ok ' if ok else 'NO '} {update.form}")
     print(f"{kept} of {sum(assumed.values())} pasted dances without R: continued with repeated 8-bar parts "
