@@ -73,6 +73,17 @@ def _cpu_flags() -> set[str]:
     return set()
 
 
+def cpu_model() -> str:
+    """The CPU's model name from /proc/cpuinfo (or what platform knows): where a figure was measured."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
 def cpu_bfloat16() -> tuple[bool, str]:
     """(whether this CPU runs bfloat16 natively for the LSTM, a line saying what was found).
 

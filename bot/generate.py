@@ -389,9 +389,16 @@ class _Composer:
 
     def _open_slurs(self) -> int:
         """Slurs opened and not closed since the last part edge (`:|`, `|:`, `::`, `||`, `|]`)."""
-        text = self._given + self.gen
+        # Called for every sampled character: look in the new music first (a part edge there is
+        # the latest), and tokenize only a part that holds quoted text or decorations.
+        text = self.gen
         cut = max(text.rfind(edge) for edge in _PART_EDGES)
-        part = without(text[cut + 1 :] if cut >= 0 else text, {"quote", "deco"})
+        if cut < 0:
+            text = self._given + self.gen
+            cut = max(text.rfind(edge) for edge in _PART_EDGES)
+        part = text[cut + 1 :] if cut >= 0 else text
+        if '"' in part or "!" in part or "+" in part:
+            part = without(part, {"quote", "deco"})
         return len(_SLUR_OPEN.findall(part)) - part.count(")")
 
     def _given_music(self) -> str:

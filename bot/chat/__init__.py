@@ -22,8 +22,6 @@ One module per job, in the order a message meets them:
 - `reply`: the reply's words and the card's data.
 """
 
-import sys
-import types
 
 from bot.chat.intent import Intent, Session, fresh_seed, interpret, title_for, title_in, with_title
 from bot.chat.options import (
@@ -41,26 +39,3 @@ __all__ = [
     "key_label", "our_failure", "retitled", "title_for", "title_in", "with_title",
 ]
 
-
-# Until every caller patches the submodule that uses a name (tests/test_bad_input.py patches
-# bot.chat.compose and bot.chat.load_cached, from when bot.chat was one file), bot.chat reads
-# and sets the names its submodules use as if it were still that one module.
-_PARTS = tuple(sys.modules[f"bot.chat.{part}"] for part in ("options", "intent", "reply", "play", "service"))
-
-
-def __getattr__(name: str):
-    for module in _PARTS:
-        if name in vars(module):
-            return vars(module)[name]
-    raise AttributeError(f"module 'bot.chat' has no attribute {name!r}")
-
-
-class _OneModule(types.ModuleType):
-    def __setattr__(self, name: str, value) -> None:
-        for module in _PARTS:
-            if name in vars(module):
-                setattr(module, name, value)
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _OneModule

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import re
 import sys
 import time
@@ -34,6 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from bot import nmd
+from bot.compute import cpu_model
 from bot.notation.chords import QUALITIES, Chord
 from bot.harmony.data import ChordTunes, load_chord_tunes
 from bot.harmony.evaluate import Score, score
@@ -224,17 +224,6 @@ def dump(data: dict) -> str:
     """The model as JSON text with each row of numbers on one line (readable diffs, ~1,000 lines)."""
     text = json.dumps(data, indent=1)
     return re.sub(r"\[\s+([-\d.e,\s]+?)\s+\]", lambda m: "[" + re.sub(r"\s+", " ", m.group(1)) + "]", text) + "\n"
-
-
-def cpu_model() -> str:
-    """The CPU's model name (the card says where the training time was measured)."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def card_text(info: dict) -> str:
