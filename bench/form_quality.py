@@ -41,7 +41,7 @@ from bot.generate import Settings, generate  # noqa: E402
 from bot.harmonise import harmonise  # noqa: E402
 from bot.notation.bars import measure, split_bars  # noqa: E402
 from bot.notation.form import DANCE_RHYTHMS, read_form, split_abc  # noqa: E402
-from bot.notation.tokens import read_body  # noqa: E402
+from bot.notation.bars import read_body  # noqa: E402
 
 
 def music21_tonic_ending(abc: str) -> tuple[bool, bool]:

@@ -47,7 +47,8 @@ from bench.machine import describe as machine  # noqa: E402
 import numpy as np  # noqa: E402
 
 from bot.notation.abc import AbcError, normalise, normalise_rhythm, parse_meter, read_tune  # noqa: E402
-from bot.notation.tokens import pitch_class, read_body, tonic  # noqa: E402
+from bot.notation.bars import read_body  # noqa: E402
+from bot.notation.tokens import pitch_class, tonic  # noqa: E402
 
 OLD = "/work/old_model/abc_lstm"
 NEW = "/work/model2/abc_lstm"

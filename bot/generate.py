@@ -47,9 +47,10 @@ import numpy as np
 import torch
 
 from bot.notation.abc import RHYTHMS, TUNE_END, default_unit, parse_key
-from bot.notation.bars import TICKS, BarRules, BarSplitter, Measure, Timing, Verdict, final_token, measure
+from bot.notation.bars import (TICKS, BarRules, BarSplitter, Measure, Timing, Verdict, bar_events, final_token, measure,
+                               read_body)
 from bot.notation.form import FormTracker, plan_continuation, plan_form, read_form, read_parts, strong_beat
-from bot.notation.tokens import bar_events, key_signature, pitch_class, read_body, tonic, without
+from bot.notation.tokens import key_signature, pitch_class, tonic, without
 from bot.prompt import Prompt, PromptError, parse_prompt
 from bot.compute import ComputeError
 from bot.stepper import Ask, State, Stepper, answer, stepper_for
@@ -699,6 +700,10 @@ class _Composer:
             # A slur is closed inside its part: no repeat sign, double or final bar while one
             # is open (in 100 tunes 11 had a part with a slur left open or crossing a repeat).
             banned |= self.part_edge | (self.section_growth if self.splitter.token else False)
+        if self.splitter.content.rstrip().endswith("-"):
+            # A tie joins the next bar's note: not across a repeat sign or a part's end, where
+            # abc2midi ties it to the note after the repeat and miscounts both bars.
+            banned |= self.part_edge | (self.section_growth if self.splitter.token else False)
         if self.form is not None and self.splitter.token and reading.elements and reading.timing.bar is not None:
             bars = reading.duration / reading.timing.bar
             pickup = self.form.at_part_start and bars < 1
@@ -724,6 +729,8 @@ class _Composer:
         if self.splitter.in_music and limit is not None and reading.duration == limit and reading.elements:
             # The bar is full: only a bar line (or what may stand before one) may follow.
             banned |= self.after_full_bar_open if reading.open else self.after_full_bar
+            if self.form is not None and reading.timing.bar and self.form.closes_part(reading.duration / reading.timing.bar):
+                banned |= self.syntax.tie  # the part ends with this bar: nothing to tie into
         return banned
 
 

@@ -31,7 +31,8 @@ from pathlib import Path
 from midi2audio import FluidSynth
 
 from bot.notation.form import explicit_repeats
-from bot.notation.tokens import parse_chord_symbol, tokenize, without
+from bot.notation.chords import parse_chord_symbol
+from bot.notation.tokens import tokenize, without
 
 PEAK_DBFS = -1.0  # loudness target: FluidSynth's default gain leaves the peak near -27 dBFS
 TAIL_S = 1.0  # audio kept after the last note ends; FluidSynth renders reverb for seconds more

@@ -8,7 +8,8 @@ import torch
 from bot.checkpoint import DEFAULT_CHECKPOINT, load
 from bot.generate import Settings, generate
 from bot.notation.form import FormPlan, FormTracker, explicit_repeats, plan_continuation, plan_form, read_form
-from bot.notation.tokens import key_signature, model_view, read_body, tonic
+from bot.notation.bars import read_body
+from bot.notation.tokens import key_signature, model_view, tonic
 from bot.prompt import parse_prompt
 
 HEAD = "X:1\nM:6/8\nL:1/8\nR:jig\nK:D\n"

@@ -232,6 +232,7 @@ def test_syntax_guard_keeps_abc_readable():
     assert "|" not in allowed_after("d2e fed:|")  # abc2midi reads `:||` as a plain bar line
     assert allowed_after("d2e fed|") & set("0123456789") == {"1"}  # `|2` only after `:|`
     assert "{" not in allowed_after("{g}(")  # two grace groups need a note between
+    assert "{" not in allowed_after("d2e T")  # `T{cde}A`: graces after the decoration, abc2midi miscounts
     assert "u" not in allowed_after("d2e ") and "!" not in allowed_after("d2e ")
     assert "H" not in allowed_after("d2e ")  # abc2midi counts a fermata note twice as long
     assert ":" not in allowed_after("d2e\ng")  # `g:` at a line's start reads as a field
@@ -253,7 +254,7 @@ def test_a_continued_paste_reports_the_bars_it_added(shipped):
     # Four whole pasted bars, then 12 new: the reply's count is the new bars (it said 13:
     # the paste's last bar, closed by the first sampled character, was counted as new).
     from bot.notation.abc import read_tune
-    from bot.notation.tokens import read_body
+    from bot.notation.bars import read_body
 
     paste = "X:1\nT:B\nM:4/4\nL:1/8\nR:reel\nK:G\nGABc dBGB|cdec BdGB|ABAG FGAF|GABG G4|"
     for form in (True, False):
@@ -286,3 +287,39 @@ def test_a_key_with_a_capital_b_after_the_tonic_is_no_key():
 
     assert parse_key("AB") is None and key_problem("AB")
     assert parse_key("Ab") == ("Ab", "") and parse_key("Bb mix") == ("Bb", "mix")
+
+
+def test_no_tie_runs_into_a_repeat_or_the_end_of_a_part(shipped, monkeypatch, tmp_path):
+    # `TG2- :|` (model 2, 1 bar in 1,734): abc2midi tied the G to the note after the repeat and
+    # miscounted two bars. A model pushed to tie far more often than any tune does must still
+    # leave every part edge untied, and every bar exact by abc2midi.
+    import re
+    import shutil
+    import subprocess
+
+    from bot import generate as generation
+
+    draw = generation._Sequence.draw
+
+    def tie_happy(self, banned=None):
+        logits = self.logits
+        self.logits = logits.copy()
+        self.logits[self.index["-"]] += 5.0
+        try:
+            return draw(self, banned)
+        finally:
+            self.logits = logits
+
+    monkeypatch.setattr(generation._Sequence, "draw", tie_happy)
+    ties = 0
+    for seed, prompt in enumerate(["a march in C", "a reel in D", "a jig in G", "a hornpipe in A"]):
+        abc = generate(prompt, Settings(seed=seed, bars=16), shipped).abc
+        body = abc.split("\nK:", 1)[1].split("\n", 1)[1]
+        ties += body.count("-")
+        assert not re.search(r"-\s*(:\||\|\]|\|:|::|\|\|)", body), (prompt, body)
+        path = tmp_path / f"{seed}.abc"
+        path.write_text(abc)
+        done = subprocess.run([shutil.which("abc2midi"), str(path), "-o", str(tmp_path / f"{seed}.mid")],
+                              capture_output=True, text=True)
+        assert "time units" not in done.stdout + done.stderr, (prompt, abc, done.stdout)
+    assert ties >= 20  # the push worked: far more ties than the model writes alone

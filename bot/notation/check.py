@@ -6,7 +6,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from bot.notation.abc import parse_meter
-from bot.notation.tokens import read_body
+from bot.notation.bars import read_body
 
 # Bar lines next to which a short bar is ordinary: a part's pickup (`|:A|`), the bar before a
 # repeat or a double bar, and endings (`|1`, `:|2`).

@@ -1,6 +1,6 @@
 """The form of a tune: its parts, their lengths and repeats, and whether it ends on its tonic.
 
-Two jobs, both on the repo's one tokenizer (`bot.notation.tokens.read_body`):
+Two jobs, both on the repo's one tokenizer (`bot.notation.bars.read_body`):
 
 * `read_form(abc)` reads a finished tune the way a musician hears its shape. Parts end at
   the section lines `:|`, `|:`, `::`, `||`, `|]`, `[|`; a part's length is its written
@@ -23,8 +23,8 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
 from bot.notation.abc import default_unit, normalise_field, parse_meter
-from bot.notation.bars import beat_of
-from bot.notation.tokens import Bar, pitch_class, read_body, tokenize, tonic
+from bot.notation.bars import Bar, beat_of, read_body
+from bot.notation.tokens import pitch_class, tokenize, tonic
 
 # Section lines: where a part ends (`|1`, `:|2` carry ending numbers after these).
 _SECTION_LINES = (":|", "|:", "::", "||", "|]", "[|")

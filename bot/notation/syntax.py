@@ -62,7 +62,9 @@ class SyntaxGuard:
         self.mid_line = self._ban((letters - music_letters) | strays)
         # Key changes only: a meter or unit change mid-tune confuses abc2midi's bar count.
         self.line_start = self._ban((letters - music_letters - set("K")) | strays)
-        self.after_ornament = ~self._ban(notes | set("^_=[{"))  # `T(3ABc` reads as a bad note
+        # `T(3ABc` reads as a bad note; `T{cde}A` puts the graces after the decoration, out of
+        # ABC's order, and abc2midi miscounts the bar.
+        self.after_ornament = ~self._ban(notes | set("^_=["))
         self.after_sharp = ~self._ban(notes | {"^"})
         self.after_flat = ~self._ban(notes | {"_"})
         self.after_accidental = ~self._ban(notes)

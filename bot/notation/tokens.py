@@ -163,21 +163,3 @@ def note_pitch(match: re.Match, signature: dict[str, int], carried: dict[tuple[s
         carried[(upper, octave)] = ACCIDENTALS[acc]
     shift = carried.get((upper, octave), signature[upper])
     return 60 + 12 * octave + _LETTER_SEMITONES[upper] + shift
-
-
-
-
-# Names that moved up to the modules that read them (tokens -> chords -> bars). Callers that
-# still import them from here get them on first use, without tokens importing anything above
-# it when it loads (so the import graph has no circle). Import them from their homes instead.
-_MOVED = {"Bar": "bars", "Event": "bars", "ChordMark": "bars", "bar_events": "bars", "read_body": "bars",
-          "parse_chord_symbol": "chords"}
-
-
-def __getattr__(name: str):
-    """A moved name, from its home module (see _MOVED); AttributeError for anything else."""
-    if name not in _MOVED:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-
-    return getattr(importlib.import_module(f"bot.notation.{_MOVED[name]}"), name)
