@@ -42,7 +42,8 @@ def paths(stem: Path | str) -> tuple[Path, Path]:
     stem = Path(stem)
     if stem.suffix in (".safetensors", ".json"):
         stem = stem.with_suffix("")
-    return stem.with_suffix(".safetensors"), stem.with_suffix(".json")
+    # Appended, not with_suffix: a stem such as "runs/dropout0.5" keeps its whole name.
+    return stem.parent / (stem.name + ".safetensors"), stem.parent / (stem.name + ".json")
 
 
 def save(model: CharLSTM, vocab: str, card: dict, stem: Path | str) -> None:

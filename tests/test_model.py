@@ -71,3 +71,15 @@ def test_shipped_checkpoint_describes_itself():
     assert set(card["terms"]["sources"]) == set(counts)
     loaded = checkpoint.load()
     assert loaded.model.config.vocab_size == len(loaded.vocab) == len(card["vocab"])
+
+
+def test_a_checkpoint_stem_with_a_dot_keeps_its_whole_name(tmp_path):
+    # `--out runs/dropout0.5` wrote runs/dropout0.safetensors: a second run's `dropout0.7`
+    # would have overwritten it.
+    weights, card = checkpoint.paths(tmp_path / "dropout0.5")
+    assert (weights.name, card.name) == ("dropout0.5.safetensors", "dropout0.5.json")
+    assert checkpoint.paths(tmp_path / "dropout0.5.json") == (weights, card)
+    model = CharLSTM(ModelConfig(vocab_size=5, embedding=4, hidden=8, layers=1, dropout=0.0))
+    checkpoint.save(model, "abcde", {"name": "tiny"}, tmp_path / "dropout0.5")
+    checkpoint.save(model, "abcde", {"name": "other"}, tmp_path / "dropout0.7")
+    assert checkpoint.load(tmp_path / "dropout0.5").card["name"] == "tiny"
