@@ -14,7 +14,8 @@ rhythms. Columns, each measured by a reader other than the generator's own where
   or 16 bars (`bot.notation.form.read_form`);
 - holds repeats; dance tunes with two or more parts each played twice; two or more repeated
   8-bar parts;
-- bars exact by abc2midi (its "Bar N has X time units" warnings) and music21 parses.
+- bars exact by abc2midi (its "Bar N has X time units" warnings; for continuations only the
+  new bars count, and the pasted human bars it flags are printed apart) and music21 parses.
 
 Then 20 held-out corpus tunes (those with quoted text first; every other one pasted with
 chord symbols from `bot.harmonise`), cut after 4 or 6 bars and continued at the default settings: how many end on the tonic with every part regular,
@@ -79,12 +80,17 @@ def count_bars(abc: str) -> int:
     return sum(1 for text, _ in split_bars(body) if measure(text, timing).elements)
 
 
-def assess(tunes: list[str], folder: Path) -> dict:
-    """The form figures for a list of tunes (percentages)."""
+def assess(tunes: list[str], folder: Path, pasted: list[int] | None = None) -> dict:
+    """The form figures for a list of tunes (percentages).
+
+    `pasted`, for continuations: how many bars of each tune were pasted. Those are a human's,
+    kept verbatim, and abc2midi numbers bars from 0 with a pickup as bar 0, so its flags on
+    bars below that count are the paste's own: they are counted apart from the new bars'.
+    """
     n = len(tunes)
-    tonic = regular = repeats = bars = bad = parsed = 0
+    tonic = regular = repeats = bars = bad = parsed = pasted_bad = 0
     dance = dance_form = eights = 0
-    for abc in tunes:
+    for i, abc in enumerate(tunes):
         reading = read_form(abc)
         ok_parse, on_tonic = music21_tonic_ending(abc)
         parsed += ok_parse
@@ -97,6 +103,11 @@ def assess(tunes: list[str], folder: Path) -> dict:
             eights += reading.two_repeated_eights
         counted = count_bars(abc)
         warned = abc2midi_bad_bars(abc, folder)
+        given = pasted[i] if pasted else 0
+        if warned is not None and given:
+            pasted_bad += sum(b < given for b in warned)
+            warned = {b for b in warned if b >= given}
+        counted -= given
         bars += counted
         bad += counted if warned is None else min(len(warned), counted)
     pct = lambda k, d: 100 * k / d if d else float("nan")  # noqa: E731
@@ -109,8 +120,9 @@ def assess(tunes: list[str], folder: Path) -> dict:
         "dance: 2+ parts each twice": pct(dance_form, dance),
         "dance: 2+ repeated 8-bar parts": pct(eights, dance),
         "bars exact (abc2midi)": pct(bars - bad, bars),
+        "bars abc2midi flags": f"{bad} of {bars}",
         "music21 parses": pct(parsed, n),
-    }
+    } | ({"pasted bars abc2midi flags": pasted_bad} if pasted else {})
 
 
 def cut_after(abc: str, bars: int) -> str | None:
@@ -183,13 +195,13 @@ def main(argv: list[str] | None = None) -> int:
         pasted = cut[cut.index("\nK:"):].split("\n", 2)[2]  # the music after the K: line
         out = generate(cut, Settings(temperature=args.temperature, seed=i), loaded)
         kind = "chords" if CHORD.search(pasted) else "quoted" if '"' in pasted else ""
-        cont_results.append((out.abc, pasted.rstrip("\n") in out.abc, kind, out.form))
+        cont_results.append((out.abc, pasted.rstrip("\n") in out.abc, kind, out.form, count_bars(cut)))
 
     with tempfile.TemporaryDirectory() as tmp:
         rows = [("form control", assess(made[True], Path(tmp))),
                 ("form control off", assess(made[False], Path(tmp))),
                 ("human (held-out corpus)", assess(human, Path(tmp)))]
-        cont = assess([abc for abc, *_ in cont_results], Path(tmp))
+        cont = assess([abc for abc, *_ in cont_results], Path(tmp), pasted=[r[-1] for r in cont_results])
 
     keys = list(rows[0][1])
     print(f"\n{len(PROMPTS)} prompts x {args.seeds} seeds, temperature {args.temperature}, 16 bars asked for")
@@ -199,17 +211,19 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{k:32s}{cells}")
 
     both = sum(read_form(abc).regular and music21_tonic_ending(abc)[1] for abc, *_ in cont_results)
-    kept = sum(k for _, k, _, _ in cont_results)
-    chorded = sum(c == "chords" for *_, c, _ in cont_results)
-    quoted = sum(c == "quoted" for *_, c, _ in cont_results)
+    kept = sum(k for _, k, *_ in cont_results)
+    chorded = sum(r[2] == "chords" for r in cont_results)
+    quoted = sum(r[2] == "quoted" for r in cont_results)
     n = len(cont_results)
     print(f"\ncontinuations of {n} held-out tunes cut after 4 or 6 bars ({chorded} with chord symbols and "
           f"{quoted} with other quoted text in the pasted bars):")
     print(f"  end on the tonic with every part regular: {both}/{n} ({100 * both / max(1, n):.0f}%)")
     print(f"  ends on the tonic {cont['ends on the tonic']:.0f}%, every part regular {cont['every part regular']:.0f}%, "
-          f"bars exact {cont['bars exact (abc2midi)']:.1f}%, music21 parses {cont['music21 parses']:.0f}%")
+          f"new bars exact {cont['bars exact (abc2midi)']:.1f}% ({cont['bars abc2midi flags']} flagged), "
+          f"music21 parses {cont['music21 parses']:.0f}%")
+    print(f"  pasted bars abc2midi flags (the human tunes' own, kept verbatim): {cont['pasted bars abc2midi flags']}")
     print(f"  pasted text kept verbatim: {kept}/{n}")
-    for abc, _, _, form in cont_results[:3]:
+    for abc, _, _, form, _ in cont_results[:3]:
         print(f"  e.g. {form}")
 
     on, off = chars[True] / seconds[True], chars[False] / seconds[False]
