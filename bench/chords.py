@@ -95,6 +95,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"NMD test split: {len(test)} tunes, {beats} beats with a human chord ({data.summary()})")
     print(f"shipped model: {model.info.get('chosen') or model.info.get('source', '?')}, "
           f"split fingerprint {model.info.get('data', {}).get('fingerprint', '-')}")
+    if model.info.get("shipped"):
+        print(f"  its weights: {model.info['shipped']}")
     print()
     print(Score.header())
     choosers = [

@@ -15,13 +15,13 @@ import pytest
 import torch
 
 from bot import nmd
-from bot.harmony.data import MIN_CHORDS, chord_symbols, load_chord_tunes, repair
-from bot.harmony.evaluate import Score, degree, score, tonic_chords, triad_per_bar
+from bot.harmony.data import MIN_CHORDS, ChordTunes, chord_symbols, learning_tunes, load_chord_tunes, repair
+from bot.harmony.evaluate import Score, degree, held_parts, score, tonic_chords, triad_per_bar
 from bot.harmony.harmonise import choose, harmonise, strip_chords
 from bot.harmony.model import load
 from bot.harmony.net import CLASSES, FEATURES, ChordNet, NetConfig, NetHarmoniser, decode, features, labels
+from bot.harmony.net_training import NetTraining, train_members, train_net
 from bot.harmony.reading import read
-from bot.harmony.train import train_net
 from bot.notation.chords import Chord
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -59,7 +59,7 @@ def test_the_validation_split_is_bot_nmds_and_every_kept_tune_has_chords():
 
 def _tiny_net(seed: int = 0) -> NetHarmoniser:
     torch.manual_seed(seed)
-    return NetHarmoniser(ChordNet(NetConfig(hidden=4)), {"maj": list(range(len(CLASSES))), "min": [1, 21, 23]},
+    return NetHarmoniser([ChordNet(NetConfig(hidden=4))], {"maj": list(range(len(CLASSES))), "min": [1, 21, 23]},
                          stay_bar=0.1, stay_in=0.3, info={"chosen": "tiny"})
 
 
@@ -77,7 +77,7 @@ def test_a_network_checkpoint_loads_back_as_written(tmp_path):
     load.cache_clear()
     with pytest.raises(ValueError, match="weights"):
         load(str(card))
-    card.write_text(card.read_text().replace("harmony net v1", "harmony net v0"))
+    card.write_text(card.read_text().replace("harmony net v2", "harmony net v0"))
     load.cache_clear()
     with pytest.raises(ValueError, match="format"):
         load(str(card))
@@ -110,11 +110,18 @@ def test_features_and_labels_are_one_row_per_slot():
     assert rows.shape == (len(reading.slots), FEATURES) and targets.shape == (len(reading.slots),)
     assert np.allclose(rows[:, :12].sum(axis=1), 1.0)  # the melody shares of each slot
     assert CLASSES[targets[0]] == Chord(0, "maj")  # "G" in G is I
+    # The texture columns (the last 25): in the half bar "B,2d2" of a 4/4 tune in G, the note at
+    # its middle is d (the fifth, 7), the lowest is B, (the third, 4), and two notes start in it.
+    texture = features(read("X:1\nM:4/4\nL:1/8\nK:G\nB,2d2 G4|G8|]\n"))[:, -25:]
+    assert np.flatnonzero(texture[0, :12]).tolist() == [7] and np.flatnonzero(texture[0, 12:24]).tolist() == [4]
+    assert texture[0, 24] == pytest.approx(2 / 6)
+    # A held note counts where it sounds: G8's second half has G in the middle and no note starting.
+    assert np.flatnonzero(texture[3, :12]).tolist() == [0] and texture[3, 24] == 0
 
 
 def test_training_lowers_the_loss_on_what_it_learns_from():
     readings = [read(NMD_LIKE), read(REEL.replace("|:A2|d2fd", '|:A2|"D"d2fd').replace("e2dc", '"A7"e2dc'))]
-    net, info = train_net(readings, readings, epochs=30, hidden=8, seed=0, log=lambda _: None)
+    net, info = train_net(readings, readings, NetTraining(hidden=8, dropout=0.0, epochs=30, patience=30), seed=0)
     untrained = ChordNet(NetConfig(hidden=8))
     x = torch.from_numpy(features(readings[0]))[None]
     y = torch.from_numpy(labels(readings[0]))
@@ -128,7 +135,8 @@ def test_training_lowers_the_loss_on_what_it_learns_from():
 
 
 def test_the_shipped_model_beats_the_per_bar_triad_on_validation():
-    # Validation tunes (the model was chosen on them, never trained on them).
+    # Validation tunes: the settings were chosen on them, and the shipped members (refit on
+    # train + validation) have seen them, so this is a floor that catches a broken model, not a score.
     validation = load_chord_tunes(("validation",)).splits["validation"]
     shipped = score(validation, lambda r: choose(r, keep=False))
     triads = score(validation, triad_per_bar)
@@ -172,3 +180,94 @@ def test_a_part_on_one_chord_counts_as_monotonous():
     result = Score()
     result.add(reading, tonic_chords(reading))
     assert (result.parts, result.monotonous, result.human_monotonous) == (2, 2, 0)
+
+
+def test_an_ensemble_of_identical_members_chooses_as_one_member_does(tmp_path):
+    one = _tiny_net(seed=3)
+    net = one.nets[0]
+    twin = ChordNet(net.config)
+    twin.load_state_dict(net.state_dict())
+    twin.eval()
+    three = NetHarmoniser([net, twin, net], one.vocabulary, one.stay_bar, one.stay_in)
+    reading = read(REEL)
+    assert np.allclose(three.scores(reading), one.scores(reading))
+    assert three.choose(reading) == one.choose(reading) and harmonise(REEL, three) == harmonise(REEL, one)
+    # Members that differ are averaged in log probability: the mean of each one's scores.
+    other = _tiny_net(seed=4)
+    pair = NetHarmoniser([net, other.nets[0]], one.vocabulary, one.stay_bar, one.stay_in)
+    assert np.allclose(pair.scores(reading), (one.scores(reading) + NetHarmoniser(other.nets, one.vocabulary).scores(reading)) / 2)
+    # Saved and loaded back, the ensemble keeps its members in order.
+    pair.save(tmp_path / "h.json", tmp_path / "h.safetensors")
+    load.cache_clear()
+    again = load(str(tmp_path / "h.json"))
+    assert len(again.nets) == 2 and np.allclose(again.scores(reading), pair.scores(reading))
+
+
+def _tune_in(split: str) -> str:
+    """A small tune whose text hashes to `split` (bot.nmd.split_of), found by numbering its title."""
+    for n in range(1000):
+        text = f"X:1\nT:Fixture {n}\nM:4/4\nL:1/8\nK:G\n\"G\"GABc dBAG|\"C\"cBAG \"D7\"FGAF|\"G\"G8|]\n"
+        if nmd.split_of(text) == split:
+            return text
+    raise AssertionError(f"no fixture hashes to {split}")
+
+
+def test_the_refit_on_train_and_validation_refuses_test_tunes():
+    train, validation, test = _tune_in("train"), _tune_in("validation"), _tune_in("test")
+
+    def tunes(**splits):
+        return ChordTunes(splits={s: [read(t) for t in texts] for s, texts in splits.items()},
+                          originals=dict(splits))
+
+    assert len(learning_tunes(tunes(train=[train], validation=[validation]))) == 2
+    # A test tune filed under validation (or train) is refused, naming it; so is a loaded test split.
+    with pytest.raises(ValueError, match="hashes to test"):
+        learning_tunes(tunes(train=[train], validation=[validation, test]))
+    with pytest.raises(ValueError, match="hashes to test"):
+        learning_tunes(tunes(train=[test], validation=[validation]))
+    with pytest.raises(ValueError, match="test tunes loaded"):
+        learning_tunes(tunes(train=[train], validation=[validation], test=[test]))
+    # And the real data, loaded as the trainer loads it, passes the check.
+    data = load_chord_tunes(("train", "validation"))
+    assert len(learning_tunes(data)) == len(data.splits["train"]) + len(data.splits["validation"])
+
+
+def test_the_refit_trains_each_member_for_the_epochs_given():
+    readings = [read(NMD_LIKE), read(_tune_in("train"))]
+    config = NetTraining(members=2, hidden=4, epochs=50, seed=7)
+    nets, infos = train_members(readings, None, config, epochs=3, quiet=True)
+    assert [info["epoch"] for info in infos] == [3, 3] and len(nets) == 2
+    # Different seeds, different members; the same seed, the same member.
+    x = torch.from_numpy(features(readings[0]))[None]
+    assert not torch.allclose(nets[0](x), nets[1](x))
+    again, _ = train_net(readings, None, config, seed=7, epochs=3)
+    assert torch.allclose(again(x), nets[0](x))
+
+
+def test_a_held_part_is_fair_only_when_its_melody_stays_on_the_chord():
+    # Eight bars on G. In the first part the melody's beat notes are G, B and D; in the second
+    # they walk the scale, so a G on seven or eight of its bars is monotonous and not fair.
+    on = '|:"G"G2B2 d2B2|' + "|".join(["G2B2 D2G2"] * 6) + '|G8:|\n'
+    off = '|:"G"A2c2 e2c2|' + "|".join(["A2c2 F2A2"] * 6) + '|G8:|\n'
+    parts = held_parts(read("X:1\nM:4/4\nL:1/8\nK:G\n" + on + off))
+    assert [(p.bars, p.monotonous) for p in parts] == [(8, True), (8, True)]
+    assert parts[0].melody_on_chord and parts[0].on_chord == parts[0].beat_notes == 16
+    assert not parts[1].melody_on_chord and parts[1].on_chord == 2  # the last bar's G, held through both halves
+    # Chords that move every other bar are not held, whatever the melody.
+    moving = '|:"G"G8|"D"A8|"G"G8|"D"A8|"G"G8|"D"A8|"G"G8|"D"A8:|\n'
+    assert [p.monotonous for p in held_parts(read("X:1\nM:4/4\nL:1/8\nK:G\n" + moving))] == [False]
+
+
+def test_a_tune_in_a_padded_batch_scores_as_it_does_alone():
+    # Training pads tunes to the longest in the batch; packed by their lengths, the backward
+    # direction starts at each tune's own end, so training sees what use sees.
+    torch.manual_seed(0)
+    net = ChordNet(NetConfig(hidden=6, layers=2)).eval()
+    short, long = features(read(NMD_LIKE)), features(read(REEL * 3))
+    assert len(short) < len(long)
+    x = torch.zeros(2, len(long), FEATURES)
+    x[0, :len(short)], x[1] = torch.from_numpy(short), torch.from_numpy(long)
+    with torch.no_grad():
+        batch = net(x, torch.tensor([len(short), len(long)]))
+        alone = net(torch.from_numpy(short)[None])[0]
+    assert torch.allclose(batch[0, :len(short)], alone, atol=1e-5)

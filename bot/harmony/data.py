@@ -42,6 +42,7 @@ class ChordTunes:
 
     splits: dict[str, list[Reading]] = field(default_factory=dict)  # "train" | "validation" | "test"
     texts: dict[str, list[str]] = field(default_factory=dict)  # each reading's tune text, repaired
+    originals: dict[str, list[str]] = field(default_factory=dict)  # ... as written in the file (its hash is its split)
     counts: Counter = field(default_factory=Counter)  # repairs and drops, by name
 
     def fingerprint(self) -> str:
@@ -84,7 +85,7 @@ def load_chord_tunes(splits: tuple[str, ...] = nmd.SPLITS) -> ChordTunes:
     """The NMD tunes of `splits` read into chord slots, with repairs and drops counted."""
     data = ChordTunes()
     for split in splits:
-        data.splits[split], data.texts[split] = [], []
+        data.splits[split], data.texts[split], data.originals[split] = [], [], []
     for tune in nmd.read():
         if tune.split not in data.splits:
             continue
@@ -107,4 +108,26 @@ def load_chord_tunes(splits: tuple[str, ...] = nmd.SPLITS) -> ChordTunes:
             continue
         data.splits[tune.split].append(reading)
         data.texts[tune.split].append(text)
+        data.originals[tune.split].append(tune.text)
     return data
+
+
+def learning_tunes(data: ChordTunes) -> list[Reading]:
+    """The train and validation tunes together (the final refit learns on both); never a test tune.
+
+    ValueError when `data` holds test tunes, or a tune whose text hashes to the test split
+    (bot.nmd.split_of) sits in another split: the test tunes must stay unseen by any model.
+    """
+    if data.splits.get("test"):
+        raise ValueError(f"{len(data.splits['test'])} test tunes loaded: the refit must not see them")
+    tunes = []
+    for split in ("train", "validation"):
+        for reading, original in zip(data.splits.get(split, []), data.originals.get(split, [])):
+            if nmd.split_of(original) != split:
+                raise ValueError(f"a tune filed under {split} hashes to {nmd.split_of(original)}: "
+                                 f"{original.strip().splitlines()[0][:60]!r}")
+            tunes.append(reading)
+        if len(data.originals.get(split, [])) != len(data.splits.get(split, [])):
+            raise ValueError(f"{split}: {len(data.splits.get(split, []))} tunes but "
+                             f"{len(data.originals.get(split, []))} texts to check their split")
+    return tunes

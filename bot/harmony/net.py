@@ -12,16 +12,28 @@ key's tonic so one set of weights serves every key:
     minor        (1) the key's third is minor (dorian, minor); the NMD has no modal tunes,
                      so a mode of its own would be a feature never seen in training
     meter        (2) compound (6/8, 9/8 ...), triple (3/4, 9/8)
+    middle      (12) the pitch class sounding at the slot's middle, where the slot is longer
+                     than a beat (the second beat of a 4/4 half bar)
+    lowest      (12) the lowest pitch class sounding in the slot (what a bass line would take)
+    notes        (1) notes and rests starting in the slot, over 6 (capped at 1): busy or held
+
+The last three (25 features) came with the second GRU layer: on NMD validation they raised
+a member's same-root share by 0.4 (one layer) to 0.9 points (two layers) (bot.harmony.train).
 
 The GRU reads the whole tune both ways (so the chord at a half bar knows the cadence ahead)
 and gives, per slot, log P(chord | tune) over CLASSES: major, minor and seventh on each of the
-12 roots relative to the tonic. Only the chords of the key's vocabulary may be chosen: those
-people played at least MIN_VOCABULARY times in the training tunes of its mode family (major
-or minor), and for dorian and mixolydian tunes (none in the NMD) also their mode's own
-triads; so a D mixolydian tune gets C and Am, never D minor. Decoding (`choose`) adds a stay bonus in a Viterbi pass so
-that the chords change about as often as people change them, keeps written chords pinned and
-never changes chord where no note starts. Weights: checkpoints/harmony.safetensors; its
-settings and card: checkpoints/harmony.json (bot.harmony.model.load reads both).
+12 roots relative to the tonic. Several such GRUs, trained alike from different seeds, are
+shipped together: their log probabilities are averaged per slot before decoding (the average
+agrees with people more often on validation than any one member does; bot.harmony.train).
+
+Only the chords of the key's vocabulary may be chosen: those people played at least
+MIN_VOCABULARY times in the training tunes of its mode family (major or minor), and for
+dorian and mixolydian tunes (none in the NMD) also their mode's own triads; so a D
+mixolydian tune gets C and Am, never D minor. Decoding (`choose`) adds a stay bonus in a
+Viterbi pass so that the chords change about as often as people change them, keeps written
+chords pinned and never changes chord where no note starts. Weights:
+checkpoints/harmony.safetensors (member i's tensors under "i."); its settings and card:
+checkpoints/harmony.json (bot.harmony.model.load reads both).
 """
 
 from __future__ import annotations
@@ -40,7 +52,7 @@ from bot.notation.chords import Chord
 # m7 and dim fold into minor (the bench's "same chord" counts them as minor too).
 QUALITY_CLASSES = ("maj", "min", "7")
 CLASSES = [Chord(root, quality) for root in range(12) for quality in QUALITY_CLASSES]
-FEATURES = 12 * 3 + 2 * PHRASE_BARS + 7 + 1 + 2
+FEATURES = 12 * 3 + 2 * PHRASE_BARS + 7 + 1 + 2 + 12 + 12 + 1
 NEG = -1e9  # log of "impossible", finite so sums stay finite
 # A chord (relative to the tonic) is in a mode family's vocabulary when the training tunes
 # play it on at least this many slots (of about 36,000): the major keys then keep 17 chords.
@@ -60,6 +72,8 @@ class NetConfig:
     features: int = FEATURES  # input size per slot (see the module docstring)
     hidden: int = 48  # GRU width per direction: larger did not score better on validation
     classes: int = len(CLASSES)  # output chords
+    dropout: float = 0.0  # dropped share of the GRU's input, output and between its layers while training (none at use)
+    layers: int = 1  # stacked GRU layers (each both ways)
 
     def to_dict(self) -> dict:
         """Plain JSON."""
@@ -73,13 +87,24 @@ class ChordNet(nn.Module):
         super().__init__()
         self.config = config
         self.embed = nn.Linear(config.features, config.hidden)
-        self.gru = nn.GRU(config.hidden, config.hidden, batch_first=True, bidirectional=True)
+        self.drop = nn.Dropout(config.dropout)  # no parameters: weights of any dropout load alike
+        self.gru = nn.GRU(config.hidden, config.hidden, num_layers=config.layers, batch_first=True, bidirectional=True,
+                          dropout=config.dropout if config.layers > 1 else 0.0)
         self.out = nn.Linear(2 * config.hidden, config.classes)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(B, T, F) float -> (B, T, C) log probabilities."""
-        h, _ = self.gru(torch.tanh(self.embed(x)))  # (B, T, 2H)
-        return torch.log_softmax(self.out(h), dim=-1)
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        """(B, T, F) float -> (B, T, C) log probabilities; `lengths` (B,): each tune's slots in a padded batch.
+
+        With lengths the GRU reads each tune packed, so the backward direction starts at the
+        tune's own last slot, as it does for a single tune (padding would feed it zeros first).
+        """
+        e = self.drop(torch.tanh(self.embed(x)))  # (B, T, H)
+        if lengths is None:
+            h, _ = self.gru(e)  # (B, T, 2H)
+        else:
+            packed = nn.utils.rnn.pack_padded_sequence(e, lengths, batch_first=True, enforce_sorted=False)
+            h, _ = nn.utils.rnn.pad_packed_sequence(self.gru(packed)[0], batch_first=True, total_length=x.shape[1])
+        return torch.log_softmax(self.out(self.drop(h)), dim=-1)
 
 
 def features(reading: Reading) -> np.ndarray:
@@ -111,7 +136,21 @@ def features(reading: Reading) -> np.ndarray:
         row[k + 7] = slot.mode in ("dor", "min")
         row[k + 8] = compound
         row[k + 9] = count % 3 == 0
+        _fill_texture(row[k + 10:], reading, slot)
     return rows
+
+
+def _fill_texture(row: np.ndarray, reading: Reading, slot: Slot) -> None:
+    """Write a slot's middle note (12), lowest note (12) and note count (1) into `row` (25,)."""
+    bar = reading.bars[slot.bar]  # a bar with slots is no pickup: its events' offsets need no shift
+    sounding = [e for e in bar.events if e.pitches and e.offset < slot.end and e.offset + e.duration > slot.start]
+    middle = slot.start + (slot.end - slot.start) / 2
+    at_middle = [e for e in sounding if e.offset <= middle < e.offset + e.duration]
+    if at_middle and slot.end - slot.start > reading.beat:
+        row[(max(at_middle[0].pitches) - slot.tonic) % 12] = 1  # the top note of a written chord is the melody's
+    if sounding:
+        row[12 + (min(min(e.pitches) for e in sounding) - slot.tonic) % 12] = 1
+    row[24] = min(1.0, sum(slot.start <= e.offset < slot.end for e in bar.events) / 6)
 
 
 def _compound(meter: str) -> bool:
@@ -129,10 +168,10 @@ def labels(reading: Reading) -> np.ndarray:
 
 
 @torch.no_grad()
-def log_probs(net: ChordNet, reading: Reading) -> np.ndarray:
-    """(T, C): the network's log P(chord class) per slot of one tune."""
+def log_probs(nets: list[ChordNet], reading: Reading) -> np.ndarray:
+    """(T, C): the members' log P(chord class) per slot of one tune, averaged over the members."""
     x = torch.from_numpy(features(reading))[None]  # (1, T, F)
-    return net(x)[0].numpy().astype(np.float64)
+    return torch.stack([net(x)[0] for net in nets]).mean(dim=0).numpy().astype(np.float64)  # (M, T, C) -> (T, C)
 
 
 def decode(scores: np.ndarray, slots: list[Slot], stay_bar: float, stay_in: float,
@@ -172,19 +211,23 @@ def decode(scores: np.ndarray, slots: list[Slot], stay_bar: float, stay_in: floa
     return chords
 
 
-FORMAT = "abc-bot harmony net v1"
+FORMAT = "abc-bot harmony net v2"  # v2: one or more members, weights keyed "0.gru...", "1.gru..."
 
 
 @dataclass
 class NetHarmoniser:
-    """The network with its decoding settings and card: what checkpoints/harmony.json describes."""
+    """The networks (an ensemble of one or more) with their decoding settings and card: what
+    checkpoints/harmony.json describes."""
 
-    net: ChordNet
+    nets: list[ChordNet]  # members of one shape, averaged (log_probs)
     # mode family ("maj" | "min") -> the class indices people play in it (see module docstring)
     vocabulary: dict[str, list[int]] = field(default_factory=dict)
     stay_bar: float = 0.0  # log bonus for keeping the chord across a bar line (chosen on validation)
     stay_in: float = 0.5  # ... and inside a bar
     info: dict | None = None  # the card: data, split fingerprint, figures, command, credit
+
+    def __post_init__(self):
+        assert isinstance(self.nets, list) and self.nets, "NetHarmoniser takes a list of one or more ChordNets"
 
     def choose(self, reading: Reading, fixed: list[Chord | None] | None = None) -> list[Chord]:
         """The chord in force at every slot of `reading`; `fixed[t]` pins slot t."""
@@ -204,7 +247,7 @@ class NetHarmoniser:
 
     def scores(self, reading: Reading) -> np.ndarray:
         """(T, C): the network's log probabilities, NEG for chords outside each slot's vocabulary."""
-        scores = log_probs(self.net, reading)
+        scores = log_probs(self.nets, reading)
         for mode in {slot.mode for slot in reading.slots}:
             rows = np.array([slot.mode == mode for slot in reading.slots])
             scores[np.ix_(rows, ~self.allowed(mode))] = NEG
@@ -214,8 +257,9 @@ class NetHarmoniser:
         """Settings and card as plain JSON (the weights go beside it, in safetensors)."""
         vocabulary = {family: [f"{CLASSES[c].root}:{CLASSES[c].quality}" for c in classes]
                       for family, classes in self.vocabulary.items()}
-        return {"format": FORMAT, "net": self.net.config.to_dict(), "vocabulary": vocabulary, "stay_bar": self.stay_bar,
-                "stay_in": self.stay_in, "classes": [f"{c.root}:{c.quality}" for c in CLASSES], "info": self.info or {}}
+        return {"format": FORMAT, "net": self.nets[0].config.to_dict(), "members": len(self.nets),
+                "vocabulary": vocabulary, "stay_bar": self.stay_bar, "stay_in": self.stay_in,
+                "classes": [f"{c.root}:{c.quality}" for c in CLASSES], "info": self.info or {}}
 
     def save(self, card_path, weights_path) -> None:
         """Write weights (safetensors) and card (JSON) via temporary names, so a crash leaves no torn pair."""
@@ -226,7 +270,9 @@ class NetHarmoniser:
 
         card_path, weights_path = Path(card_path), Path(weights_path)
         card_path.parent.mkdir(parents=True, exist_ok=True)
-        save_file({k: v.detach().contiguous() for k, v in self.net.state_dict().items()}, str(weights_path) + ".tmp")
+        assert self.nets and all(net.config == self.nets[0].config for net in self.nets), "members differ in shape"
+        tensors = {f"{i}.{k}": v.detach().contiguous() for i, net in enumerate(self.nets) for k, v in net.state_dict().items()}
+        save_file(tensors, str(weights_path) + ".tmp")
         Path(str(card_path) + ".tmp").write_text(json.dumps(self.to_json(), indent=1) + "\n")
         Path(str(weights_path) + ".tmp").replace(weights_path)
         Path(str(card_path) + ".tmp").replace(card_path)
@@ -251,13 +297,21 @@ class NetHarmoniser:
             raise ValueError(f"harmony net: missing or malformed net config ({err})") from None
         if config.features != FEATURES:
             raise ValueError(f"harmony net: {config.features} input features, this code makes {FEATURES}")
-        net = ChordNet(config)
+        members = data.get("members")
+        if not isinstance(members, int) or members < 1:
+            raise ValueError(f"harmony net: members {members!r}, expected a whole number from 1")
+        nets = [ChordNet(config) for _ in range(members)]
         try:
-            net.load_state_dict(load_file(str(weights_path)))
+            tensors = load_file(str(weights_path))
+            for i, net in enumerate(nets):
+                mine = {k.split(".", 1)[1]: v for k, v in tensors.items() if k.split(".", 1)[0] == str(i)}
+                net.load_state_dict(mine)
+                net.eval()
+            if len(tensors) != members * len(nets[0].state_dict()):
+                raise RuntimeError(f"{len(tensors)} tensors for {members} members")
         except (OSError, RuntimeError) as err:
             raise ValueError(f"harmony net: weights {weights_path} do not load ({err})") from None
-        net.eval()
-        return cls(net, vocabulary, float(data["stay_bar"]), float(data["stay_in"]), dict(data.get("info", {})))
+        return cls(nets, vocabulary, float(data["stay_bar"]), float(data["stay_in"]), dict(data.get("info", {})))
 
 
 def _chord(name: str) -> Chord:

@@ -1,6 +1,6 @@
-"""Learn the harmoniser from the NMD's human chords and write checkpoints/harmony.json (about a minute).
+"""Learn the harmoniser from the NMD's human chords and write checkpoints/harmony.json (a few minutes).
 
-    python -m bot.harmony.train [--epochs 40] [--hidden 48] [--seed 0]
+    python -m bot.harmony.train [--members 5] [--layers 2] [--hidden 48] [--dropout 0.4] [--seed 0]
 
 Two models are learned on the NMD training split (bot.harmony.data) and compared on its
 validation split; the test split is never read here (bench/chords.py scores it):
@@ -10,15 +10,21 @@ validation split; the test split is never read here (bench/chords.py scores it):
   hand-set model by pseudo-counts (so a chord the data never shows stays possible); then
   its melody weight and stay bonus are chosen on validation. Written to
   checkpoints/harmony_hmm.json: the floor.
-* the network (bot.harmony.net), a bidirectional GRU over the slots trained with torch
-  (cross-entropy, AdamW), the epoch with the lowest validation loss kept; then its stay
-  bonuses are chosen on validation.
+* the network (bot.harmony.net): an ensemble of bidirectional GRUs, each trained from its own
+  seed (bot.harmony.net_training: cross-entropy, AdamW, dropout, stopped on validation loss);
+  their averaged log probabilities are decoded with stay bonuses chosen on validation.
 
 Both are tonic-relative, so a tune counts the same in every key. For each, the settings with
 the best validation score (same root + half of same chord) whose chord changes per bar stay
 within RATE_BAND of the human rate are kept, and the better of the two is written as
 checkpoints/harmony.json (+ harmony.safetensors for the network) with its card
 checkpoints/harmony.md: data and its credit, the split's fingerprint, figures, command.
+
+When the network wins, its members are then trained again from the same seeds on train and
+validation together (bot.harmony.data.learning_tunes, which refuses any test tune) for the
+median of the members' best epochs, and those are shipped with the stay bonuses chosen above
+(--no-refit ships the members trained on train alone). The card's validation figures are
+always those of the members trained on train alone: the refit members have seen validation.
 """
 
 from __future__ import annotations
@@ -35,10 +41,11 @@ import numpy as np
 from bot import nmd
 from bot.compute import cpu_model
 from bot.notation.chords import QUALITIES, Chord
-from bot.harmony.data import ChordTunes, load_chord_tunes
+from bot.harmony.data import ChordTunes, learning_tunes, load_chord_tunes
 from bot.harmony.evaluate import Score, score
 from bot.harmony.harmonise import choose
 from bot.harmony.model import CHECKPOINT, HMM_CHECKPOINT, HarmonyModel, hand_set, seventh_features
+from bot.harmony.net_training import NetTraining, train_members
 from bot.harmony.reading import MODES, PHRASE_BARS, Reading
 
 # Pseudo-counts that pull each table toward the hand-set model (more data, less pull).
@@ -150,55 +157,6 @@ def tune_weights(model: HarmonyModel, readings: list[Reading]) -> tuple[tuple[fl
     return best, best_score
 
 
-def train_net(train: list[Reading], validation: list[Reading], epochs: int, hidden: int, seed: int,
-              log=print):
-    """A ChordNet trained on `train`, at the epoch with the lowest validation loss; and that epoch's figures."""
-    import torch
-
-    from bot.harmony.net import ChordNet, NetConfig, features, labels
-
-    torch.manual_seed(seed)
-    rng = np.random.default_rng(seed)
-
-    def tensors(readings):
-        return [(torch.from_numpy(features(r)), torch.from_numpy(labels(r))) for r in readings]
-
-    def pad(items):
-        # (B, T, F) features and (B, T) labels, -1 past each tune's end (ignored by the loss).
-        length = max(len(x) for x, _ in items)
-        x = torch.zeros(len(items), length, items[0][0].shape[1])
-        y = torch.full((len(items), length), -1, dtype=torch.long)
-        for i, (xi, yi) in enumerate(items):
-            x[i, :len(xi)], y[i, :len(yi)] = xi, yi
-        return x, y
-
-    def loss_of(net, x, y):
-        out = net(x)
-        return torch.nn.functional.nll_loss(out.reshape(-1, out.shape[-1]), y.reshape(-1), ignore_index=-1)
-
-    train_set, val_x, val_y = tensors(train), *pad(tensors(validation))
-    net = ChordNet(NetConfig(hidden=hidden))
-    optimiser = torch.optim.AdamW(net.parameters(), lr=3e-3, weight_decay=1e-2)
-    best = (float("inf"), None, -1)
-    for epoch in range(epochs):
-        net.train()
-        order = rng.permutation(len(train_set))
-        for i in range(0, len(order), 16):  # 16 tunes a step
-            loss = loss_of(net, *pad([train_set[j] for j in order[i:i + 16]]))
-            optimiser.zero_grad()
-            loss.backward()
-            optimiser.step()
-        net.eval()
-        with torch.no_grad():
-            val_loss = float(loss_of(net, val_x, val_y))
-        if val_loss < best[0]:
-            best = (val_loss, {k: v.clone() for k, v in net.state_dict().items()}, epoch)
-        log(f"epoch {epoch + 1}/{epochs}: train loss {loss.item():.3f}, validation loss {val_loss:.3f}")
-    net.load_state_dict(best[1])
-    net.eval()
-    return net, {"epoch": best[2] + 1, "validation_loss": round(best[0], 4)}
-
-
 def tune_stays(harmoniser, readings: list[Reading]) -> Score:
     """Set the network's stay bonuses to the best choice_key on `readings` (validation); that score."""
     from bot.harmony.net import decode
@@ -243,6 +201,7 @@ Chooses guitar chords for a folk tune's melody (bot.harmony). Learned from human
   Fingerprint of the tunes used: `{info['data']['fingerprint']}`.
 - **Command**: `{info['command']}` ({info['seconds']} s on {info['cpu']}).
 - **Settings**: {json.dumps(info['settings'])}
+- **Shipped weights**: {info.get('shipped', 'as chosen on validation')}.
 
 ## Validation figures (per beat, against the human chord)
 
@@ -251,7 +210,8 @@ Chooses guitar chords for a folk tune's melody (bot.harmony). Learned from human
 {rows}
 
 Chosen: **{info['chosen']}** ({val['same_root_pct']}% same root, {val['same_chord_pct']}% same chord,
-{val['change_ratio']}x the human change rate on validation). Test figures: `python bench/chords.py`.
+{val['change_ratio']}x the human change rate on validation, scored with models trained on train
+alone). Test figures: `python bench/chords.py`.
 
 ## What reading the NMD repaired or dropped
 
@@ -261,20 +221,35 @@ Chosen: **{info['chosen']}** ({val['same_root_pct']}% same root, {val['same_chor
 
 def main(argv: list[str] | None = None) -> int:
     """Command line: learn the HMM and the network on NMD train, choose on validation, write the winner."""
+    defaults = NetTraining()
     parser = argparse.ArgumentParser(description="Learn the harmoniser from the NMD's human chords.")
-    parser.add_argument("--epochs", type=int, default=40, help="network training epochs (the best on validation is kept)")
-    parser.add_argument("--hidden", type=int, default=48, help="network GRU width per direction")
-    parser.add_argument("--seed", type=int, default=0, help="seed for the network's weights and batch order")
+    parser.add_argument("--members", type=int, default=defaults.members,
+                        help=f"GRUs in the ensemble, each from its own seed (default {defaults.members})")
+    parser.add_argument("--epochs", type=int, default=defaults.epochs,
+                        help=f"most epochs per member; each stops when validation loss stops falling (default {defaults.epochs})")
+    parser.add_argument("--patience", type=int, default=defaults.patience,
+                        help=f"epochs without a lower validation loss before a member stops (default {defaults.patience})")
+    parser.add_argument("--hidden", type=int, default=defaults.hidden, help=f"GRU width per direction (default {defaults.hidden})")
+    parser.add_argument("--layers", type=int, default=defaults.layers, help=f"stacked GRU layers (default {defaults.layers})")
+    parser.add_argument("--dropout", type=float, default=defaults.dropout,
+                        help=f"dropout while training, 0 to under 1 (default {defaults.dropout})")
+    parser.add_argument("--seed", type=int, default=defaults.seed, help="the first member's seed; member i uses seed + i")
+    parser.add_argument("--no-refit", action="store_true",
+                        help="ship the members trained on train alone (default: train them again on train + validation)")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (1 leaves the machine usable)")
     parser.add_argument("--out", type=Path, default=CHECKPOINT, help=f"where to write (default {CHECKPOINT})")
-    parser.add_argument("--quiet", action="store_true", help="no line per epoch")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
     args = parser.parse_args(argv)
-    if args.epochs < 1 or args.hidden < 1:
-        parser.error(f"--epochs and --hidden must be at least 1 (got {args.epochs}, {args.hidden})")
+    if min(args.members, args.epochs, args.patience, args.hidden, args.layers) < 1 or not 0 <= args.dropout < 1:
+        parser.error(f"--members, --epochs, --patience, --hidden and --layers must be at least 1 and --dropout in "
+                     f"[0, 1) (got {args.members}, {args.epochs}, {args.patience}, {args.hidden}, {args.layers}, "
+                     f"{args.dropout})")
     import torch
 
     from bot.harmony.net import NetHarmoniser, learn_vocabulary
 
+    config = NetTraining(members=args.members, hidden=args.hidden, layers=args.layers, dropout=args.dropout, epochs=args.epochs,
+                         patience=args.patience, seed=args.seed)
     torch.set_num_threads(args.threads)
     started = time.perf_counter()
     data: ChordTunes = load_chord_tunes(("train", "validation"))
@@ -288,30 +263,54 @@ def main(argv: list[str] | None = None) -> int:
     hmm = fit(train)
     _, hmm_score = tune_weights(hmm, validation)
     print(hmm_score.line("HMM (validation)"))
-    net, net_info = train_net(train, validation, args.epochs, args.hidden, args.seed,
-                              log=(lambda _: None) if args.quiet else print)
-    harmoniser = NetHarmoniser(net, learn_vocabulary(train))
+    nets, member_infos = train_members(train, validation, config, desc="networks on train", quiet=args.quiet)
+    harmoniser = NetHarmoniser(nets, learn_vocabulary(train))
+    candidates = {"learned HMM": figures(hmm_score)}
+    if len(nets) > 1:  # the first member alone, for the card: what the ensemble adds
+        alone = NetHarmoniser(nets[:1], harmoniser.vocabulary)
+        candidates["network, one member"] = figures(tune_stays(alone, validation))
     net_score = tune_stays(harmoniser, validation)
-    print(net_score.line("network (validation)"))
+    candidates[f"network, {len(nets)} members averaged" if len(nets) > 1 else "network"] = figures(net_score)
+    print(net_score.line(f"network x{len(nets)} (validation)"))
 
     chosen = "network" if choice_key(net_score) > choice_key(hmm_score) else "HMM"
+    settings = {"melody_weight": hmm.melody_weight, "stay_bonus": hmm.stay_bonus}
+    shipped = "the learned HMM, counted on the train split"
+    if chosen == "network":
+        best_epochs = [info["epoch"] for info in member_infos]
+        settings = {**config.to_dict(), "best_epochs": best_epochs,
+                    "validation_losses": [info["validation_loss"] for info in member_infos],
+                    "stay_bar": harmoniser.stay_bar, "stay_in": harmoniser.stay_in}
+        shipped = f"the {len(nets)} members trained on the train split (each at its best validation epoch)"
+        if not args.no_refit:
+            # Standard practice once the settings are fixed: learn from every tune but the test ones,
+            # for as long as the members needed on train alone; the decoding settings stay as chosen.
+            tunes = learning_tunes(data)
+            epochs = int(round(float(np.median(best_epochs))))
+            nets, _ = train_members(tunes, None, config, epochs=epochs, desc="refit on train + validation",
+                                    quiet=args.quiet)
+            harmoniser = NetHarmoniser(nets, learn_vocabulary(tunes), harmoniser.stay_bar, harmoniser.stay_in)
+            settings["refit_epochs"] = epochs
+            shipped = (f"the {len(nets)} members trained again from the same seeds on train + validation "
+                       f"({len(tunes)} tunes) for {epochs} epochs (the median best epoch), with the stay "
+                       "bonuses chosen on validation; the figures below are the train-only members'")
     info = {
-        "chosen": "bidirectional GRU (bot.harmony.net)" if chosen == "network" else "HMM (bot.harmony.model)",
+        "chosen": "bidirectional GRU ensemble (bot.harmony.net)" if chosen == "network" else "HMM (bot.harmony.model)",
         "credit": nmd.CREDIT,
         "data": {"source": "data/nmd (Nottingham Music Database)", "fingerprint": data.fingerprint(),
                  "train_tunes": len(train), "validation_tunes": len(validation),
                  "train_slots": sum(len(r.slots) for r in train), "counts": dict(data.counts)},
         "validation": figures(net_score if chosen == "network" else hmm_score),
-        "candidates": {"learned HMM": figures(hmm_score), "network": figures(net_score)},
-        "settings": ({"hidden": args.hidden, "epochs": args.epochs, "seed": args.seed, **net_info,
-                      "stay_bar": harmoniser.stay_bar, "stay_in": harmoniser.stay_in} if chosen == "network"
-                     else {"melody_weight": hmm.melody_weight, "stay_bonus": hmm.stay_bonus}),
+        "candidates": candidates,
+        "settings": settings,
+        "shipped": shipped,
         "command": " ".join(["python -m bot.harmony.train", *(sys.argv[1:] if argv is None else argv)]),
         "cpu": cpu_model(), "torch": torch.__version__,
     }
     info["seconds"] = round(time.perf_counter() - started, 1)
     hmm.info = dict(info, chosen="HMM (bot.harmony.model)", validation=figures(hmm_score),
-                    settings={"melody_weight": hmm.melody_weight, "stay_bonus": hmm.stay_bonus})
+                    settings={"melody_weight": hmm.melody_weight, "stay_bonus": hmm.stay_bonus},
+                    shipped="counted on the train split")
     hmm_path = args.out.with_name(args.out.stem + "_hmm.json") if args.out != CHECKPOINT else HMM_CHECKPOINT
     hmm_path.parent.mkdir(parents=True, exist_ok=True)
     hmm_path.write_text(dump(hmm.to_json()))
