@@ -26,6 +26,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", type=Path, default=None,
                         help="harmony model JSON (default checkpoints/harmony.json, else the hand-set model)")
     args = parser.parse_args(argv)
+    import torch
+
+    # One thread, as the page runs it: the ensemble's small GRU steps stall for a core another
+    # process holds (330 ms a tune on 2 threads with the other core busy, 23 ms on one).
+    torch.set_num_threads(1)
     model = load(str(args.model) if args.model else None)
     args.out.mkdir(parents=True, exist_ok=True)
     failed = 0
