@@ -372,6 +372,19 @@ def style_row(generated: list[str], human: list[tuple[np.ndarray, ...]]) -> dict
     return row
 
 
+def dotted_share(tunes: list[str]) -> float:
+    """The share of tunes whose music has a dotted pair (`>` or `<`) for more than 1 note in 10.
+
+    Hornpipes are written dotted or straight, tune by tune; the note-length histogram mixes
+    the two, this says how many of each a model writes.
+    """
+    def dotted(abc: str) -> bool:
+        body = body_of(abc)
+        return body.count(">") + body.count("<") > 0.1 * sum(c.isalpha() and c.upper() in "ABCDEFG" for c in body)
+
+    return sum(map(dotted, tunes)) / len(tunes) if tunes else float("nan")
+
+
 def percent(x: float) -> str:
     return "   n/a" if x != x else f"{100 * x:5.1f}%"
 
@@ -467,6 +480,9 @@ def main(argv: list[str] | None = None) -> int:
             lower.append(new_acc < old_acc)
         if mark == "*":
             few.append(rhythm)
+    print("  dotted tunes (a dotted pair for more than 1 note in 10), old / new / human: " + "; ".join(
+        f"{r} {percent(dotted_share(generated['old'][r])).strip()}/{percent(dotted_share(generated['new'][r])).strip()}"
+        f"/{percent(dotted_share(human_text[r])).strip()}" for r in RHYTHMS))
     print("  human tunes' rhythm read from " + "; ".join(
         f"{r} " + "/".join(str(n) for n in human_how[r].values()) for r in RHYTHMS)
           + " (R: line / title / NMD file)")

@@ -22,7 +22,7 @@ GAG GAB|ABA AB"""
     ("a jig in D", "6/8", "1/8", "D", "jig"),
     ("slip jig in E dorian", "9/8", "1/8", "Edor", "slip jig"),
     ("G minor reel", "2/2", "1/8", "Gm", "reel"),
-    ("a hornpipe in Bb", "4/4", "1/8", "Bb", "hornpipe"),
+    ("a hornpipe in Bb", "2/2", "1/8", "Bb", "hornpipe"),
     ("polka, key of A", "2/4", "1/8", "A", "polka"),
     ("waltz in F# minor", "3/4", "1/8", "F#m", "waltz"),
     ("a strathspey in A mixolydian", "4/4", "1/8", "Amix", "strathspey"),
