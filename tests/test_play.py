@@ -260,3 +260,16 @@ def test_slowed_to_70_percent_the_audio_is_longer_by_1_over_0_7_at_the_same_pitc
     assert [p for _, p in slow_notes] == [p for _, p in fast_notes]  # the same notes: pitch unchanged
     assert abs(slow_notes[-1][0] / fast_notes[-1][0] * 0.7 - 1) < 0.02
     assert slow.abc == full.abc  # the tune itself is not touched
+
+
+def test_a_print_that_fails_on_our_side_says_so_and_leaves_no_folder(bot, monkeypatch):
+    import bot.chat.play as play
+
+    def broken(abc, out):
+        raise RuntimeError("ghostscript vanished")
+
+    monkeypatch.setattr(play, "_print", broken)
+    before = set(bot.config.outputs.iterdir())
+    error = bot.print_card(REEL)["error"]
+    assert "on our side" in error and "printing" in error
+    assert set(bot.config.outputs.iterdir()) == before

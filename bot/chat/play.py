@@ -294,34 +294,36 @@ class Player:
 
     def print_card(self, abc: str) -> dict:
         """A PDF of one tune for the page: {"pdf": URL} or {"error": why}."""
-        if not isinstance(abc, str) or not abc.strip():
-            return {"error": "There is no tune to print."}
-        folder = self.config.outputs / uuid.uuid4().hex
-        folder.mkdir(parents=True)
-        try:
-            pdf = _print(abc, folder / "tune.pdf")
-        except ValueError as err:
-            shutil.rmtree(folder, ignore_errors=True)
-            return {"error": f"I couldn't make a PDF of this tune: {err}"}
-        return {"pdf": cards.file_url(pdf)}
+        # tune_pdf refuses a tune too long to print itself (bot.printing.MAX_PRINT_CHARS).
+        return self._file_card(abc, "pdf", "print", "make a PDF of this tune", "printing",
+                               lambda folder: _print(abc, folder / "tune.pdf"))
 
     def musicxml_card(self, abc: str) -> dict:
         """One tune as MusicXML for the page (opens in MuseScore): {"musicxml": URL} or {"error": why}."""
-        if not isinstance(abc, str) or not abc.strip():
-            return {"error": "There is no tune to write as MusicXML."}
-        if len(abc) > LIMITS.max_chars:
+        if isinstance(abc, str) and len(abc) > LIMITS.max_chars:
             return {"error": f"That is {len(abc):,} characters; I can write tunes up to {LIMITS.max_chars:,}."}
+        return self._file_card(abc, "musicxml", "write as MusicXML", "write this tune as MusicXML",
+                               "writing the MusicXML", lambda folder: musicxml(abc, folder / "tune.musicxml"))
+
+    def _file_card(self, abc: str, field: str, verb: str, failed: str, stage: str, write) -> dict:
+        """One tune written by `write(folder)` into a new output folder: {field: URL} or {"error": why}.
+
+        The tune's own faults (ValueError: RenderError, PrintError) are told as such; anything
+        else is ours (`our_failure`). The folder goes on any failure.
+        """
+        if not isinstance(abc, str) or not abc.strip():
+            return {"error": f"There is no tune to {verb}."}
         folder = self.config.outputs / uuid.uuid4().hex
         folder.mkdir(parents=True)
         try:
-            path = musicxml(abc, folder / "tune.musicxml")
-        except RenderError as err:
+            path = write(folder)
+        except ValueError as err:
             shutil.rmtree(folder, ignore_errors=True)
-            return {"error": f"I couldn't write this tune as MusicXML: {err}"}
+            return {"error": f"I couldn't {failed}: {err}"}
         except Exception as err:
             shutil.rmtree(folder, ignore_errors=True)
-            return {"error": our_failure("writing the MusicXML", err)}
-        return {"musicxml": cards.file_url(path)}
+            return {"error": our_failure(stage, err)}
+        return {field: cards.file_url(path)}
 
     def _pdf(self, abc: str, folder: Path) -> Path | None:
         try:
