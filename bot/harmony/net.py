@@ -143,7 +143,7 @@ def features(reading: Reading) -> np.ndarray:
 def _fill_texture(row: np.ndarray, reading: Reading, slot: Slot) -> None:
     """Write a slot's middle note (12), lowest note (12) and note count (1) into `row` (25,)."""
     bar = reading.bars[slot.bar]  # a bar with slots is no pickup: its events' offsets need no shift
-    sounding = [e for e in bar.events if e.pitches and e.offset < slot.end and e.offset + e.duration > slot.start]
+    sounding = slot.sounding
     middle = slot.start + (slot.end - slot.start) / 2
     at_middle = [e for e in sounding if e.offset <= middle < e.offset + e.duration]
     if at_middle and slot.end - slot.start > reading.beat:

@@ -59,6 +59,7 @@ class Slot:
     beats: list[Chord | None] = field(default_factory=list)  # the text's chord at each beat in the slot
     onset: int | None = None  # pitch class (relative to the tonic) sounding at the slot's start; None: a rest
     last: int | None = None  # pitch class (relative to the tonic) of the slot's last note (it leads on)
+    sounding: list = field(default_factory=list, repr=False)  # the bar's events with pitches sounding in the slot
 
 
 @dataclass
@@ -184,6 +185,7 @@ def _fill_slots(reading: Reading, body: str) -> None:
                 phrase=(section_bar % PHRASE_BARS) * 2 + (start * 2 >= length),
                 onset=(max(sounding[0].pitches) - tonic) % 12 if sounding and sounding[0].offset + shift <= start else None,
                 last=(max(sounding[-1].pitches) - tonic) % 12 if sounding else None,
+                sounding=sounding,
             )
             # The text's chord on each beat (a chord written off the slot grid starts later).
             position = start

@@ -1,4 +1,4 @@
-"""Learn the harmoniser from the NMD's human chords and write checkpoints/harmony.json (a few minutes).
+"""Learn the harmoniser from the NMD's human chords and write checkpoints/harmony.json (about 10 minutes on one CPU thread).
 
     python -m bot.harmony.train [--members 5] [--layers 2] [--hidden 48] [--dropout 0.4] [--seed 0]
 
