@@ -230,7 +230,6 @@ class _Composer:
         self.opening_colon = self.syntax.only(":")
         self.section_growth = self.syntax.char("|") | self.syntax.char("]") | self.syntax.char(":")
         self.part_edge = self.syntax.char("]") | self.syntax.char(":")  # what makes `:|`, `|:`, `|]`, `::`
-        self.close_slur = self.syntax.char(")")
         self.open_paren = self.syntax.char("(")
         self.after_full_bar = self.syntax.only(_AFTER_FULL_BAR)
         self.after_full_bar_open = self.syntax.only(_AFTER_FULL_BAR | {"/"})
@@ -691,7 +690,7 @@ class _Composer:
                 banned |= self.first_ending
         slurs = self._open_slurs()
         if slurs <= 0:
-            banned |= self.close_slur  # a `)` with no slur open in its part
+            banned |= self.syntax.close_slur  # a `)` with no slur open in its part
         else:
             banned |= self.open_paren  # no slur inside a slur (`((GAB)` left one open to the tune's end)
         if lenient:
