@@ -7,6 +7,10 @@ licence); and the Nottingham Music Database (free use with acknowledgement, `bot
 as the model reads a pasted tune (chord symbols out). Essen (`ESSEN`) may be used for
 non-commercial purposes only, so it is added only when asked (`with_essen`), and a model
 trained so says so in its card (`terms`).
+
+A tune whose R: line names no rhythm gets one written in where its title or NMD file names it
+(`bot.rhythm_labels`): prompts ask for a rhythm by its R: line, and without the labels the
+corpus had 4 waltzes and no polka saying so.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from typing import Callable, NamedTuple
 from bot import nmd
 from bot.notation.abc import TUNE_END, AbcError, normalise, split_tunes
 from bot.notation.tokens import model_view
+from bot.rhythm_labels import labelled, rhythm_of
 
 # Folk collections in music21's corpus folder that hold ABC, all free for any use.
 COLLECTIONS = ("oneills1850", "airdsAirs", "ryansMammoth", "miscFolk")
@@ -55,6 +60,7 @@ class Corpus:
     held_out: list[str]
     counts: dict[str, int] = field(default_factory=dict)  # kept tunes per collection
     dropped: Counter = field(default_factory=Counter)  # reasons tunes were left out
+    labelled: Counter = field(default_factory=Counter)  # R: lines written in, by where the rhythm was read
 
     def vocabulary(self) -> str:
         """All characters of the training text, sorted: the model's alphabet."""
@@ -76,6 +82,8 @@ class Corpus:
         chars = sum(len(t) + 1 for t in self.train)
         lines.append(f"  train {len(self.train)} tunes, {chars:,} chars; held out {len(self.held_out)}")
         lines.append(f"  vocabulary {len(self.vocabulary())} chars: {self.vocabulary()!r}")
+        if self.labelled:
+            lines.append("  rhythm written into R: from " + ", ".join(f"{w} {n}" for w, n in self.labelled.items()))
         if self.dropped:
             lines.append("  dropped: " + ", ".join(f"{r} {n}" for r, n in self.dropped.most_common()))
         return "\n".join(lines)
@@ -144,37 +152,62 @@ def corpus_sources(extra: list[Path] = (), include_music21: bool = True,
     return sources
 
 
+class Read(NamedTuple):
+    """One raw tune of a source as the corpus takes it."""
+
+    tune: str  # the training form: normalised, the source's view, the rhythm in its R: line
+    plain: str  # the same before the rhythm label: what de-duplication and the split hash
+    labelled_from: str  # where the written-in rhythm was read ("title", "NMD file"); "" for none
+    part: str | None  # the source's own split of it ('train', 'validation', 'test'), or None
+
+
+def read_tune_of(source: Source, path: Path, raw: str) -> Read:
+    """A raw tune of `source` (from its file `path`) in its training form; AbcError for a tune
+    the model should not learn from. The one way every user of the corpus reads a tune."""
+    plain = normalise(raw)
+    if source.view is not None:
+        plain = source.view(plain)
+    rhythm, where = rhythm_of(raw, path.name if source.name == NMD else "")
+    tune, labelled_from = plain, ""
+    if rhythm and where != "R:":
+        tune, labelled_from = labelled(plain, rhythm), where
+    return Read(tune, plain, labelled_from, source.split(raw) if source.split is not None else None)
+
+
 def collect(sources: list[Source], held_out: Callable[[str], bool] = is_held_out,
             keep: Callable[[str], bool] | None = None) -> Corpus:
     """The normalised, de-duplicated tunes of `sources` that `keep` accepts, split by `held_out`
-    (or by a source's own split: its validation part is held out, its test part left out)."""
+    (or by a source's own split: its validation part is held out, its test part left out).
+
+    The split and de-duplication read a tune before its rhythm label (`read_tune_of`), so the
+    label never moves a tune between train and held-out, nor keeps two copies of one tune."""
     seen: set[str] = set()
     corpus = Corpus(train=[], held_out=[])
     for source in sources:
-        name, files, view, split = Source(*source)
+        source = Source(*source)
+        name = source.name
         kept = 0
-        for path in files:
+        for path in source.files:
             for raw in read_abc_file(path):
                 try:
-                    tune = normalise(raw)
+                    tune, plain, labelled_from, part = read_tune_of(source, path, raw)
                 except AbcError as err:
                     corpus.dropped[str(err).split(":")[0]] += 1
                     continue
-                if view is not None:
-                    tune = view(tune)
-                part = split(raw) if split is not None else None
                 if part == "test":
                     corpus.dropped[f"{name} test split (never trained or tuned on)"] += 1
                     continue
-                if tune in seen:
+                if plain in seen:
                     corpus.dropped["duplicate"] += 1
                     continue
-                seen.add(tune)
+                seen.add(plain)
                 if keep is not None and not keep(tune):
                     corpus.dropped["not kept"] += 1
                     continue
                 kept += 1
-                out = (part == "validation") if part is not None else held_out(tune)
+                if labelled_from:
+                    corpus.labelled[labelled_from] += 1
+                out = (part == "validation") if part is not None else held_out(plain)
                 (corpus.held_out if out else corpus.train).append(tune)
         corpus.counts[name] = kept
     return corpus

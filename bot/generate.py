@@ -231,6 +231,8 @@ class _Composer:
         self.section_growth = self.syntax.char("|") | self.syntax.char("]") | self.syntax.char(":")
         self.part_edge = self.syntax.char("]") | self.syntax.char(":")  # what makes `:|`, `|:`, `|]`, `::`
         self.open_paren = self.syntax.char("(")
+        self.bar_line = self.syntax.char("|")
+        self.chord = self.syntax.char("[")
         self.after_full_bar = self.syntax.only(_AFTER_FULL_BAR)
         self.after_full_bar_open = self.syntax.only(_AFTER_FULL_BAR | {"/"})
         # Characters sampled in all (tries rolled back included) before bar checks stop.
@@ -541,16 +543,26 @@ class _Composer:
             # This bar ends the tune: judge it with the bar line it will get.
             token = self._final_token(token, reading)
             verdict = self.rules.judge(reading, token, final=True)
+            if verdict.ok and self._open_slurs() > 0:
+                # A slur open at the final bar line would never close: the try is lost, as a
+                # missed cadence is (`_banned` steers away from it; this catches the rest).
+                return Verdict(False, verdict.duration, verdict.expected, verdict.counts, FORM_MISS, "form")
         if self.form is None or not verdict.ok or reading.timing.bar is None:
             return verdict
         bars = verdict.duration / reading.timing.bar
         notes = []
         if self.form.closes_part(bars) and self.form.tonic is not None:
-            notes = [(e.pitches[0], e.offset) for e in bar_events(reading.text, reading, self.key)[0] if e.pitches]
+            notes = [(e.melody, e.offset) for e in bar_events(reading.text, reading, self.key)[0] if e.pitches]
         why = self.form.judge(bars, token, notes, self.beat)
         if why:
             return Verdict(False, verdict.duration, verdict.expected, verdict.counts, FORM_MISS, "form")
         return verdict
+
+    def _closes_tune(self, reading: Measure) -> bool:
+        """Whether the bar being written, full as it is now, would be the tune's last."""
+        if self.form is not None and reading.timing.bar is not None:
+            return self.form.closes_tune(reading.duration / reading.timing.bar)
+        return self.new_bars + 1 >= self.settings.bars
 
     def _ends_tune(self, reading: Measure, verdict: Verdict) -> bool:
         """Whether a bar read as `reading` (judged `verdict` as an inner bar) would be the tune's last."""
@@ -676,7 +688,9 @@ class _Composer:
         if offset % self.beat:
             # Off the beat: the tune's last note must not fall here (rests may).
             return self.no_new_note if final else False
-        return _cadence_mask(self.syntax, self.key, form.tonic, final)
+        # A chord here would put its notes past the mask (it is read by its top note, `[D2F2]`
+        # ends on F): the cadence is a single note.
+        return _cadence_mask(self.syntax, self.key, form.tonic, final) | self.chord
 
     def _banned(self, reading: Measure, lenient: bool) -> np.ndarray:
         """Characters that cannot be right next: bad syntax always, wrong durations unless `lenient`."""
@@ -730,6 +744,10 @@ class _Composer:
             banned |= self.after_full_bar_open if reading.open else self.after_full_bar
             if self.form is not None and reading.timing.bar and self.form.closes_part(reading.duration / reading.timing.bar):
                 banned |= self.syntax.tie  # the part ends with this bar: nothing to tie into
+            if slurs > 0 and self._closes_tune(reading):
+                # The tune's last bar line is written `|` and made final afterwards (`_final_token`):
+                # close the slur first, or it runs off the end (`(d2 |]`).
+                banned |= self.bar_line
         return banned
 
 

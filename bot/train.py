@@ -316,6 +316,8 @@ def _evaluate_and_save(model, vocab, val_ids, window, step, steps_per_epoch, bes
                 "train_tunes": len(corpus.train),
                 "held_out_tunes": len(corpus.held_out),
                 "dropped": dict(corpus.dropped),
+                # Tunes whose R: line the corpus wrote in from their title or NMD file (bot.rhythm_labels).
+                "rhythm_written_into_R": dict(corpus.labelled),
             },
             "terms": terms(corpus.counts),
             "compute_path": path.describe(),

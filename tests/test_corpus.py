@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.notation.abc import TUNE_END, AbcError, normalise, split_tunes
-from bot.corpus import CorpusError, is_held_out, join_tunes, load_corpus, read_abc_file
+from bot.corpus import CorpusError, Source, is_held_out, join_tunes, load_corpus, read_abc_file, read_tune_of
 from bot.notation.transpose import transpose
 
 RAW = """% a file comment
@@ -88,6 +88,11 @@ def test_read_abc_file_refuses_binary_and_non_abc(tmp_path):
         read_abc_file(prose)
 
 
+def _reads(path):
+    source = Source(f"user:{path}", [path])
+    return [read_tune_of(source, path, raw) for raw in read_abc_file(path)]
+
+
 def test_user_files_dedupe_and_split_without_leaks(small_abc_file, tmp_path):
     copy = tmp_path / "copy.abc"
     copy.write_bytes(small_abc_file.read_bytes())
@@ -97,8 +102,11 @@ def test_user_files_dedupe_and_split_without_leaks(small_abc_file, tmp_path):
     assert corpus.dropped["duplicate"] >= corpus.counts[f"user:{small_abc_file}"]
     assert corpus.held_out, "the fixture should hold some held-out tunes"
     assert not set(corpus.train) & set(corpus.held_out)
-    assert all(is_held_out(t) for t in corpus.held_out)
-    assert not any(is_held_out(t) for t in corpus.train)
+    # The split hashes a tune before its rhythm label, so a label never moves a tune across it.
+    plain = {read.tune: read.plain for read in _reads(small_abc_file)}
+    assert sum(plain[t] != t for t in corpus.train + corpus.held_out) == sum(corpus.labelled.values()) > 0
+    assert all(is_held_out(plain[t]) for t in corpus.held_out)
+    assert not any(is_held_out(plain[t]) for t in corpus.train)
     # Whole tunes on each side: the stream splits back into exactly the same tunes.
     stream = join_tunes(corpus.held_out)
     assert stream.rstrip("\n").split(TUNE_END) == [t.rstrip("\n") for t in corpus.held_out]

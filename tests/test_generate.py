@@ -260,8 +260,10 @@ def test_a_continued_paste_reports_the_bars_it_added(shipped):
     for form in (True, False):
         update = generate(paste, Settings(seed=1, bars=12, form=form), shipped)
         tune = read_tune(update.abc)
-        bars = [b for b in read_body("\n".join(tune.body), "4/4", "1/8", "G") if b.duration]
-        assert update.bars == len(bars) - 4, form
+        # Counted in time, not bar lines: a bar split by a section line (`G2z|] (e/f/)|`,
+        # model 3 without form) is one bar of music in two pieces, and counts once.
+        bars = sum(b.duration for b in read_body("\n".join(tune.body), "4/4", "1/8", "G"))
+        assert update.bars == bars - 4, (form, update.abc)
 
 
 def test_every_slur_the_generator_opens_is_closed_inside_its_part(shipped):
@@ -289,6 +291,60 @@ def test_a_key_with_a_capital_b_after_the_tonic_is_no_key():
     assert parse_key("Ab") == ("Ab", "") and parse_key("Bb mix") == ("Bb", "mix")
 
 
+def _push(monkeypatch, char: str, amount: float) -> None:
+    """Make the model write `char` far more often than any tune does: `amount` added to its logit."""
+    from bot import generate as generation
+
+    draw = generation._Sequence.draw
+
+    def pushed(self, banned=None):
+        logits = self.logits
+        self.logits = logits.copy()
+        self.logits[self.index[char]] += amount
+        try:
+            return draw(self, banned)
+        finally:
+            self.logits = logits
+
+    monkeypatch.setattr(generation._Sequence, "draw", pushed)
+
+
+def test_no_slur_is_left_open_at_the_tunes_final_bar_line(shipped, monkeypatch):
+    # `| (d3 z) (d2 |]` (model 3, "an air in D", seed 3): the last bar line is written `|` and
+    # made final afterwards, so the ban on part edges inside a slur never saw it.
+    import re
+
+    from bot.notation.tokens import without
+
+    _push(monkeypatch, "(", 3.0)
+    slurs = 0
+    for seed, (prompt, form) in enumerate([("an air in D", True), ("a reel in G", True),
+                                           ("a jig in D", False), ("an air in E minor", False)]):
+        abc = generate(prompt, Settings(seed=seed, bars=8, form=form), shipped).abc
+        body = without(abc.split("\nK:", 1)[1].split("\n", 1)[1], {"quote", "deco"})
+        last_part = re.split(r":\||\|:|::|\|\|", body.rstrip().removesuffix("|]").removesuffix(":|"))[-1]
+        opened = len(re.findall(r"\((?![1-9])", last_part))
+        slurs += opened
+        assert opened == last_part.count(")"), (prompt, form, abc)
+    assert slurs >= 8  # the push worked: slurs in every tune's last part
+
+
+def test_a_chord_at_a_cadence_is_read_by_its_top_note_and_steered_to_the_tonic(shipped, monkeypatch):
+    # `[D2F2] z :|` ended a jig in D (model 3): the generator judged the chord by its D, the
+    # form reader by its F. Both read a chord by its top note now, and a cadence is one note.
+    from bot.notation.form import read_form
+
+    assert not read_form("X:1\nM:3/4\nL:1/8\nK:D\nA2 B2 c2|[D4F4] z2|]\n").ends_on_tonic
+    assert read_form("X:1\nM:3/4\nL:1/8\nK:D\nA2 B2 c2|[F4d4] z2|]\n").ends_on_tonic
+    _push(monkeypatch, "[", 5.0)
+    chords = 0
+    for seed, prompt in enumerate(["a jig in D", "a reel in G", "a polka in A"]):
+        abc = generate(prompt, Settings(seed=seed, bars=16), shipped).abc
+        chords += abc.split("\nK:", 1)[1].count("[")
+        assert read_form(abc).ends_on_tonic, (prompt, abc)
+    assert chords >= 10  # the push worked
+
+
 def test_no_tie_runs_into_a_repeat_or_the_end_of_a_part(shipped, monkeypatch, tmp_path):
     # `TG2- :|` (model 2, 1 bar in 1,734): abc2midi tied the G to the note after the repeat and
     # miscounted two bars. A model pushed to tie far more often than any tune does must still
@@ -297,20 +353,7 @@ def test_no_tie_runs_into_a_repeat_or_the_end_of_a_part(shipped, monkeypatch, tm
     import shutil
     import subprocess
 
-    from bot import generate as generation
-
-    draw = generation._Sequence.draw
-
-    def tie_happy(self, banned=None):
-        logits = self.logits
-        self.logits = logits.copy()
-        self.logits[self.index["-"]] += 5.0
-        try:
-            return draw(self, banned)
-        finally:
-            self.logits = logits
-
-    monkeypatch.setattr(generation._Sequence, "draw", tie_happy)
+    _push(monkeypatch, "-", 5.0)
     ties = 0
     for seed, prompt in enumerate(["a march in C", "a reel in D", "a jig in G", "a hornpipe in A"]):
         abc = generate(prompt, Settings(seed=seed, bars=16), shipped).abc

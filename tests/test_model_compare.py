@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from bench.model_compare import (
-    INTERVALS, LENGTHS, CopyIndex, body_of, classifier_accuracy, feature_vector, nmd_file_rhythm,
-    overlap, rhythm_of, tune_counts, window_hashes,
+    INTERVALS, LENGTHS, CopyIndex, body_of, classifier_accuracy, feature_vector,
+    overlap, tune_counts, window_hashes,
 )
 
 
@@ -106,11 +106,3 @@ def test_tune_counts_is_none_for_a_tune_without_notes():
 
 def test_body_of_leaves_out_the_headers():
     assert body_of("X:1\nM:6/8\nL:1/8\nR:jig\nK:D\nABc def|]\n") == "ABc def|]\n"
-
-
-def test_rhythm_is_read_from_r_then_title_then_nmd_file():
-    assert rhythm_of("X:1\nT:Some Waltz\nR:double jig\nK:D\nABc|\n", "waltzes.abc") == ("jig", "R:")
-    assert rhythm_of("X:1\nT:The Bluebell Polka\nK:D\nABc|\n", "reelsa-c.abc") == ("polka", "title")
-    assert rhythm_of("X:1\nT:Bob's Favourite\nK:D\nABc|\n", "reelsa-c.abc") == ("reel", "NMD file")
-    assert rhythm_of("X:1\nT:Bob's Favourite\nK:D\nABc|\n", "") == (None, "")
-    assert nmd_file_rhythm("waltzes.abc") == "waltz" and nmd_file_rhythm("xmas.abc") is None

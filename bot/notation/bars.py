@@ -591,6 +591,12 @@ class Event:
     pitches: tuple[int, ...]  # MIDI numbers (middle C `C` is 60); () for a rest
     text: str
 
+    @property
+    def melody(self) -> int | None:
+        """The pitch heard as the tune's: a chord's top note (a double stop or a chord in a
+        melody line carries the tune on top, `[D2F2]` ends on F); None for a rest."""
+        return max(self.pitches) if self.pitches else None
+
 
 @dataclass(frozen=True)
 class ChordMark:

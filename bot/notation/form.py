@@ -139,7 +139,7 @@ def read_parts(bars: list[Bar], bar_length: Fraction, close_last: bool = True) -
     for bar in bars:
         if bar.ending and not bar.ending.startswith("1"):
             in_later_ending = True
-        pitches = [e.pitches[-1] for e in bar.events if e.pitches]
+        pitches = [e.melody for e in bar.events if e.pitches]
         if not in_later_ending:
             length += bar.duration
             if pitches:
@@ -204,7 +204,7 @@ def read_form(abc: str) -> FormReading:
     root = tonic(end_key)
     last = None
     for bar in reversed(bars):
-        pitches = [e.pitches[-1] for e in bar.events if e.pitches]
+        pitches = [e.melody for e in bar.events if e.pitches]
         if pitches:
             last = pitches[-1]
             break
