@@ -8,7 +8,7 @@ it off (same prompts and seeds), and held-out human tunes from the corpus of the
 rhythms. Columns, each measured by a reader other than the generator's own where one exists:
 
 - ends on the tonic: music21 parses the tune; its last sounding note against the tonic of
-  the key music21 reads from `K:` (mode-aware: A dorian's tonic is A);
+  the key music21 reads from `K:` (mode-aware: A dorian's tonic is A; a chord by its top note);
 - every part regular: parts split at `:|` `|:` `::` `||` `|]` `[|` (a pickup and the part's
   short last bar count as one bar, a second ending stands in for the first), each 4, 8, 12
   or 16 bars (`bot.notation.form.read_form`);
@@ -64,8 +64,8 @@ def music21_tonic_ending(abc: str) -> tuple[bool, bool]:
     found = keys[-1]
     tonic = found.tonic if isinstance(found, key.Key) else found.asKey("major").tonic
     last = notes[-1]
-    pitches = last.pitches  # a chord's pitches, or the note's one
-    return True, any(p.pitchClass == tonic.pitchClass for p in pitches[:1])
+    top = max(last.pitches, key=lambda p: p.ps)  # a chord by its top note, as `Event.melody` reads it
+    return True, top.pitchClass == tonic.pitchClass
 
 
 CHORD = re.compile(r'"[A-G][#b]?(m|7|maj|min|dim|m7|maj7)?"')

@@ -734,7 +734,9 @@ class _Composer:
                 banned |= self.opening
             elif self.splitter.token == "|":
                 banned |= self.opening_colon
-        if self.form is not None and self.form.tonic is not None and self.splitter.in_music:
+        if self.form is not None and self.form.tonic is not None and (self.splitter.in_music or self.splitter.mode == "("):
+            # After `(` comes a tuplet's digit or the slurred note, which must be the cadence's
+            # (unsteered there, `(F` dodged the tonic, and the try wrote `F////...` to undo it).
             banned |= self._cadence_steer(reading)
         if self._last_char() == "\n" and not self._may_end(reading):
             banned |= self.syntax.newline  # a second newline would end the tune here

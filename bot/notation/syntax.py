@@ -172,6 +172,10 @@ class SyntaxGuard:
                 return banned | (self.after_accidental if tail.endswith("__") else self.after_flat)
             return banned | self.after_accidental
         if last == "/":
+            if tail.endswith("///"):
+                # Three slashes are the corpus's longest run (2 of 47,700): more is a runaway
+                # (`F////////////`, a try stuck on a length), and music21 cannot read it.
+                return banned | self.after_slash | self.digits | self.slash
             if tail.endswith("//"):
                 # `z//2`: music21 cannot read a number after two slashes (`z//` and `z/4` it can).
                 return banned | self.after_slash | self.digits
