@@ -34,15 +34,19 @@ from bot.notation.abc import (
 # tune to continue, and the whole prompt is primed through the model before the first note.
 MAX_PROMPT_CHARS = 5000
 
-# M: and L: for each rhythm the corpus names, from the most common pairing in the training
-# tunes (reels there are mostly 2/2, slip jigs 9/8), and the usual notation where the corpus
-# has few examples (polka, march). Hornpipes in eighths are 2/2 in 195 of model 2's training
-# tunes and 4/4 in 58, and nearly all their dotted ones are 2/2 (94 against 2): asked for in
-# 4/4 the model wrote almost only straight ones, where a quarter of people's are dotted
-# (`python bench/model_compare.py` prints the dotted share per rhythm).
+# M: and L: for each rhythm the corpus names: the most common pairing among the corpus's tunes
+# of that rhythm (reels 2/2 and eighths, slip jigs 9/8, waltzes 3/4 in crotchets: 50 of 57,
+# the NMD's), checked against the corpus by tests/test_prompt.py; the usual notation where the
+# corpus has fewer than 20 (polka, fling), and two chosen otherwise:
+# - hornpipes: 2/4 in sixteenths (258, Ryan's) just outnumber 2/2 in eighths (221), but 8% of
+#   the 2/4 ones are dotted against 48% of the 2/2 ones, as players hear a hornpipe; the model
+#   keeps each style (2/2: 38% dotted, 2/4: 8%), so asked for in 2/2 it writes dotted ones too;
+# - marches: 4/4 (49), 6/8 (46) and 2/4 (31) are nearly even: 2/4, the quickstep's.
+# Asked for in L:1/8, model 3's waltzes were Aird's 3/4 airs in semiquavers; in L:1/4 they
+# are people's waltzes (`python bench/model_compare.py`: classifier 80% -> 58%).
 RHYTHM_TIMING = {
     "reel": ("2/2", "1/8"), "jig": ("6/8", "1/8"), "slip jig": ("9/8", "1/8"),
-    "hornpipe": ("2/2", "1/8"), "polka": ("2/4", "1/8"), "waltz": ("3/4", "1/8"),
+    "hornpipe": ("2/2", "1/8"), "polka": ("2/4", "1/8"), "waltz": ("3/4", "1/4"),
     "march": ("2/4", "1/8"), "slide": ("12/8", "1/8"), "strathspey": ("4/4", "1/8"),
     "air": ("4/4", "1/8"), "schottische": ("4/4", "1/8"), "mazurka": ("3/4", "1/8"),
     "barndance": ("4/4", "1/8"), "set dance": ("6/8", "1/8"), "fling": ("4/4", "1/8"),

@@ -24,7 +24,7 @@ GAG GAB|ABA AB"""
     ("G minor reel", "2/2", "1/8", "Gm", "reel"),
     ("a hornpipe in Bb", "2/2", "1/8", "Bb", "hornpipe"),
     ("polka, key of A", "2/4", "1/8", "A", "polka"),
-    ("waltz in F# minor", "3/4", "1/8", "F#m", "waltz"),
+    ("waltz in F# minor", "3/4", "1/4", "F#m", "waltz"),
     ("a strathspey in A mixolydian", "4/4", "1/8", "Amix", "strathspey"),
     ("Bb mixolydian 6/8", "6/8", "", "Bbmix", None),
     ("something in 3/4 in a minor", "3/4", "", "Am", None),
@@ -161,3 +161,28 @@ def test_a_pasted_dance_without_r_is_read_from_its_title_meter_and_notes():
         assert any(f"read it as a {rhythm} from its" in n and reason in n for n in prompt.notices), prompt.notices
     air = parse_prompt("X:1\nM:4/4\nL:1/8\nK:Em\nE4 G4|B6 A2|G4 E4|D8|", VOCAB)
     assert air.rhythm is None  # long notes in 4/4: no dance is assumed
+
+
+def test_each_rhythms_timing_is_the_corpus_s_own():
+    # RHYTHM_TIMING writes a rhythm as most of the corpus's tunes of it are written, where
+    # the corpus has 20 or more; hornpipes and marches are chosen otherwise (see its comment).
+    from collections import Counter, defaultdict
+
+    from bot.corpus import load_corpus
+    from bot.notation.abc import read_tune
+    from bot.prompt import RHYTHM_TIMING
+
+    corpus = load_corpus()
+    timings: dict[str, Counter] = defaultdict(Counter)
+    for tune in corpus.train + corpus.held_out:
+        fields = read_tune(tune)
+        if fields.get("R"):
+            timings[fields.get("R")][(fields.get("M"), fields.get("L"))] += 1
+    checked = []
+    for rhythm, timing in RHYTHM_TIMING.items():
+        if sum(timings[rhythm].values()) >= 20 and rhythm not in ("hornpipe", "march"):
+            assert timing == timings[rhythm].most_common(1)[0][0], (rhythm, timings[rhythm].most_common(3))
+            checked.append(rhythm)
+    assert {"reel", "jig", "waltz", "slip jig", "air"} <= set(checked)
+    # The two chosen otherwise are still among the corpus's usual pairings for them.
+    assert all(RHYTHM_TIMING[r] in dict(timings[r].most_common(3)) for r in ("hornpipe", "march"))

@@ -300,6 +300,18 @@ def test_tempo_comes_from_caller_then_q_then_rhythm():
         prepare_tune(BOT_JIG, tempo=5)
 
 
+
+def test_a_tune_written_in_sixteenths_gets_half_the_rhythms_tempo():
+    # A reel in 2/4 and sixteenths (Ryan's) has a 2/2 reel's notes in half the quarter notes:
+    # at the 2/2 reel's tempo it played twice as fast.
+    eighths = "X:1\nM:2/2\nL:1/8\nR:reel\nK:D\nABcd efge|fdec d2d2|]\n"
+    sixteenths = "X:1\nM:2/4\nL:1/16\nR:reel\nK:D\nABcd efge|fdec d2d2|]\n"
+    fast, slow = prepare_tune(eighths), prepare_tune(sixteenths)
+    assert fast.tempo == DEFAULT_TEMPOS["reel"] and slow.tempo == DEFAULT_TEMPOS["reel"] // 2
+    assert slow.seconds == pytest.approx(fast.seconds)  # the same music lasts as long
+    assert prepare_tune(sixteenths, tempo=180).tempo == 180  # a tempo asked for is kept
+
+
 # --- hostile input ---------------------------------------------------------------------------
 
 
