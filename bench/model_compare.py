@@ -1,4 +1,4 @@
-"""Is model 2 better than the shipped model? Both side by side, in one table from one run (issue 18).
+"""Is a new model better than the old one? Both side by side, in one table from one run (issue 18).
 
     python bench/model_compare.py                                  # 100 tunes per rhythm and model
     python bench/model_compare.py --old OLD_STEM --new NEW_STEM --tunes 20

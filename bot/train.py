@@ -50,7 +50,7 @@ class TrainConfig:
     dropout: float = field(default=0.3, metadata={"help": "dropout between layers and before the output"})
     batch: int = field(default=64, metadata={"help": "parallel text rows per step (split across ranks)"})
     seq: int = field(default=128, metadata={"help": "characters per row per step (truncated BPTT)"})
-    epochs: int = field(default=26, metadata={"help": "passes over the training tunes (26 made model 2)"})
+    epochs: int = field(default=26, metadata={"help": "passes over the training tunes (26 made models 2 and 3)"})
     lr: float = field(default=2e-3, metadata={"help": "peak AdamW learning rate"})
     min_lr: float = field(default=1e-4, metadata={"help": "learning rate at the end of the cosine"})
     warmup: int = field(default=200, metadata={"help": "steps of linear warm-up"})
