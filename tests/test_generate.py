@@ -242,8 +242,9 @@ def test_syntax_guard_keeps_abc_readable():
     assert "/" not in allowed_after("d2e c/2") and "/" in allowed_after("d2e c3")  # `c/2/3` fails music21
     # `z//2` fails music21 (found in 1 of 30 tunes); `z//` and `z/2` read fine.
     assert not allowed_after("d2e z//") & set("0123456789") and "2" in allowed_after("d2e z/")
-    # Three slashes at most, the corpus's longest run: `F////////` was a try stuck on a length.
-    assert "/" in allowed_after("d2e F//") and "/" not in allowed_after("d2e F///")
+    # Two slashes at most (three are in 2 of the corpus's 47,700 lengths): `F////////` was a
+    # try stuck on a length.
+    assert "/" in allowed_after("d2e F/") and "/" not in allowed_after("d2e F//")
 
 
 def test_syntax_guard_closes_a_first_ending_with_its_second():
@@ -333,7 +334,7 @@ def test_no_slur_is_left_open_at_the_tunes_final_bar_line(shipped, monkeypatch):
         # `(` is a tuplet's or a slur's: the note after it is still steered to the cadence
         # (`[F2D2] (F////...` once dodged the tonic and wrote slashes to undo the try).
         assert not form or read_form(abc).ends_on_tonic, (prompt, abc)
-        assert "////" not in abc, (prompt, abc)
+        assert "///" not in abc, (prompt, abc)
     assert slurs >= 8  # the push worked: slurs in every tune's last part
 
 
@@ -361,13 +362,25 @@ def test_no_tie_runs_into_a_repeat_or_the_end_of_a_part(shipped, monkeypatch, tm
     import shutil
     import subprocess
 
+    from bot.notation.abc import read_tune
+    from bot.notation.bars import read_body
+
     _push(monkeypatch, "-", 5.0)
     ties = 0
-    for seed, prompt in enumerate(["a march in C", "a reel in D", "a jig in G", "a hornpipe in A"]):
+    for seed, prompt in enumerate(["a march in C", "a reel in D", "a jig in G", "a hornpipe in A",
+                                   "a waltz in Bb", "an air in F#m"]):
         abc = generate(prompt, Settings(seed=seed, bars=16), shipped).abc
         body = abc.split("\nK:", 1)[1].split("\n", 1)[1]
         ties += body.count("-")
         assert not re.search(r"-\s*(:\||\|\]|\|:|::|\|\|)", body), (prompt, body)
+        # A tie joins two notes of one pitch (model 3 tied `d/2-c/` in 184 of 300 waltzes),
+        # across a bar line and after an accidental too.
+        tune = read_tune(abc)
+        text = "\n".join(tune.body)
+        events = [e for bar in read_body(text, tune.get("M"), tune.get("L"), tune.get("K")) for e in bar.events]
+        for tied, after in zip(events, events[1:]):
+            if tied.pitches and text[tied.end:after.start].lstrip().startswith("-"):
+                assert set(tied.pitches) & set(after.pitches), (prompt, tied.text, after.text, abc)
         path = tmp_path / f"{seed}.abc"
         path.write_text(abc)
         done = subprocess.run([shutil.which("abc2midi"), str(path), "-o", str(tmp_path / f"{seed}.mid")],

@@ -172,13 +172,11 @@ class SyntaxGuard:
                 return banned | (self.after_accidental if tail.endswith("__") else self.after_flat)
             return banned | self.after_accidental
         if last == "/":
-            if tail.endswith("///"):
-                # Three slashes are the corpus's longest run (2 of 47,700): more is a runaway
-                # (`F////////////`, a try stuck on a length), and music21 cannot read it.
-                return banned | self.after_slash | self.digits | self.slash
             if tail.endswith("//"):
                 # `z//2`: music21 cannot read a number after two slashes (`z//` and `z/4` it can).
-                return banned | self.after_slash | self.digits
+                # A third slash is in 2 of the corpus's 47,700 lengths: more is a runaway
+                # (`F////////////`, a try stuck on a length, `z/// z///` filling a bar).
+                return banned | self.after_slash | self.digits | self.slash
             return banned | self.after_slash
         if last and last in "T~.":
             return banned | self.after_ornament
