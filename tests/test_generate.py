@@ -245,6 +245,9 @@ def test_syntax_guard_keeps_abc_readable():
     # Two slashes at most (three are in 2 of the corpus's 47,700 lengths): `F////////` was a
     # try stuck on a length.
     assert "/" in allowed_after("d2e F/") and "/" not in allowed_after("d2e F//")
+    # The same inside a chord (`[B3/4B/4AG/2/2/2/2/26/24/2]`, a waltz without form).
+    assert "/" not in allowed_after("d2e [G/2") and "/" not in allowed_after("d2e [G//")
+    assert not allowed_after("d2e [G/24") & set("0123456789") and "2" in allowed_after("d2e [G/")
 
 
 def test_syntax_guard_closes_a_first_ending_with_its_second():

@@ -226,7 +226,18 @@ class SyntaxGuard:
         if inner[0] == "K":
             return self.colon if len(inner) == 1 else self.in_field
         notes = sum(c.isalpha() for c in inner)
-        return self.chord_full if notes >= 6 else self.in_chord
+        return (self.chord_full if notes >= 6 else self.in_chord) | self._chord_length_runaway(inner[-6:])
+
+    def _chord_length_runaway(self, tail: str) -> np.ndarray | bool:
+        """Inside a chord, the lengths `music` refuses too: a third slash, a third digit, a
+        second denominator (a waltz without form wrote `[B3/4B/4AG/2/2/2/2/26/24/2]`)."""
+        if tail.endswith("//"):
+            return self.slash | self.digits
+        note_end = _NOTE_TAIL.search(tail)
+        length = note_end.group("len") if note_end else ""
+        if not length[-1:].isdigit():
+            return False
+        return (self.digits if len(length) >= 2 else False) | (self.slash if "/" in length else False)
 
     def after_token(self, split: BarSplitter) -> np.ndarray:
         """Ban what would make the bar line being read one abc2midi misreads (`:||`, `[||`, `|:|`)."""
