@@ -784,7 +784,11 @@ class _Composer:
         if self.form is not None and self.form.tonic is not None and (self.splitter.in_music or self.splitter.mode == "("):
             # After `(` comes a tuplet's digit or the slurred note, which must be the cadence's
             # (unsteered there, `(F` dodged the tonic, and the try wrote `F////...` to undo it).
-            banned |= self._cadence_steer(reading)
+            steer = self._cadence_steer(reading)
+            if steer is not False:
+                # A tie here would fix the cadence note's pitch before the cadence chose it
+                # (`=f- | =f` against an F# tonic: no try could close the bar).
+                banned |= steer | self.syntax.tie
         if self._last_char() == "\n" and not self._may_end(reading):
             banned |= self.syntax.newline  # a second newline would end the tune here
         limit = self._limit(reading)
