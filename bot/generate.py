@@ -677,8 +677,8 @@ class _Composer:
     def _tie_steer(self) -> np.ndarray | bool:
         """Characters banned while a tie waits for its note: that note is the tied pitch (False: none).
 
-        Model 3 tied to another pitch in 184 of 300 waltzes (`d/2-c/`), which no reader plays
-        as written; the training waltzes never do. The note after the tie is spelled as the
+        Model 3 tied to another pitch in 184 of 300 waltzes (`d/2-c/`): no tie at all, drawn
+        as one and played as two notes; the training waltzes never do it. The note after the tie is spelled as the
         tied one, with the accidental it had written out (a bar line or an earlier one in its
         bar would change what a bare letter means); the model still chooses its length.
         """
@@ -751,8 +751,8 @@ class _Composer:
             banned |= self.open_paren  # no slur inside a slur (`((GAB)` left one open to the tune's end)
         tie = self._tie_steer()
         if tie is not False and not (banned | tie).all():
-            # A tie's partner is notation, not timing: steered even when bar checks are off
-            # (unless nothing would be left to draw).
+            # A tie's partner is notation, not timing: steered even once a bar's retries are
+            # spent and durations go unchecked (unless nothing would be left to draw).
             banned = banned | tie
         if lenient:
             return banned
