@@ -289,7 +289,7 @@ def human_tunes(corpus, rhythms: tuple[str, ...]) -> tuple[dict[str, list[str]],
     counts once, where the corpus kept it.
     """
     from bot.corpus import corpus_sources, read_abc_file, read_tune_of
-    from bot.rhythm_labels import SOURCES, rhythm_of
+    from bot.rhythm_labels import SOURCES
 
     members = set(corpus.train) | set(corpus.held_out)
     found: dict[str, list[str]] = {r: [] for r in rhythms}
@@ -298,16 +298,15 @@ def human_tunes(corpus, rhythms: tuple[str, ...]) -> tuple[dict[str, list[str]],
         for path in source.files:
             for raw in read_abc_file(path):
                 try:
-                    tune = read_tune_of(source, path, raw).tune
+                    read = read_tune_of(source, path, raw)
                 except AbcError:
                     continue
-                if tune not in members:
+                if read.tune not in members:
                     continue  # a duplicate, or a tune the corpus leaves out (the NMD test split)
-                members.discard(tune)
-                rhythm, where = rhythm_of(raw, path.name if source.name == "nmd" else "")
-                if rhythm in found:
-                    found[rhythm].append(tune)
-                    how[rhythm][where] += 1
+                members.discard(read.tune)
+                if read.rhythm in found:
+                    found[read.rhythm].append(read.tune)
+                    how[read.rhythm][read.rhythm_from] += 1
     return found, how
 
 

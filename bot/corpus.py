@@ -157,8 +157,14 @@ class Read(NamedTuple):
 
     tune: str  # the training form: normalised, the source's view, the rhythm in its R: line
     plain: str  # the same before the rhythm label: what de-duplication and the split hash
-    labelled_from: str  # where the written-in rhythm was read ("title", "NMD file"); "" for none
+    rhythm: str | None  # its rhythm (bot.rhythm_labels.rhythm_of), None when nothing names one
+    rhythm_from: str  # where that was read: "R:", "title", "NMD file"; "" for none
     part: str | None  # the source's own split of it ('train', 'validation', 'test'), or None
+
+    @property
+    def labelled_from(self) -> str:
+        """Where the rhythm written into its R: line was read ("title", "NMD file"); "" when none was."""
+        return self.rhythm_from if self.rhythm_from != "R:" else ""
 
 
 def read_tune_of(source: Source, path: Path, raw: str) -> Read:
@@ -168,10 +174,8 @@ def read_tune_of(source: Source, path: Path, raw: str) -> Read:
     if source.view is not None:
         plain = source.view(plain)
     rhythm, where = rhythm_of(raw, path.name if source.name == NMD else "")
-    tune, labelled_from = plain, ""
-    if rhythm and where != "R:":
-        tune, labelled_from = labelled(plain, rhythm), where
-    return Read(tune, plain, labelled_from, source.split(raw) if source.split is not None else None)
+    tune = labelled(plain, rhythm) if rhythm and where != "R:" else plain
+    return Read(tune, plain, rhythm, where, source.split(raw) if source.split is not None else None)
 
 
 def collect(sources: list[Source], held_out: Callable[[str], bool] = is_held_out,
@@ -190,25 +194,25 @@ def collect(sources: list[Source], held_out: Callable[[str], bool] = is_held_out
         for path in source.files:
             for raw in read_abc_file(path):
                 try:
-                    tune, plain, labelled_from, part = read_tune_of(source, path, raw)
+                    read = read_tune_of(source, path, raw)
                 except AbcError as err:
                     corpus.dropped[str(err).split(":")[0]] += 1
                     continue
-                if part == "test":
+                if read.part == "test":
                     corpus.dropped[f"{name} test split (never trained or tuned on)"] += 1
                     continue
-                if plain in seen:
+                if read.plain in seen:
                     corpus.dropped["duplicate"] += 1
                     continue
-                seen.add(plain)
-                if keep is not None and not keep(tune):
+                seen.add(read.plain)
+                if keep is not None and not keep(read.tune):
                     corpus.dropped["not kept"] += 1
                     continue
                 kept += 1
-                if labelled_from:
-                    corpus.labelled[labelled_from] += 1
-                out = (part == "validation") if part is not None else held_out(plain)
-                (corpus.held_out if out else corpus.train).append(tune)
+                if read.labelled_from:
+                    corpus.labelled[read.labelled_from] += 1
+                out = (read.part == "validation") if read.part is not None else held_out(read.plain)
+                (corpus.held_out if out else corpus.train).append(read.tune)
         corpus.counts[name] = kept
     return corpus
 

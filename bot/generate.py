@@ -50,7 +50,7 @@ from bot.notation.abc import RHYTHMS, TUNE_END, default_unit, parse_key
 from bot.notation.bars import (TICKS, BarRules, BarSplitter, Measure, Timing, Verdict, bar_events, final_token, measure,
                                read_body)
 from bot.notation.form import FormTracker, plan_continuation, plan_form, read_form, read_parts, strong_beat
-from bot.notation.tokens import key_signature, pitch_class, tonic, without
+from bot.notation.tokens import ACCIDENTALS, NOTE, key_signature, note_pitch, pitch_class, tonic, without
 from bot.prompt import Prompt, PromptError, parse_prompt
 from bot.compute import ComputeError
 from bot.stepper import Ask, State, Stepper, answer, stepper_for
@@ -678,21 +678,25 @@ class _Composer:
         """Characters banned while a tie waits for its note: that note is the tied pitch (False: none).
 
         Model 3 tied to another pitch in 184 of 300 waltzes (`d/2-c/`): no tie at all, drawn
-        as one and played as two notes; the training waltzes never do it. The note after the tie is spelled as the
-        tied one, with the accidental it had written out (a bar line or an earlier one in its
-        bar would change what a bare letter means); the model still chooses its length.
+        as one and played as two notes; the training waltzes never do it. The note after the
+        tie is the tied one's letter and octave, with an accidental written out wherever its
+        pitch is not the key's (a bar line between would drop one carried from earlier in the
+        bar); the model still chooses its length.
         """
-        text = (self._given + self.gen)[-48:]
+        text = (self._given[-64:] + self.gen)[-64:]  # a bar and what follows it, not the whole tune each draw
         tied = _TIED.search(text)
         if tied is None:
             return False
-        accidental = tied["acc"] or ""
-        if not accidental:
-            # An accidental earlier in the tied note's bar carries to it: the partner names it.
-            bar = text[: tied.start()].rsplit("|", 1)[-1]
-            earlier = re.findall(rf"(\^\^|\^|__|_|=){tied['letter']}{re.escape(tied['octave'])}(?![,'])", bar)
-            accidental = earlier[-1] if earlier else ""
-        spelling, sofar = accidental + tied["letter"] + tied["octave"], tied["sofar"]
+        # The pitch the tied note sounds, with the accidentals its bar carries to it (as the
+        # tokenizer reads them); the partner writes any that differs from the key out in full.
+        bar = without(text[: tied.end("len")].rsplit("|", 1)[-1], {"quote", "deco"})
+        carried: dict = {}
+        signature = key_signature(self.key)
+        pitch = [note_pitch(note, signature, carried) for note in NOTE.finditer(bar)][-1]
+        bare = NOTE.match(tied["letter"] + tied["oct"])
+        accidental = ("" if pitch == note_pitch(bare, signature, {})
+                      else _SPELLED[pitch - note_pitch(bare, _NATURALS, {})])
+        spelling, sofar = accidental + tied["letter"] + tied["oct"], tied["sofar"]
         if not spelling.startswith(sofar):
             return False  # written before these bans (a paste, or an unchecked try): not ours
         if sofar == spelling:
@@ -805,10 +809,13 @@ class _Composer:
 
 
 _PART_EDGES = (":|", "|:", "::", "||", "|]")
-# A tied note, then what has followed it: blanks and bar lines, and as much of the next note's
-# spelling (accidental, letter, octave marks) as is written. A tie joins two notes of one pitch.
-_TIED = re.compile(r"(?P<acc>\^\^|\^|__|_|=)?(?P<letter>[A-Ga-g])(?P<octave>[,']*)[0-9/]*-"
-                   r"(?P<gap>[ \n|]*)(?P<sofar>[\^_=]*[A-Ga-g]?[,']*)$")
+# A tied note (the tokenizer's NOTE), then what has followed it: blanks and bar lines, and as
+# much of the next note's spelling (accidental, letter, octave marks) as is written. A tie joins
+# two notes of one pitch.
+_TIED = re.compile(rf"(?:{NOTE.pattern})-(?P<gap>[ \n|]*)(?P<sofar>[\^_=]*[A-Ga-g]?[,']*)$")
+# The accidental that raises or lowers a natural letter by so many semitones.
+_SPELLED = {shift: acc for acc, shift in ACCIDENTALS.items()}
+_NATURALS = dict.fromkeys("CDEFGAB", 0)
 _SLUR_OPEN = re.compile(r"\((?![1-9])")  # `(` of a slur, not of a tuplet like `(3`
 
 

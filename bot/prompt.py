@@ -38,12 +38,12 @@ MAX_PROMPT_CHARS = 5000
 # of that rhythm (reels 2/2 and eighths, slip jigs 9/8, waltzes 3/4 in crotchets: 50 of 57,
 # the NMD's), checked against the corpus by tests/test_prompt.py; the usual notation where the
 # corpus has fewer than 20 (polka, fling), and two chosen otherwise:
-# - hornpipes: 2/4 in sixteenths (258, Ryan's) just outnumber 2/2 in eighths (221), but 8% of
-#   the 2/4 ones are dotted against 48% of the 2/2 ones, as players hear a hornpipe; the model
-#   keeps each style (2/2: 38% dotted, 2/4: 8%), so asked for in 2/2 it writes dotted ones too;
+# - hornpipes: 2/4 in sixteenths (258, Ryan's) just outnumber 2/2 in eighths (221), but the
+#   2/4 ones are mostly straight and the 2/2 ones often dotted, as players hear a hornpipe; the
+#   model keeps each style, so asked for in 2/2 it writes dotted ones too;
 # - marches: 4/4 (49), 6/8 (46) and 2/4 (31) are nearly even: 2/4, the quickstep's.
-# Asked for in L:1/8, model 3's waltzes were Aird's 3/4 airs in semiquavers; in L:1/4 they
-# are people's waltzes (`python bench/model_compare.py`: classifier 80% -> 58%).
+# Asked for in L:1/8, model 3's waltzes were 3/4 tunes in quavers and semiquavers; in L:1/4 they
+# are people's waltzes (`python bench/model_compare.py`, waltz column: 79.5% -> 60.8%).
 RHYTHM_TIMING = {
     "reel": ("2/2", "1/8"), "jig": ("6/8", "1/8"), "slip jig": ("9/8", "1/8"),
     "hornpipe": ("2/2", "1/8"), "polka": ("2/4", "1/8"), "waltz": ("3/4", "1/4"),

@@ -221,10 +221,10 @@ def prepare_tune(abc: str, tempo: int | None = None) -> Prepared:
     if tempo is None:
         rhythm = normalise_rhythm(header["R"]) if "R" in header else None
         tempo = DEFAULT_TEMPOS.get(rhythm or "", DEFAULT_TEMPO)
-        if "L" in header and unit == Fraction(1, 16):
+        if unit == Fraction(1, 16):
             # The defaults are for tunes in eighths; one written in sixteenths (Ryan's reels and
-            # hornpipes in 2/4, L:1/16) holds a bar of eighths in half the quarters, and at the
-            # same tempo played twice as fast.
+            # hornpipes in 2/4, L:1/16, or a 2/4 tune with no L:, which ABC reads so) holds a bar
+            # of eighths in half the quarters, and at the same tempo played twice as fast.
             tempo //= 2
 
     wholes, bars, body = _scan_body(tune.body, meter, unit)

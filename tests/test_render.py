@@ -310,6 +310,8 @@ def test_a_tune_written_in_sixteenths_gets_half_the_rhythms_tempo():
     assert fast.tempo == DEFAULT_TEMPOS["reel"] and slow.tempo == DEFAULT_TEMPOS["reel"] // 2
     assert slow.seconds == pytest.approx(fast.seconds)  # the same music lasts as long
     assert prepare_tune(sixteenths, tempo=180).tempo == 180  # a tempo asked for is kept
+    # ABC reads a 2/4 tune with no L: in sixteenths too.
+    assert prepare_tune(sixteenths.replace("L:1/16\n", "")).tempo == DEFAULT_TEMPOS["reel"] // 2
 
 
 # --- hostile input ---------------------------------------------------------------------------

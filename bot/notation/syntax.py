@@ -191,13 +191,9 @@ class SyntaxGuard:
         note_end = _NOTE_TAIL.search(tail)
         if note_end is None:
             banned = banned | self.lengths | self.broken | self.octaves | self.tie  # nothing to lengthen or tie
-        elif len(note_end.group("len")) >= 2 and note_end.group("len")[-1].isdigit():
-            banned = banned | self.digits  # lengths of three digits are runaways, not music
         elif note_end.group("len") or note_end.group("head") == "]":
             banned = banned | self.octaves
-        if note_end is not None and "/" in note_end.group("len") and note_end.group("len")[-1].isdigit():
-            banned = banned | self.slash  # `c/2/3`: a length has one denominator (music21 fails on more)
-        return banned
+        return banned | self._length_runaway(tail)
 
     def bar_start(self, split: BarSplitter) -> np.ndarray:
         """For characters that would end the bar line being read: what may start a bar."""
@@ -226,18 +222,20 @@ class SyntaxGuard:
         if inner[0] == "K":
             return self.colon if len(inner) == 1 else self.in_field
         notes = sum(c.isalpha() for c in inner)
-        return (self.chord_full if notes >= 6 else self.in_chord) | self._chord_length_runaway(inner[-6:])
+        # Chord notes' lengths as in plain music (a waltz without form wrote `[B3/4B/4AG/2/2/2/2/26/24/2]`).
+        return (self.chord_full if notes >= 6 else self.in_chord) | self._length_runaway(inner[-6:])
 
-    def _chord_length_runaway(self, tail: str) -> np.ndarray | bool:
-        """Inside a chord, the lengths `music` refuses too: a third slash, a third digit, a
-        second denominator (a waltz without form wrote `[B3/4B/4AG/2/2/2/2/26/24/2]`)."""
+    def _length_runaway(self, tail: str) -> np.ndarray | bool:
+        """What would make the length ending `tail` one no reader takes (False: nothing)."""
         if tail.endswith("//"):
-            return self.slash | self.digits
+            return self.slash | self.digits  # a third slash is a runaway; `z//2` music21 cannot read
         note_end = _NOTE_TAIL.search(tail)
         length = note_end.group("len") if note_end else ""
         if not length[-1:].isdigit():
             return False
-        return (self.digits if len(length) >= 2 else False) | (self.slash if "/" in length else False)
+        runaway = self.digits if len(length) >= 2 else False  # lengths of three digits are runaways, not music
+        # `c/2/3`: a length has one denominator (music21 fails on more).
+        return runaway | (self.slash if "/" in length else False)
 
     def after_token(self, split: BarSplitter) -> np.ndarray:
         """Ban what would make the bar line being read one abc2midi misreads (`:||`, `[||`, `|:|`)."""
