@@ -46,7 +46,8 @@ INTRO = """# abc-bot
 Type what you'd like (**"a jig in D"**) or paste a tune in ABC, then **Generate**. The tune is
 written while you watch, the score is drawn, and it plays with the notes lit as they sound:
 transpose it, edit its ABC, print it or share it. Then say **continue**, **another**,
-**seed 42**, or ask for something new; paste a whole tune and say **play** to hear it as it is.
+**seed 42**, or ask for something new (**a hornpipe like Ryan's**: each new tune is written
+in the manner of one of the collections below); paste a whole tune and say **play** to hear it as it is.
 
 <small>The model learned from old dance tunes and airs free for any use (O'Neill's, Ryan's, Aird's) and the
 Nottingham Music Database (Eric Foxley, Jay Glanville, James Allwright); its tunes are yours to use.</small>"""

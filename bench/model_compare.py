@@ -38,6 +38,7 @@ import argparse
 import shlex
 import sys
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from fractions import Fraction
@@ -310,9 +311,10 @@ def human_tunes(corpus, rhythms: tuple[str, ...]) -> tuple[dict[str, list[str]],
     return found, how
 
 
-def generate_tunes(loaded, prompt: str, seeds: range, batch: int) -> tuple[list[str], list[str]]:
+def generate_tunes(loaded, prompt: str, seeds: range, batch: int) -> tuple[list[str], list[str], Counter]:
     """(the ABC of one tune per seed for `prompt` (16 bars), `batch` written together; a line
-    for each seed the generator failed on).
+    for each seed the generator failed on; how many tunes were written in each style,
+    `bot.style`, "" for none).
 
     A failure is a finding of the bench, not a reason to lose the run: it is printed with
     its seed and error, and the figures are taken over the tunes that were written.
@@ -321,9 +323,9 @@ def generate_tunes(loaded, prompt: str, seeds: range, batch: int) -> tuple[list[
     from bot.generate import Settings, generate
     from bot.stepper import stepper_for
 
-    def one(seed: int, engine: BatchEngine | None = None) -> str | Exception:
+    def one(seed: int, engine: BatchEngine | None = None):
         try:
-            return generate(prompt, Settings(seed=seed, bars=16), loaded, engine=engine).abc
+            return generate(prompt, Settings(seed=seed, bars=16), loaded, engine=engine)
         except Exception as err:  # any error of the generator's is reported, with its seed
             return err
 
@@ -332,10 +334,10 @@ def generate_tunes(loaded, prompt: str, seeds: range, batch: int) -> tuple[list[
     else:
         with BatchEngine(stepper_for(loaded.model)) as engine, ThreadPoolExecutor(batch) as pool:
             results = list(pool.map(lambda seed: one(seed, engine), seeds))
-    tunes = [r for r in results if isinstance(r, str)]
+    written = [r for r in results if not isinstance(r, Exception)]
     failed = [f"{prompt!r} seed {seed}: {type(r).__name__}: {r}"
-              for seed, r in zip(seeds, results) if not isinstance(r, str)]
-    return tunes, failed
+              for seed, r in zip(seeds, results) if isinstance(r, Exception)]
+    return [u.abc for u in written], failed, Counter(u.style for u in written)
 
 
 def counts_of(tunes: list[str]) -> list[tuple[np.ndarray, ...]]:
@@ -426,12 +428,13 @@ def main(argv: list[str] | None = None) -> int:
     seconds = time.perf_counter() - seconds
     generated: dict[str, dict[str, list[str]]] = {"old": {}, "new": {}}
     failed: dict[str, list[str]] = {"old": [], "new": []}
+    styles: dict[str, dict[str, Counter]] = {"old": {}, "new": {}}
     gen_seconds = time.perf_counter()
     torch.set_num_threads(1)  # one engine thread steps the batch; the other core runs the tunes' Python
     for label, loaded in models.items():
         for rhythm in RHYTHMS:
             prompt = f"{'an' if rhythm[0] in 'aeiou' else 'a'} {rhythm}"
-            generated[label][rhythm], failures = generate_tunes(loaded, prompt, range(tunes), args.batch)
+            generated[label][rhythm], failures, styles[label][rhythm] = generate_tunes(loaded, prompt, range(tunes), args.batch)
             failed[label] += failures
     gen_seconds = time.perf_counter() - gen_seconds
     if args.out:
@@ -471,6 +474,10 @@ def main(argv: list[str] | None = None) -> int:
     print("  human tunes' rhythm read from " + "; ".join(
         f"{r} " + "/".join(str(n) for n in human_how[r].values()) for r in RHYTHMS)
           + " (R: line / title / NMD file)")
+    for label in models:
+        if any(set(styles[label][r]) - {""} for r in RHYTHMS):
+            print(f"  styles the {label} model wrote in (bot.style), per rhythm: " + "; ".join(
+                f"{r} " + " ".join(f"{tag} {n}" for tag, n in styles[label][r].most_common()) for r in RHYTHMS))
     if few:
         print(f"  * fewer than {FEW} tunes on one side: the classifier's figure is noise ({', '.join(few)})")
     verdict = "met" if lower and all(lower) else "NOT met"

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, NamedTuple
 
-from bot import nmd
+from bot import nmd, style
 from bot.notation.abc import TUNE_END, AbcError, normalise, split_tunes
 from bot.notation.tokens import model_view
 from bot.rhythm_labels import labelled, rhythm_of
@@ -61,12 +61,15 @@ class Corpus:
     counts: dict[str, int] = field(default_factory=dict)  # kept tunes per collection
     dropped: Counter = field(default_factory=Counter)  # reasons tunes were left out
     labelled: Counter = field(default_factory=Counter)  # R: lines written in, by where the rhythm was read
+    train_sources: list[str] = field(default_factory=list)  # the collection of each training tune
 
     def vocabulary(self) -> str:
-        """All characters of the training text, sorted: the model's alphabet."""
+        """All characters of the training text, sorted: the model's alphabet (style lines' too)."""
         chars = set(TUNE_END)
         for tune in self.train:
             chars.update(tune)
+        for name in set(self.train_sources):
+            chars.update(style.line(style.tag_of(name)))
         return "".join(sorted(chars))
 
     def fingerprint(self) -> str:
@@ -213,6 +216,8 @@ def collect(sources: list[Source], held_out: Callable[[str], bool] = is_held_out
                     corpus.labelled[read.labelled_from] += 1
                 out = (read.part == "validation") if read.part is not None else held_out(read.plain)
                 (corpus.held_out if out else corpus.train).append(read.tune)
+                if not out:
+                    corpus.train_sources.append(name)
         corpus.counts[name] = kept
     return corpus
 

@@ -52,6 +52,7 @@ from bot.notation.bars import (TICKS, BarRules, BarSplitter, Measure, Timing, Ve
 from bot.notation.form import FormTracker, plan_continuation, plan_form, read_form, read_parts, strong_beat
 from bot.notation.tokens import ACCIDENTALS, NOTE, key_signature, note_pitch, pitch_class, tonic, without
 from bot.prompt import Prompt, PromptError, parse_prompt
+from bot import style
 from bot.compute import ComputeError
 from bot.stepper import Ask, State, Stepper, answer, stepper_for
 from bot.notation.syntax import SyntaxGuard
@@ -130,6 +131,7 @@ class Update:
     notices: list[str] = field(default_factory=list)  # things the person should know
     bars: int = 0  # new bars written so far (a pickup counts none); may end below Settings.bars
     form: str = ""  # on the last update: the tune's form as read from it ("AABB: two 8-bar parts, each played twice")
+    style: str = ""  # the collection the tune is written in the manner of (`bot.style` tag; "" none)
 
 
 # The composer is a coroutine: it yields an Ask whenever it reads characters and is sent the
@@ -217,6 +219,8 @@ class _Composer:
         self.settings = settings
         self.seed = seed
         self.vocab = loaded.vocab
+        self.card = loaded.card
+        self.style = ""  # chosen with the headers (`_headers`)
         self.engine = engine
         self.seq = _Sequence(stepper_for(loaded.model), loaded.vocab, settings, seed)
         self.notices = list(prompt.notices)
@@ -275,7 +279,8 @@ class _Composer:
         """(printed header lines, meter, unit): fixed by the prompt or chosen by the model now."""
         p = self.prompt
         if p.complete:
-            yield from self.seq.feed(p.prime)
+            self.style = self._style(p.rhythm)
+            yield from self.seq.feed(style.styled(p.prime, self.style) if self.style else p.prime)
             self.rhythm, self.key = p.rhythm, p.key
             return p.headers, p.meter, p.unit
         meter = yield from self._field("M", p.meter, lambda v: v in CHOSEN_METERS, "4/4")
@@ -285,10 +290,29 @@ class _Composer:
             yield from self.seq.feed(f"R:{rhythm}\n")
         elif self.seq.draw(self.syntax.only("RK")) == "R":  # the model would name a rhythm
             rhythm = yield from self._choose_line("R:", lambda v: v in set(RHYTHMS.values()))
+        self.style = self._style(rhythm)
+        if self.style:
+            yield from self.seq.feed(style.line(self.style))
         key = yield from self._field("K", p.key, _is_plain_key, "C")
         self.rhythm, self.key = rhythm, key
         block = f"M:{meter}\nL:{unit}\n" + (f"R:{rhythm}\n" if rhythm else "") + f"K:{key}\n"
         return "X:1\n" + block, meter, unit
+
+    def _style(self, rhythm: str | None) -> str:
+        """The style line's tag for a new tune (`bot.style`); "" for a continuation (the pasted
+        music sets its style) or a model trained without style lines. Fed to the model only:
+        the printed headers name no source the tune does not come from."""
+        asked = self.prompt.style
+        if self.prompt.is_continuation:
+            if asked:
+                self.notices.append(f"a continued tune keeps its own manner; {style.NAMES[asked]} is not asked of it")
+            return ""
+        if asked and asked in style.known(self.card):
+            return asked
+        if asked:
+            self.notices.append(f"this model was not trained to write in the manner of {style.NAMES[asked]}; "
+                                "it wrote in its own")
+        return style.pick(self.card, rhythm, self.seed) or ""
 
     # -- music -----------------------------------------------------------------------
 
@@ -304,7 +328,7 @@ class _Composer:
         headers, meter, unit = yield from self._headers()
         self.head = headers + self.prompt.music
         self.new_from = len(self.head)
-        yield Update(self.head, self.new_from, False, self.seed, list(self.notices))
+        yield Update(self.head, self.new_from, False, self.seed, list(self.notices), style=self.style)
 
         self.rules = BarRules(timing=Timing(meter, _unit_fraction(unit)))
         self.splitter = BarSplitter()
@@ -388,7 +412,7 @@ class _Composer:
                 if self.form_tries > TRIES_WORTH_SAYING:
                     self.notices.append(f"the parts' closing bars took {self.form_tries} extra tries to land on a cadence")
                 form = read_form(text).describe() if self.rules.timing.bar is not None else ""
-            yield Update(text, self.new_from, done, self.seed, list(self.notices), bars, form)
+            yield Update(text, self.new_from, done, self.seed, list(self.notices), bars, form, self.style)
 
     def _open_slurs(self) -> int:
         """Slurs opened and not closed since the last part edge (`:|`, `|:`, `::`, `||`, `|]`)."""
@@ -674,6 +698,13 @@ class _Composer:
         # An element still being written after the bar is full can only overrun it.
         return reading.open and reading.settled >= limit and reading.duration > reading.settled
 
+    def _before_cadence_bar(self, bars: Fraction) -> bool:
+        """Whether a bar `bars` long, now full, closes its part or leaves only the closing bar after it."""
+        form = self.form
+        if form.finished:
+            return False
+        return 0 <= form.plan.parts[form.index] - form.length - bars <= 1
+
     def _tie_steer(self) -> np.ndarray | bool:
         """Characters banned while a tie waits for its note: that note is the tied pitch (False: none).
 
@@ -683,6 +714,8 @@ class _Composer:
         pitch is not the key's (a bar line between would drop one carried from earlier in the
         bar); the model still chooses its length.
         """
+        if self.splitter.mode in _NOT_MUSIC:
+            return False  # a `-` in a quoted string or a field (`"FC-`) ties nothing
         text = (self._given[-64:] + self.gen)[-64:]  # a bar and what follows it, not the whole tune each draw
         tied = _TIED.search(text)
         if tied is None:
@@ -775,10 +808,15 @@ class _Composer:
                 banned |= self.section_growth  # inside a part `|` may not grow into `||`, `|]` or `|:`
         if self.form is not None and self.splitter.mode in ("", "["):
             banned |= self.key_change  # the tune stays in its key: the form ends it on that key's tonic
-        if self.form is not None and self.splitter.mode == "":  # in music, or right after a bar line
-            # No quoted strings in new music: chords are the harmoniser's (a stray "F" in D would
+        if self.form is not None and self.splitter.mode in ("", "("):  # in music, after a bar line or `(`
+            # No quoted strings in new music (nor after a tuplet mark: `(3"_4"fec`, a fingering): chords are the harmoniser's (a stray "F" in D would
             # pass for the tune's own and stop it filling the bars), annotations are noise.
             banned |= self.quote
+        if self.form is not None and not self.gen.strip() and not self._given.strip() and self.splitter.in_music:
+            # A new tune opens on its first note, not on a bar line: after an opening `|`
+            # (`|A|B3/2A/2G|...|BF:|`, model 4) abc2midi reads the pickup as a whole bar, and the
+            # repeat back to it as two short ones.
+            banned |= self.bar_line
         if self.form is not None and self.form.needs_opening and not reading.elements:
             # `|:` before the part's first note (and not `||` first: `:| || |:` is no better).
             if self.splitter.in_music:
@@ -799,8 +837,12 @@ class _Composer:
         if self.splitter.in_music and limit is not None and reading.duration == limit and reading.elements:
             # The bar is full: only a bar line (or what may stand before one) may follow.
             banned |= self.after_full_bar_open if reading.open else self.after_full_bar
-            if self.form is not None and reading.timing.bar and self.form.closes_part(reading.duration / reading.timing.bar):
-                banned |= self.syntax.tie  # the part ends with this bar: nothing to tie into
+            if self.form is not None and reading.timing.bar and self._before_cadence_bar(reading.duration / reading.timing.bar):
+                # The part ends with this bar (nothing to tie into), or with the next, whose
+                # cadence note the form chooses: tied from here (`F-F-F-|` on, in a waltz in Bb
+                # pushed to tie) it could only be an F, no try could close the part, and once
+                # the retries were spent the bars went unchecked.
+                banned |= self.syntax.tie
             if slurs > 0 and self._closes_tune(reading):
                 # The tune's last bar line is written `|` and made final afterwards (`_final_token`):
                 # close the slur first, or it runs off the end (`(d2 |]`).
@@ -809,6 +851,8 @@ class _Composer:
 
 
 _PART_EDGES = (":|", "|:", "::", "||", "|]")
+# BarSplitter modes whose text is no music: a quoted string, a decoration, a field line.
+_NOT_MUSIC = ('"', "!", "+", "F")
 # A tied note (the tokenizer's NOTE), then what has followed it: blanks and bar lines, and as
 # much of the next note's spelling (accidental, letter, octave marks) as is written. A tie joins
 # two notes of one pitch.

@@ -24,6 +24,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+from bot import style
 from bot.notation.tokens import model_view, tokenize, without
 from bot.notation.abc import (
     header_block, key_problem, normalise_field, normalise_rhythm, parse_key, parse_meter, read_tune, split_tunes,
@@ -89,6 +90,7 @@ class Prompt:
     rhythm: str | None  # R: (a name in abc.RHYTHMS' values), None when not given
     notices: list[str] = field(default_factory=list)  # things the person should know (left-out characters ...)
     is_continuation: bool = False  # pasted music is being continued
+    style: str | None = None  # the collection whose manner the words ask for (`bot.style` tag), None when none
 
     @property
     def complete(self) -> bool:
@@ -104,15 +106,18 @@ class Hints:
     unit: str | None = None
     key: str | None = None
     rhythm: str | None = None
+    style: str | None = None  # a collection's manner (`bot.style` tag)
+
+    def _values(self) -> tuple:
+        return (self.meter, self.unit, self.key, self.rhythm, self.style)
 
     def any(self) -> bool:
         """Whether anything was recognised."""
-        return any(v is not None for v in (self.meter, self.unit, self.key, self.rhythm))
+        return any(v is not None for v in self._values())
 
     def over(self, other: Hints) -> Hints:
         """These hints, falling back to `other` where these say nothing."""
-        return Hints(*(a if a is not None else b for a, b in zip(
-            (self.meter, self.unit, self.key, self.rhythm), (other.meter, other.unit, other.key, other.rhythm))))
+        return Hints(*(a if a is not None else b for a, b in zip(self._values(), other._values())))
 
 
 def read_key(text: str) -> str | None:
@@ -160,6 +165,7 @@ def read_words(text: str) -> Hints:
     hints.meter = hints.meter or read_meter(words)
     hints.key = hints.key or read_key(words)
     hints.rhythm = hints.rhythm or normalise_rhythm(words)
+    hints.style = style.asked_in(words)
     return hints
 
 
@@ -399,7 +405,7 @@ def _free_prompt(hints: Hints, notices: list[str]) -> Prompt:
             unit = rhythm_unit
     prompt = Prompt(
         headers="X:1\n", prime="", music="", meter=meter or "", unit=unit or "", key=hints.key or "",
-        rhythm=hints.rhythm, notices=notices, is_continuation=False,
+        rhythm=hints.rhythm, notices=notices, is_continuation=False, style=hints.style,
     )
     if prompt.complete:
         block = header_block(prompt.meter, prompt.unit, prompt.key, prompt.rhythm)
@@ -476,7 +482,7 @@ def _pasted_prompt(pasted: _Pasted, hints: Hints, vocab: str, notices: list[str]
     prime = _leave_out_unknown(block + prime_body, vocab, notices)
     return Prompt(
         headers=headers, prime=prime, music=music, meter=meter, unit=unit, key=key_value, rhythm=rhythm,
-        notices=notices, is_continuation=bool(music.strip()),
+        notices=notices, is_continuation=bool(music.strip()), style=hints.style,
     )
 
 

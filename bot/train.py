@@ -28,7 +28,7 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from bot import checkpoint
+from bot import checkpoint, style
 from bot.compute import CHOICES, ComputePath, training_path
 from bot.corpus import join_tunes, load_corpus, terms
 from bot.evaluate import encodable, score
@@ -57,6 +57,7 @@ class TrainConfig:
     weight_decay: float = field(default=0.05, metadata={"help": "AdamW weight decay"})
     clip: float = field(default=1.0, metadata={"help": "gradient norm clip"})
     transpose: float = field(default=0.5, metadata={"help": "chance a tune is moved a whole step up or down each epoch"})
+    styles: float = field(default=0.7, metadata={"help": "chance a tune's header names its collection on an S: line each epoch (bot.style; 0: never)"})
     precision: str = field(default="auto", metadata={"help": "auto (bfloat16 autocast where the CPU or GPU has it natively, about 1.8x faster; else float32), float32 or bfloat16; weights stay float32"})
     eval_every: int = field(default=400, metadata={"help": "steps between held-out evaluations"})
     max_steps: int = field(default=0, metadata={"help": "stop after this many steps (0: no limit; for smoke runs)"})
@@ -92,17 +93,22 @@ def parse_args(argv: list[str] | None) -> TrainConfig:
     return TrainConfig(**vars(parser.parse_args(argv)))
 
 
-def epoch_text(tunes: list[str], epoch: int, config: TrainConfig, vocab: set[str]) -> str:
-    """The training stream for one epoch: tunes shuffled, some moved a whole step."""
+def epoch_text(tunes: list[str], epoch: int, config: TrainConfig, vocab: set[str],
+               collections: list[str] | None = None) -> str:
+    """The training stream for one epoch: tunes shuffled, some moved a whole step, and (given
+    each tune's collection) most naming it on a style line (`bot.style`)."""
     rng = random.Random(config.seed * 1000 + epoch)
-    order = list(tunes)
+    order = list(zip(tunes, collections or [None] * len(tunes), strict=True))
     rng.shuffle(order)
     out = []
-    for tune in order:
+    for tune, collection in order:
         if rng.random() < config.transpose:
             moved = transpose(tune, rng.choice((-1, 1)))
             if moved is not None and set(moved) <= vocab:
                 tune = moved
+        # Drawn for every tune, so that the share does not move the other draws.
+        if rng.random() < config.styles and collection is not None:
+            tune = style.styled(tune, style.tag_of(collection))
         out.append(tune)
     return join_tunes(out)
 
@@ -246,7 +252,7 @@ def train(config: TrainConfig) -> TrainResult:
     window = {"nll": 0.0, "correct": 0, "chars": 0}
     while step < total and not (config.max_steps and step >= config.max_steps):
         epoch, offset = divmod(step, steps_per_epoch)
-        ids = encode(epoch_text(corpus.train, epoch, config, set(vocab)))
+        ids = encode(epoch_text(corpus.train, epoch, config, set(vocab), corpus.train_sources))
         length = (len(ids) - 1) // config.batch
         x_all = ids[: config.batch * length].view(config.batch, length)[rank * rows : (rank + 1) * rows]
         y_all = ids[1 : config.batch * length + 1].view(config.batch, length)[rank * rows : (rank + 1) * rows]
@@ -319,6 +325,9 @@ def _evaluate_and_save(model, vocab, val_ids, window, step, steps_per_epoch, bes
                 # Tunes whose R: line the corpus wrote in from their title or NMD file (bot.rhythm_labels).
                 "rhythm_written_into_R": dict(corpus.labelled),
             },
+            # What bot.style.pick draws a new tune's style line from; none when trained without.
+            "styles": ({"field": style.FIELD, "share": config.styles,
+                        "counts": style.counts(corpus.train, corpus.train_sources)} if config.styles > 0 else {}),
             "terms": terms(corpus.counts),
             "compute_path": path.describe(),
             "training": {k: v for k, v in asdict(config).items() if k not in ("resume",)},

@@ -39,6 +39,7 @@ def test_compose_streams_growing_abc_and_ends_with_a_tune_and_its_audio(app_url,
 
     final_abc, audio, info = outputs[-1]
     assert info["seed"] == 3 and info["audio_error"] is None and isinstance(info["form"], str)
+    assert isinstance(info["style"], str)  # the collection whose manner it is in ("" for none)
     assert final_abc.startswith("X:1\nT:A jig in D\n")  # a standalone file: number and title added
     assert [line for line in final_abc.splitlines() if not line.startswith("T:")] == streamed[-1].splitlines()
     score = converter.parseData(final_abc, format="abc")

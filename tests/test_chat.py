@@ -13,7 +13,7 @@ from urllib.parse import unquote
 
 import pytest
 
-from bot import chat, links
+from bot import chat, links, style
 from bot.chat import intent as chat_intent
 from bot.chat import reply as chat_reply
 from bot.chat import BUSY, Chat, ChatConfig, ChatError, Options, Session, interpret
@@ -171,7 +171,8 @@ def test_reply_streams_a_growing_tune_then_files_and_audio(bot):
     assert downloads == ["tune.abc", "tune.mid", "tune.wav", final.audio.name]
     assert all(served_path(card[key]).is_file() for key in ("abc_url", "midi", "wav", "audio"))
     assert card["abc"] == final.tune and card["tempo"] == 165  # a jig's pace: the highlight's tempo
-    assert final.info() == {"form": final.form, "audio_error": None, "seed": 7}
+    assert final.info() == {"form": final.form, "audio_error": None, "seed": 7, "style": final.style}
+    assert final.style in style.NAMES  # the shipped model writes each new tune in a collection's manner
     assert final.tune.startswith("X:1\nT:A jig in D\n") and "K:" in final.tune
     with wave.open(str(final.audio.with_suffix(".wav"))) as audio:
         assert audio.getnframes() > audio.getframerate()  # more than a second of sound

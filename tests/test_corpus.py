@@ -110,6 +110,9 @@ def test_user_files_dedupe_and_split_without_leaks(small_abc_file, tmp_path):
     # Whole tunes on each side: the stream splits back into exactly the same tunes.
     stream = join_tunes(corpus.held_out)
     assert stream.rstrip("\n").split(TUNE_END) == [t.rstrip("\n") for t in corpus.held_out]
+    # Each training tune's collection, for its style line (bot.style); the alphabet holds the line.
+    assert corpus.train_sources == [f"user:{small_abc_file}"] * len(corpus.train)
+    assert set("S:user\n") <= set(corpus.vocabulary())
 
 
 def test_transpose_moves_key_notes_accidentals_and_chords():

@@ -151,10 +151,14 @@ def test_compose_gives_the_form_and_the_seed_and_says_why_there_is_no_audio(bot,
 
 
 def test_the_finished_headline_gives_the_form_when_known():
-    update = SimpleNamespace(bars=16, seed=5, form="AABB: two 8-bar parts, each played twice")
+    update = SimpleNamespace(bars=16, seed=5, form="AABB: two 8-bar parts, each played twice", style="")
     text = chat_reply.done_headline("A reel", Options(bars=16), update)
     assert text.endswith("Form: AABB: two 8-bar parts, each played twice.")
-    assert "Form" not in chat_reply.done_headline("A reel", Options(bars=16), SimpleNamespace(bars=16, seed=5, form=""))
+    assert "Form" not in chat_reply.done_headline("A reel", Options(bars=16),
+                                                  SimpleNamespace(bars=16, seed=5, form="", style=""))
+    # The collection the model wrote in the manner of (bot.style) is named after the form.
+    styled = chat_reply.done_headline("A reel", Options(bars=16), SimpleNamespace(bars=16, seed=5, form="", style="ryan"))
+    assert styled.endswith("In the manner of Ryan's Mammoth Collection (1883).")
 
 
 def test_an_old_seed_link_is_written_again_and_says_so(bot):

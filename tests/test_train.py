@@ -37,6 +37,10 @@ def test_tiny_training_lowers_loss_and_resumes(small_abc_file, tmp_path):
     assert float(rows[-1]["val_bpc"]) < float(rows[0]["val_bpc"]) - 0.3
     assert result.card["validation"]["bits_per_char"] == min(float(r["val_bpc"]) for r in rows)
     assert Path(str(stem) + "_curve.png").stat().st_size > 1000
+    # The card keeps the style mix new tunes are drawn from: every training tune, by rhythm.
+    styles = result.card["styles"]
+    assert styles["share"] == 0.7 and {t for mix in styles["counts"].values() for t in mix} == {"user"}
+    assert sum(n for mix in styles["counts"].values() for n in mix.values()) == result.card["data"]["train_tunes"]
     # --resume picks up at step 60 and carries the history on.
     train(parse_args(args + ["--max-steps", "80", "--resume"]))
     assert [int(r["step"]) for r in curve(stem)] == steps + [80]

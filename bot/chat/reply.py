@@ -9,7 +9,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot import links
+from bot import links, style
 from bot.chat.intent import Intent, Session, title_for
 from bot.chat.options import Options
 from bot.generate import Update
@@ -37,10 +37,11 @@ class Reply:
     form: str = ""  # when done: the tune's form in words ("AABB: ..."), "" when unknown
     audio_error: str | None = None  # when done without audio: the reason
     seed: int | None = None  # when done: the seed that wrote it
+    style: str = ""  # when done: the collection the tune is in the manner of (bot.style tag), "" none
 
     def info(self) -> dict:
         """The /compose endpoint's third output."""
-        return {"form": self.form, "audio_error": self.audio_error, "seed": self.seed}
+        return {"form": self.form, "audio_error": self.audio_error, "seed": self.seed, "style": self.style}
 
 
 def our_failure(stage: str, err: BaseException) -> str:
@@ -89,7 +90,10 @@ def done_headline(title: str, options: Options, update: Update) -> str:
         bars += f", as it came to its close before the {options.bars} asked for"
     text = f"Here is “{title}” (seed {update.seed}, {bars}, temperature {_num(options.temperature)})."
     form = update.form  # the generator's reading of the parts ("" when unknown)
-    return f"{text} Form: {form}." if form else text
+    text = f"{text} Form: {form}." if form else text
+    # The collection whose manner the model wrote in (bot.style; "" for a continuation).
+    manner = style.NAMES.get(update.style, "")
+    return f"{text} In the manner of {manner}." if manner else text
 
 
 def _num(value: float) -> str:

@@ -324,7 +324,7 @@ class Chat(Player):
             finished = True
             yield Reply(history + [bot_message(text)], session, update.abc, done=True, tune=sounded, audio=audio,
                         link=link, form=update.form, audio_error=audio_error,
-                        seed=update.seed)
+                        seed=update.seed, style=update.style)
         except PromptError as err:
             yield refusal(history, session, f"Sorry, I can't use that: {err}")
         except Exception as err:  # the page must stay usable whatever goes wrong underneath
@@ -397,7 +397,7 @@ class Chat(Player):
                     session_id: str | None = None, accompaniment: str | None = None,
                     ) -> Iterator[tuple[str, Path | None, dict | None]]:
         """The /compose endpoint: (ABC so far, None, None) while writing, then (ABC file, audio
-        path or None, {"form", "audio_error", "seed"}).
+        path or None, {"form", "audio_error", "seed", "style"}).
 
         ChatError carries the friendly message for a refused prompt or a busy server.
         """

@@ -52,9 +52,9 @@ class SyntaxGuard:
         self._token_cache: dict[str, np.ndarray] = {}
         self._start_cache: dict[str, np.ndarray] = {}
         notes = set("ABCDEFGabcdefg")
-        # Letters music may hold: notes, rests, spacer, multi-bar rest and trill. Bowings `u`
-        # `v` are left out: abc2midi misreads `uu` and `Eu(B`.
-        music_letters = notes | set("zxyZT")
+        # Letters music may hold: notes, rests, spacer, multi-bar rest, trill and the bowings
+        # `u` `v`, each before its note (`after_bowing`).
+        music_letters = notes | set("zxyZTuv")
         letters = {c for c in vocab if c.isalpha()}
         # Closers with nothing open, symbols no reader knows, and `!` `+` decorations (rare in
         # the tunes, and half-written ones make abc2midi skip notes).
@@ -65,6 +65,10 @@ class SyntaxGuard:
         # `T(3ABc` reads as a bad note; `T{cde}A` puts the graces after the decoration, out of
         # ABC's order, and abc2midi miscounts the bar.
         self.after_ornament = ~self._ban(notes | set("^_=["))
+        # A bowing marks the note it stands before: abc2midi misreads `uu` and `Eu(B`, and
+        # cannot apply `A>uB`. Ryan's tunes are bowed (`vG2 (uB>.G)`); with the bowings banned
+        # the model, kept out of that style, wrote the stepwise hornpipes of O'Neill's only.
+        self.after_bowing = ~self._ban(notes | set("^_="))
         self.after_sharp = ~self._ban(notes | {"^"})
         self.after_flat = ~self._ban(notes | {"_"})
         self.after_accidental = ~self._ban(notes)
@@ -80,9 +84,10 @@ class SyntaxGuard:
         self.chord_full = ~self._ban(set("0123456789/]"))
         self.in_field = self._ban("|\n[")
         starts = notes | set("^_=z[{\"(~.T ")
-        self.slur_open = ~self._ban(starts | set("23456789"))
+        # A slur or tuplet may open on a bowed note (`(uEC)`, `(3uefg`), as Ryan's are written.
+        self.slur_open = ~self._ban(starts | set("uv23456789"))
         self.in_tuplet_mark = ~self._ban(set("123456789:") | starts)
-        self.after_tuplet_mark = ~self._ban(set(":") | starts)
+        self.after_tuplet_mark = ~self._ban(set(":uv") | starts)
 
     def banned(self, split: BarSplitter, rules: BarRules, last_char: str) -> np.ndarray:
         """Characters that would make bad ABC next, after the bar text read by `split`.
@@ -180,6 +185,8 @@ class SyntaxGuard:
             return banned | self.after_slash
         if last and last in "T~.":
             return banned | self.after_ornament
+        if last and last in "uv":
+            return banned | self.after_bowing
         if last and last in "<>":
             return banned | self.after_broken
         if not last or last.isspace() or last == "(":
