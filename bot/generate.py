@@ -761,7 +761,11 @@ class _Composer:
         # `length` is this bar's: a full bar, or the complement of the part's pickup.
         offset = reading.duration
         last_beat = (length - 1 / Fraction(TICKS)) // self.beat * self.beat
-        if offset < min(length / 2, last_beat):
+        # In a closing bar of two beats or fewer (a pickup's complement) the first note is steered
+        # too: held over the last beat (`B2 :|` in G, a waltz), it is the cadence, and no note
+        # starts where the steer began.
+        start = 0 if length <= 2 * self.beat else min(length / 2, last_beat)
+        if offset < start:
             return False
         final = form.index == len(form.plan.parts) - 1
         if offset % self.beat:

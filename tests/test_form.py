@@ -178,3 +178,13 @@ def test_explicit_repeats_open_a_part_that_only_closes_one():
     assert explicit_repeats("|:CD:|\n|:EF:|\n") == "|:CD:|\n|:EF:|\n"  # already opened
     assert explicit_repeats("CD::EF:|\n") == "CD::EF:|\n"
     assert explicit_repeats("C|1 D:|2 E||\nF:|\n") == "C|1 D:|2 E||\nF:|\n"  # after endings: left alone
+
+
+def test_a_short_closing_bar_is_steered_from_its_first_note(shipped):
+    # A waltz whose part opens on a one-beat pickup closes it with two beats; model 4 wrote
+    # `B2 :|` in G try after try: the steer began on the second beat, where no note started,
+    # and the part never closed on the tonic (seed 7). Now the first note is steered too.
+    for seed in range(5, 9):
+        tune = generate("a waltz in G", Settings(seed=seed), shipped)
+        form = read_form(tune.abc)
+        assert form.ends_on_tonic and form.regular, (seed, tune.abc, form)

@@ -241,6 +241,8 @@ def test_syntax_guard_keeps_abc_readable():
     assert {"u", "v"} <= allowed_after("d2e ") and {"u", "v"} <= allowed_after("d2e (")
     assert allowed_after("d2e u") <= set("ABCDEFGabcdefg^_=") and "c" in allowed_after("d2e v")
     assert "u" in allowed_after("d2e (3") and "u" not in allowed_after("d2e A>")
+    # A length never starts with 0 (`(3(ax0 z2)`: no time to the bar check, some to abc2midi).
+    assert "0" not in allowed_after("d2e x") and "0" not in allowed_after("d2e c'") and "0" in allowed_after("d2e c1")
     assert "H" not in allowed_after("d2e ")  # abc2midi counts a fermata note twice as long
     assert ":" not in allowed_after("d2e\ng")  # `g:` at a line's start reads as a field
     assert allowed_after("d2e\nK") == {":"} and "K" in allowed_after("d2e\n")  # a key change

@@ -106,3 +106,13 @@ def test_tune_counts_is_none_for_a_tune_without_notes():
 
 def test_body_of_leaves_out_the_headers():
     assert body_of("X:1\nM:6/8\nL:1/8\nR:jig\nK:D\nABc def|]\n") == "ABc def|]\n"
+
+
+def test_motion_counts_whole_tone_steps_and_leaps_of_a_fourth_or_more():
+    from bench.model_compare import motion
+
+    # C D E F A d: intervals +2 +2 +1 +4 +5 -> two whole-tone steps, one leap of a fourth.
+    counts = tune_counts("X:1\nM:4/4\nL:1/8\nK:C\nCDEF A2d2|\n")
+    steps, leaps = motion([counts])
+    assert steps == pytest.approx(2 / 5) and leaps == pytest.approx(1 / 5)
+    assert all(x != x for x in motion([]))  # no tunes: no figure

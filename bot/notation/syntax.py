@@ -73,6 +73,7 @@ class SyntaxGuard:
         self.after_flat = ~self._ban(notes | {"_"})
         self.after_accidental = ~self._ban(notes)
         self.after_slash = self._ban(set("0") | set(vocab) - set("123456789/") - _AFTER_NOTE)
+        self.zero = self._ban("0")
         self.lengths = self._ban("0123456789/")
         self.octaves = self._ban(",'")
         self.tie = self._ban("-")
@@ -200,6 +201,8 @@ class SyntaxGuard:
             banned = banned | self.lengths | self.broken | self.octaves | self.tie  # nothing to lengthen or tie
         elif note_end.group("len") or note_end.group("head") == "]":
             banned = banned | self.octaves
+        if note_end is not None and not note_end.group("len"):
+            banned = banned | self.zero  # a length does not start with 0 (`x0`: no time to us, some to abc2midi)
         return banned | self._length_runaway(tail)
 
     def bar_start(self, split: BarSplitter) -> np.ndarray:
