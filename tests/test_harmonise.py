@@ -213,3 +213,23 @@ def test_fill_from_writes_chords_only_where_the_bot_continued():
     assert added_chords(result[len(pasted):]) and strip_chords(result) == strip_chords(continued)
     # Without fill_from the bar after the last chorded one is filled too.
     assert added_chords(harmonise(continued)[len('X:1\nM:2/4\nL:1/8\nK:D\n"D"d2 f2|"A7"e2 c2|'):].split("g2")[0])
+
+
+def test_a_chord_symbol_goes_before_a_notes_bowing_or_ornament(tmp_path):
+    # `gdBd v"D7"fdge`: abc2midi reads a chord symbol after a bowing as a malformed note and
+    # drops the note. Model 4 bows (Ryan's manner), so the symbol goes before the marks.
+    import re
+    import shutil
+    import subprocess
+
+    from bot.harmony.harmonise import harmonise
+
+    tune = "X:1\nM:2/2\nL:1/8\nK:G\nud2|gdBd vfdge|dBBd g>fgd|.e2fe Tdgba|gfge (dBga)|G8|]\n"
+    sung = harmonise(tune)
+    assert not re.search(r'[uvT.~(]"', sung), sung
+    assert sung.count('"') >= 10  # chords were written
+    path = tmp_path / "t.abc"
+    path.write_text(sung)
+    done = subprocess.run([shutil.which("abc2midi"), str(path), "-o", str(tmp_path / "t.mid")],
+                          capture_output=True, text=True)
+    assert "Error" not in done.stdout + done.stderr, (sung, done.stdout)

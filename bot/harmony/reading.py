@@ -28,7 +28,9 @@ MODES = ("maj", "mix", "dor", "min")
 SECTION_ENDS = (":|", "||", "|]", "::", ":|:", ":||")
 # Elements written before a note that belong to it: a chord symbol goes in front of them.
 _ATTACHED = ("deco", "grace", "tuplet", "quote")
-_ATTACHED_TEXT = re.compile(r"[(~.HLMOPSTuv]+")
+# Slurs, ornaments and bowings before a note; the tokenizer keeps a blank before them in the
+# same text token (` v` in `gdBd vfdge`), and the chord symbol goes after that blank.
+_ATTACHED_TEXT = re.compile(r"\s*(?P<marks>[(~.HLMOPSTuv]+)")
 # Extra weight (in beats) for the note sounding at a slot's start, and on each later beat of
 # it: the ear hears the beat notes against the chord (4-fold cross-validation chose them).
 ONSET_WEIGHT = 1.0
@@ -127,11 +129,21 @@ def _attach_points(body: str) -> dict[int, int]:
     for i, tok in enumerate(tokens):
         if tok.kind not in ("note", "chord", "rest"):
             continue
-        j = i
-        while j > 0 and (tokens[j - 1].kind in _ATTACHED or (
-                tokens[j - 1].kind == "text" and _ATTACHED_TEXT.fullmatch(tokens[j - 1].text))):
+        j, point = i, tok.start
+        while j > 0:
+            before = tokens[j - 1]
+            marks = _ATTACHED_TEXT.fullmatch(before.text) if before.kind == "text" else None
+            if before.kind in _ATTACHED:
+                point = before.start
+            elif marks:
+                point = before.start + marks.start("marks")
+                if marks.start("marks"):
+                    break  # a blank before the marks: what precedes is not the note's
+            else:
+                break
             j -= 1
-        points[tok.start] = tokens[j].start
+        # `v"D7"f` is a malformed note to abc2midi, which drops it: the symbol goes before the marks.
+        points[tok.start] = point
     return points
 
 
