@@ -46,13 +46,13 @@ from typing import TYPE_CHECKING, Callable, Generator, Iterator
 import numpy as np
 import torch
 
+from bot import style
 from bot.notation.abc import RHYTHMS, TUNE_END, default_unit, parse_key
 from bot.notation.bars import (TICKS, BarRules, BarSplitter, Measure, Timing, Verdict, bar_events, final_token, measure,
                                read_body)
 from bot.notation.form import FormTracker, plan_continuation, plan_form, read_form, read_parts, strong_beat
 from bot.notation.tokens import ACCIDENTALS, NOTE, key_signature, note_pitch, pitch_class, tonic, without
 from bot.prompt import Prompt, PromptError, parse_prompt
-from bot import style
 from bot.compute import ComputeError
 from bot.stepper import Ask, State, Stepper, answer, stepper_for
 from bot.notation.syntax import SyntaxGuard
@@ -698,13 +698,6 @@ class _Composer:
         # An element still being written after the bar is full can only overrun it.
         return reading.open and reading.settled >= limit and reading.duration > reading.settled
 
-    def _before_cadence_bar(self, bars: Fraction) -> bool:
-        """Whether a bar `bars` long, now full, closes its part or leaves only the closing bar after it."""
-        form = self.form
-        if form.finished:
-            return False
-        return 0 <= form.plan.parts[form.index] - form.length - bars <= 1
-
     def _tie_steer(self) -> np.ndarray | bool:
         """Characters banned while a tie waits for its note: that note is the tied pitch (False: none).
 
@@ -813,8 +806,9 @@ class _Composer:
         if self.form is not None and self.splitter.mode in ("", "["):
             banned |= self.key_change  # the tune stays in its key: the form ends it on that key's tonic
         if self.form is not None and self.splitter.mode in ("", "("):  # in music, after a bar line or `(`
-            # No quoted strings in new music (nor after a tuplet mark: `(3"_4"fec`, a fingering): chords are the harmoniser's (a stray "F" in D would
-            # pass for the tune's own and stop it filling the bars), annotations are noise.
+            # No quoted strings in new music, nor after a tuplet mark (`(3"_4"fec`, a fingering):
+            # chords are the harmoniser's (a stray "F" in D would pass for the tune's own and stop
+            # it filling the bars), annotations are noise.
             banned |= self.quote
         if self.form is not None and not self.gen.strip() and not self._given.strip() and self.splitter.in_music:
             # A new tune opens on its first note, not on a bar line: after an opening `|`
@@ -841,7 +835,7 @@ class _Composer:
         if self.splitter.in_music and limit is not None and reading.duration == limit and reading.elements:
             # The bar is full: only a bar line (or what may stand before one) may follow.
             banned |= self.after_full_bar_open if reading.open else self.after_full_bar
-            if self.form is not None and reading.timing.bar and self._before_cadence_bar(reading.duration / reading.timing.bar):
+            if self.form is not None and reading.timing.bar and self.form.closes_part_soon(reading.duration / reading.timing.bar):
                 # The part ends with this bar (nothing to tie into), or with the next, whose
                 # cadence note the form chooses: tied from here (`F-F-F-|` on, in a waltz in Bb
                 # pushed to tie) it could only be an F, no try could close the part, and once

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from fractions import Fraction
 
 from bot import style
@@ -108,16 +108,13 @@ class Hints:
     rhythm: str | None = None
     style: str | None = None  # a collection's manner (`bot.style` tag)
 
-    def _values(self) -> tuple:
-        return (self.meter, self.unit, self.key, self.rhythm, self.style)
-
     def any(self) -> bool:
         """Whether anything was recognised."""
-        return any(v is not None for v in self._values())
+        return any(v is not None for v in astuple(self))
 
     def over(self, other: Hints) -> Hints:
         """These hints, falling back to `other` where these say nothing."""
-        return Hints(*(a if a is not None else b for a, b in zip(self._values(), other._values())))
+        return Hints(*(a if a is not None else b for a, b in zip(astuple(self), astuple(other))))
 
 
 def read_key(text: str) -> str | None:

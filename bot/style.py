@@ -19,6 +19,8 @@ import random
 import re
 from collections import Counter
 
+from bot.notation.abc import read_tune
+
 FIELD = "S"
 # A short tag per collection (bot.corpus names them), in characters every alphabet holds.
 TAGS = {
@@ -42,7 +44,6 @@ _ASKED = (
 # Below this many tunes of a rhythm, its styles are drawn from the whole corpus's mix.
 FEW = 20
 _KEY_LINE = re.compile(r"^K:", re.M)
-_RHYTHM_LINE = re.compile(r"^R:(.*)$", re.M)
 
 
 def asked_in(words: str) -> str | None:
@@ -53,10 +54,14 @@ def asked_in(words: str) -> str | None:
     return None
 
 
+def _mixes(card: dict) -> dict[str, dict[str, int]]:
+    """The card's {rhythm: {tag: tunes}}; empty for a model trained without style lines."""
+    return ((card or {}).get("styles") or {}).get("counts") or {}
+
+
 def known(card: dict) -> set[str]:
     """The style tags a model's card can write in (none for a model trained without style lines)."""
-    by_rhythm = ((card or {}).get("styles") or {}).get("counts") or {}
-    return {tag for mix in by_rhythm.values() for tag in mix}
+    return {tag for mix in _mixes(card).values() for tag in mix}
 
 
 def tag_of(collection: str) -> str:
@@ -80,17 +85,11 @@ def styled(text: str, tag: str) -> str:
     return text[: found.start()] + line(tag) + text[found.start():]
 
 
-def rhythm_in(tune: str) -> str:
-    """The rhythm a normalised tune's R: line names; ANY when it has none."""
-    found = _RHYTHM_LINE.search(tune.split("\nK:", 1)[0])
-    return found.group(1).strip() if found else ANY
-
-
 def counts(tunes: list[str], collections: list[str]) -> dict[str, dict[str, int]]:
     """{rhythm (ANY for none): {tag: tunes}} over training tunes and their collections, for the card."""
     found: dict[str, Counter] = {}
     for tune, collection in zip(tunes, collections, strict=True):
-        found.setdefault(rhythm_in(tune), Counter())[tag_of(collection)] += 1
+        found.setdefault(read_tune(tune).get("R") or ANY, Counter())[tag_of(collection)] += 1
     return {rhythm: dict(c.most_common()) for rhythm, c in sorted(found.items())}
 
 
@@ -98,8 +97,7 @@ def pick(card: dict, rhythm: str | None, seed: int) -> str | None:
     """The style a new tune of `rhythm` is written in, drawn by `seed` from the card's mix for
     that rhythm (the whole corpus's, for a rhythm with fewer than FEW tunes); None for a model
     trained without style lines, whose card has none."""
-    styles = (card or {}).get("styles") or {}
-    by_rhythm = styles.get("counts") or {}
+    by_rhythm = _mixes(card)
     if not by_rhythm:
         return None
     mix = by_rhythm.get(rhythm or ANY, {})

@@ -224,6 +224,10 @@ def train(config: TrainConfig) -> TrainResult:
     encode = lambda text: torch.from_numpy(lookup[np.frombuffer(text.encode("latin-1"), dtype=np.uint8)])
     val_ids = encode(join_tunes(held_out))
     fingerprint = corpus.fingerprint()  # hashed once: every saved checkpoint names the same data
+    # What bot.style.pick draws a new tune's style line from (none when trained without): read
+    # once, as the fingerprint is, for every checkpoint saved.
+    styles = ({"field": style.FIELD, "share": config.styles,
+               "counts": style.counts(corpus.train, corpus.train_sources)} if config.styles > 0 else {})
 
     model_config = ModelConfig(len(vocab), config.embedding, config.hidden, config.layers, config.dropout)
     model = CharLSTM(model_config).to(path.device)
@@ -279,8 +283,8 @@ def train(config: TrainConfig) -> TrainResult:
             if step % config.eval_every == 0 or step in (total, config.max_steps) or step % steps_per_epoch == 0:
                 if main_rank:
                     best = _evaluate_and_save(model, vocab, val_ids, window, step, steps_per_epoch, best,
-                                              history, corpus, fingerprint, config, elapsed_before + seconds, optimizer,
-                                              state_path, path)
+                                              history, corpus, fingerprint, styles, config, elapsed_before + seconds,
+                                              optimizer, state_path, path)
                 window = {"nll": 0.0, "correct": 0, "chars": 0}
     bar.close()
     if world > 1:
@@ -295,7 +299,7 @@ def train(config: TrainConfig) -> TrainResult:
 
 
 def _evaluate_and_save(model, vocab, val_ids, window, step, steps_per_epoch, best, history, corpus,
-                       fingerprint, config, elapsed, optimizer, state_path, path: ComputePath) -> float:
+                       fingerprint, styles, config, elapsed, optimizer, state_path, path: ComputePath) -> float:
     """Score the held-out stream, log a history row, keep the best checkpoint, save run state."""
     metrics = score(model, val_ids.to(path.device))
     chars = max(1, window["chars"])
@@ -325,9 +329,7 @@ def _evaluate_and_save(model, vocab, val_ids, window, step, steps_per_epoch, bes
                 # Tunes whose R: line the corpus wrote in from their title or NMD file (bot.rhythm_labels).
                 "rhythm_written_into_R": dict(corpus.labelled),
             },
-            # What bot.style.pick draws a new tune's style line from; none when trained without.
-            "styles": ({"field": style.FIELD, "share": config.styles,
-                        "counts": style.counts(corpus.train, corpus.train_sources)} if config.styles > 0 else {}),
+            "styles": styles,
             "terms": terms(corpus.counts),
             "compute_path": path.describe(),
             "training": {k: v for k, v in asdict(config).items() if k not in ("resume",)},

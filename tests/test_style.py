@@ -33,6 +33,10 @@ def test_counts_read_each_tunes_rhythm_and_collection():
     assert style.counts(tunes, ["ryansMammoth", "oneills1850", "airdsAirs"]) == {
         "": {"aird": 1}, "hornpipe": {"ryan": 1, "oneill": 1}}
     assert style.tag_of("user:/some/file.abc") == "user"
+    # Every collection the corpus reads has a tag, and the chat a name for it.
+    from bot.corpus import COLLECTIONS, ESSEN, NMD
+
+    assert set(style.TAGS) == {*COLLECTIONS, ESSEN, NMD} and set(style.TAGS.values()) <= set(style.NAMES)
 
 
 def test_a_style_is_drawn_by_seed_in_the_rhythms_shares():

@@ -335,6 +335,10 @@ class FormTracker:
         """Whether a bar `bars` long ends the part being written."""
         return not self.finished and self.length + bars == self.plan.parts[self.index]
 
+    def closes_part_soon(self, bars: Fraction) -> bool:
+        """Whether a bar `bars` long ends the part, or leaves only the part's closing bar after it."""
+        return not self.finished and 0 <= self.plan.parts[self.index] - self.length - bars <= 1
+
     def closes_tune(self, bars: Fraction) -> bool:
         """Whether a bar `bars` long ends the last part."""
         return self.closes_part(bars) and self.index == len(self.plan.parts) - 1
