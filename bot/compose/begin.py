@@ -82,3 +82,21 @@ def unit_fraction(unit: str) -> Fraction:
     if match and int(match.group(1)) and int(match.group(2)):
         return Fraction(int(match.group(1)), int(match.group(2)))
     return Fraction(1, 8)
+
+
+def replay(state: TuneState, text: str) -> TuneState:
+    """Advance `state` over `text` written as new music, each bar accepted as it closes, as the
+    loop accepts them (for tests and tools that read music as the composer would); returns it."""
+    split, rules = state.splitter, state.bar_rules
+    for ch in text:
+        if split.closes(ch):
+            content, token = split.close()
+            reading = measure(content, rules.timing)
+            verdict = rules.judge(reading, token)
+            rules.commit(reading, token, verdict)
+            if state.form is not None and reading.timing.bar is not None:
+                state.form = state.form.after(verdict.duration / reading.timing.bar, token)
+        split.feed(ch)
+        state.gen += ch
+    state.reading = measure(split.content, rules.timing)
+    return state

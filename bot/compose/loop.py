@@ -78,11 +78,6 @@ class Composer:
         self.shown = None  # the text of the last Update
         yield from self._bars()
 
-    def _complete(self) -> bool:
-        """Whether the tune has all its bars: every part of its form, or the bars asked for."""
-        state = self.state
-        return state.form.finished if state.form is not None else state.new_bars >= self.settings.bars
-
     def _show(self, done: bool) -> Iterator[Update]:
         """An Update after an accepted bar (when the streamed text grew) or at the end."""
         state = self.state
@@ -175,7 +170,7 @@ class Composer:
                 self._accept(start, reading, token, verdict)
                 tries.clear()
                 lenient = not strict
-                if self._complete():
+                if state.complete:
                     yield from self._show(done=True)
                     return
                 yield from self._show(done=False)

@@ -89,6 +89,11 @@ class TuneState:
         """Bars begun in the new music (the pasted music's last bar is not one of them)."""
         return max(0, self.bar_rules.bars - self.pasted_open)
 
+    @property
+    def complete(self) -> bool:
+        """Whether the tune has all its bars: every part of its form, or the bars asked for."""
+        return self.form.finished if self.form is not None else self.new_bars >= self.settings.bars
+
     def last_char(self) -> str:
         """The character before the next one."""
         return self.gen[-1] if self.gen else self.before_gen
