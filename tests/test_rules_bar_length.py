@@ -38,7 +38,7 @@ def rule(cls):
 
 def judge(state: TuneState, bar: Closing):
     """The whole rule book's verdict (the bar's length first, as the composer asks)."""
-    return Rulebook(rules_for(VOCAB), state, len(VOCAB)).judge(state, bar)
+    return Rulebook(rules_for(VOCAB), state).judge(state, bar)
 
 
 def test_a_full_bar_takes_only_a_bar_line_next():
@@ -74,7 +74,7 @@ def test_the_tunes_last_bar_is_judged_with_its_final_bar_line():
 
 def test_a_bar_line_where_none_is_right_is_drawn_again():
     state = tune("|:A2FA dAFA|A2FA dA")
-    book = Rulebook(rules_for(VOCAB), state, len(VOCAB))
+    book = Rulebook(rules_for(VOCAB), state)
     assert rule(BarLength).redraw(state, "|", book.judge)  # six eighths of eight: no bar line yet
     assert not rule(BarLength).redraw(state, "F", book.judge)
     full = tune("|:A2FA dAFA|A2FA dAFA")

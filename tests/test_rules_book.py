@@ -45,7 +45,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def book(state: TuneState) -> Rulebook:
-    return Rulebook(rules_for(VOCAB), state, len(VOCAB))
+    return Rulebook(rules_for(VOCAB), state)
 
 
 def test_checked_rules_are_dropped_once_a_bars_tries_are_spent_but_syntax_stays():
@@ -64,11 +64,12 @@ def test_a_tie_steer_gives_way_when_it_would_leave_nothing_to_draw():
 
     class OnlyE(Rule):
         phase = ALWAYS
+        fresh_mask = True
 
         def banned(self, state):
-            return everything
+            return everything.copy()
 
-    alone = Rulebook((OnlyE(None), rule(TiePartner)), state, len(VOCAB))
+    alone = Rulebook((OnlyE(None), rule(TiePartner)), state)
     assert chars(alone.banned(state, lenient=False)) == set(VOCAB) - {"e"} and steer is not False
 
 

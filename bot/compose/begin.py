@@ -98,5 +98,5 @@ def replay(state: TuneState, text: str) -> TuneState:
                 state.form = state.form.after(verdict.duration / reading.timing.bar, token)
         split.feed(ch)
         state.gen += ch
-    state.reading = measure(split.content, rules.timing)
+    state.read(measure(split.content, rules.timing))
     return state

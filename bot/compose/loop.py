@@ -50,7 +50,6 @@ class Composer:
         self.notices = list(prompt.notices)
         self.syntax = guard_for(loaded.vocab)
         self.rules = rules if rules is not None else rules_for(loaded.vocab)  # a bench may pass timed ones
-        self.size = len(loaded.vocab)
         # Characters sampled in all (tries rolled back included) before bar checks stop.
         self.budget = settings.max_chars * RETRY_BUDGET
 
@@ -69,7 +68,7 @@ class Composer:
         self.new_from = len(self.head)
         yield Update(self.head, self.new_from, False, self.seed, list(self.notices), style=self.style)
         self.state = begin(self.prompt, self.settings, heading, self.notices)
-        self.book = Rulebook(self.rules, self.state, self.size)
+        self.book = Rulebook(self.rules, self.state)
         self.visible = 0  # gen[:visible] has been streamed
         # The bar line at the end of the streamed text, and how much of it is already shown
         # (a pasted tune may end on a bar line the first sampled character continues).
@@ -125,7 +124,7 @@ class Composer:
                 self.notices.append(f"stopped at the {self.settings.max_chars}-character cap")
                 yield from self._show(done=True)
                 return
-            reading = state.reading = measure(split.content, state.bar_rules.timing)
+            reading = state.read_bar()
             closed = None  # (after, token, reading, verdict) of a bar to accept
             lost = False
             if not lenient and book.lost(state):
@@ -133,10 +132,10 @@ class Composer:
                 lost = True
             else:
                 banned = book.banned(state, lenient) if check else None
-                ch = seq.draw(banned) if banned is None or not banned.all() else None
+                ch = seq.draw(banned)  # None: everything is banned
                 while ch is not None and not lenient and book.redraw(state, ch):
                     banned = banned | self.syntax.char(ch)  # a bar line now would be wrong: draw again
-                    ch = seq.draw(banned) if not banned.all() else None
+                    ch = seq.draw(banned)
                 if ch is None:  # nothing may follow: this try is lost
                     tries.append(None)
                     lost = True

@@ -45,16 +45,23 @@ class Sequence:
         logits, self.state = yield Ask(ids, self.state)
         self.logits = logits.reshape(-1).numpy()
 
-    def draw(self, banned: np.ndarray | None = None) -> str:
-        """Sample the next character (temperature, top-k, never a banned one)."""
+    def draw(self, banned: np.ndarray | None = None) -> str | None:
+        """Sample the next character (temperature, top-k, never a banned one); None when all are banned."""
         z = self.logits
-        if banned is not None and not banned.all():
+        if banned is not None:
+            if banned.all():
+                return None
             z = np.where(banned, -np.inf, z)
         k = self.settings.top_k
         if 0 < k < len(z):
             kth = np.partition(z, len(z) - k)[len(z) - k]
             z = np.where(z >= kth, z, -np.inf)
-        cdf = np.cumsum(np.exp((z - z.max()) * self.inverse_temperature))  # (V,) float32
+        # (V,) float32, worked in one buffer: the same operations in the same order as
+        # cumsum(exp((z - max) * 1/T)), without a new array for each.
+        cdf = np.subtract(z, z.max())
+        np.multiply(cdf, self.inverse_temperature, out=cdf)
+        np.exp(cdf, out=cdf)
+        np.cumsum(cdf, out=cdf)
         choice = int(cdf.searchsorted(self.rng.random() * cdf[-1], side="right"))
         return self.vocab[min(choice, len(self.vocab) - 1)]
 

@@ -14,7 +14,7 @@ from fractions import Fraction
 
 from bot.compose.sequence import Snapshot
 from bot.compose.settings import Settings
-from bot.notation.bars import BarRules, BarSplitter, Measure, Verdict, final_token
+from bot.notation.bars import BarRules, BarSplitter, Measure, Verdict, final_token, measure
 from bot.notation.form import FormTracker
 from bot.notation.tokens import without
 
@@ -73,7 +73,7 @@ class TuneState:
     pasted_open: int  # 1 when the paste's last bar is still open (the first sampled characters close it)
     before_gen: str  # the character before the first sampled one
     gen: str = ""  # generated text on the current path (model form)
-    reading: Measure | None = None  # the bar being written, read before each draw
+    reading: Measure | None = None  # the bar being written, read before each draw (`read`)
     last: HeldBar | None = None  # the newest accepted bar, held back from the stream
     tries: list[Try | None] = field(default_factory=list)  # failed tries of this bar (None: nothing to keep)
     form_tries: int = 0  # tries of part-closing bars that missed the form
@@ -83,6 +83,10 @@ class TuneState:
     _left: Fraction | None = None  # ... and its value
     _slurs_of: str | None = None  # open_slurs' cache: the text it is for ...
     _slurs: int = 0  # ... and its value
+    _readings: dict = field(default_factory=dict)  # read_bar's cache: readings by bar text ...
+    _readings_for: object = None  # ... for this timing
+    _limit_known: bool = False  # limit's cache: worked out for this reading ...
+    _limit: Fraction | None = None  # ... and its value
 
     @property
     def new_bars(self) -> int:
@@ -111,8 +115,35 @@ class TuneState:
             self._left = None if done else (form.plan.parts[form.index] - form.length) * bar
         return self._left
 
-    def limit(self, reading: Measure) -> Fraction | None:
+    def read(self, reading: Measure) -> None:
+        """Set the reading of the bar being written; what was worked out from the last one is forgotten."""
+        self.reading, self._limit_known = reading, False
+
+    def read_bar(self) -> Measure:
+        """Read the bar being written (the loop, before each draw) and return its reading.
+
+        A retry writes the same first characters of its bar as the try before (about a third
+        of the readings), so readings are kept by text; they are frozen, so one may be shared.
+        """
+        timing = self.bar_rules.timing
+        if timing is not self._readings_for:
+            self._readings, self._readings_for = {}, timing
+        content = self.splitter.content
+        reading = self._readings.get(content)
+        if reading is None:
+            if len(self._readings) > 512:
+                self._readings.clear()  # bounded: a long tune's old bars are not read again
+            reading = self._readings[content] = measure(content, timing)
+        self.read(reading)
+        return reading
+
+    def limit(self) -> Fraction | None:
         """The longest duration the bar being written may reach; None when unchecked."""
+        if not self._limit_known:  # several rules ask at each draw: worked out once per reading
+            self._limit, self._limit_known = self._work_out_limit(self.reading), True
+        return self._limit
+
+    def _work_out_limit(self, reading: Measure) -> Fraction | None:
         bar = reading.timing.bar
         if bar is None:
             return None
@@ -123,11 +154,12 @@ class TuneState:
             limit = left  # the part's short last bar, the complement of its pickup
         return limit
 
-    def is_full(self, reading: Measure) -> bool:
+    def is_full(self) -> bool:
         """Whether the bar being written is exactly full: only a bar line may follow."""
+        reading = self.reading
         if not self.splitter.in_music or not reading.elements:
             return False
-        limit = self.limit(reading)
+        limit = self.limit()
         return limit is not None and reading.duration == limit
 
     def final_token(self, token: str, reading: Measure | None = None) -> str:

@@ -62,7 +62,7 @@ def rules_for(vocab: str) -> tuple[Rule, ...]:
 class Rulebook:
     """The rules that apply to one tune, sorted by what they answer; asked by the composer loop."""
 
-    def __init__(self, rules: tuple[Rule, ...], state: TuneState, size: int):
+    def __init__(self, rules: tuple[Rule, ...], state: TuneState):
         active = [r for r in rules if state.form is not None or not r.needs_form]
         masks = [r for r in active if r.overrides("banned")]
         self.always = [r for r in masks if r.phase == ALWAYS]
@@ -71,12 +71,13 @@ class Rulebook:
         self.judges = [r for r in active if r.overrides("judge")]
         self.losers = [r for r in active if r.overrides("lost")]
         self.redrawers = [r for r in active if r.overrides("redraw")]
-        self.size = size
+        assert self.always and self.always[0].fresh_mask, "the first ALWAYS rule must give a fresh mask"
+        self.first, self.always_after_first = self.always[0], self.always[1:]
 
     def banned(self, state: TuneState, lenient: bool) -> np.ndarray:
         """Characters that cannot be right next: bad syntax always, wrong durations unless `lenient`."""
-        banned = np.zeros(self.size, dtype=bool)
-        for rule in self.always:
+        banned = self.first.banned(state)  # a fresh array: the others are ORed into it
+        for rule in self.always_after_first:
             mask = rule.banned(state)
             if mask is not False:
                 banned |= mask
@@ -101,8 +102,14 @@ class Rulebook:
 
     def lost(self, state: TuneState) -> bool:
         """Whether the bar being written is already wrong (its try is lost)."""
-        return any(rule.lost(state) for rule in self.losers)
+        for rule in self.losers:  # a loop, not any(): no generator made per character
+            if rule.lost(state):
+                return True
+        return False
 
     def redraw(self, state: TuneState, ch: str) -> bool:
         """Whether the drawn `ch` must be drawn again."""
-        return any(rule.redraw(state, ch, self.judge) for rule in self.redrawers)
+        for rule in self.redrawers:
+            if rule.redraw(state, ch, self.judge):
+                return True
+        return False

@@ -37,7 +37,7 @@ class BarLength(Rule):
         reading = state.reading
         if len(state.splitter.content) > MAX_BAR_CHARS:
             return True
-        limit = state.limit(reading)
+        limit = state.limit()
         if limit is None:
             return False
         if reading.settled > limit:
@@ -73,7 +73,7 @@ class FullBar(Rule):
         self.after_full_bar_open = syntax.only(AFTER_FULL_BAR | {"/"})
 
     def banned(self, state: TuneState) -> Mask:
-        if not state.is_full(state.reading):
+        if not state.is_full():
             return False
         return self.after_full_bar_open if state.reading.open else self.after_full_bar
 

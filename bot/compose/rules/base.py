@@ -38,6 +38,7 @@ class Rule:
 
     phase: ClassVar[str] = CHECKED
     needs_form: ClassVar[bool] = False  # applies only to a tune written in form
+    fresh_mask: ClassVar[bool] = False  # `banned` always gives a new array (never False), which the caller may change
 
     def __init__(self, syntax: SyntaxGuard):
         self.syntax = syntax

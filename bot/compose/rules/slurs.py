@@ -48,7 +48,7 @@ class SlurClosedAtEnd(Rule):
     def banned(self, state: TuneState) -> Mask:
         # The tune's last bar line is written `|` and made final afterwards: close the slur
         # before it, or it runs off the end.
-        if state.open_slurs() > 0 and state.is_full(state.reading) and state.closes_tune(state.reading):
+        if state.open_slurs() > 0 and state.is_full() and state.closes_tune(state.reading):
             return self.bar_line
         return False
 

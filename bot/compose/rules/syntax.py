@@ -11,9 +11,9 @@ class Syntax(Rule):
     """Bad ABC is never drawn: the guard's ban after the text read so far."""
 
     phase = ALWAYS
+    fresh_mask = True  # first in the list: the rule book ORs the other masks into this one
 
     def banned(self, state: TuneState) -> Mask:
-        # A fresh array each call (the rule book ORs the others into its own).
         return self.syntax.banned(state.splitter, state.bar_rules, state.last_char())
 
 

@@ -102,7 +102,7 @@ class NoTieIntoCadence(Rule):
 
     def banned(self, state: TuneState) -> Mask:
         reading = state.reading
-        if state.is_full(reading) and reading.timing.bar and state.form.closes_part_soon(reading.duration / reading.timing.bar):
+        if state.is_full() and reading.timing.bar and state.form.closes_part_soon(reading.duration / reading.timing.bar):
             return self.syntax.tie
         return False
 
