@@ -10,6 +10,9 @@ Each rule has a phase, the order in which the composer applies masks (`bot.compo
 - ALWAYS: on every draw of a checked tune (ABC that readers would misread, at any cost);
 - STEER: applied only where it leaves something to draw (a tie's partner note);
 - CHECKED: while the bar's durations are checked (not once its retries are spent).
+
+A judge answers with a `Verdict`: ok accepts the bar; not ok has it sampled again, and once its
+retries are spent the loop takes the bar before back, then keeps the closest try (`miss`).
 """
 
 from __future__ import annotations
