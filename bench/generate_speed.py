@@ -137,7 +137,7 @@ class TimedRule:
     """A rule wrapped to time its answers (the bench's breakdown); behaves as the rule does."""
 
     def __init__(self, rule: Rule):
-        self.rule, self.phase, self.needs_form = rule, rule.phase, rule.needs_form
+        self.rule, self.phase, self.needs_form, self.fresh_mask = rule, rule.phase, rule.needs_form, rule.fresh_mask
         self.seconds: dict[str, float] = defaultdict(float)
 
     def overrides(self, name: str) -> bool:

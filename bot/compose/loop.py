@@ -19,7 +19,7 @@ from bot.compose.sequence import Coroutine, Sequence, alone
 from bot.compose.settings import Settings, Update
 from bot.compose.state import Closing, HeldBar, Start, Try
 from bot.notation.abc import TUNE_END
-from bot.notation.bars import Verdict, measure
+from bot.notation.bars import Verdict
 from bot.notation.form import read_form
 from bot.prompt import Prompt
 from bot.stepper import stepper_for
@@ -148,8 +148,7 @@ class Composer:
                     tries.append(None)
                     lost = True
                 elif split.closes(ch):
-                    content, token = split.close()
-                    reading = measure(content, state.bar_rules.timing)
+                    _, token = split.close()  # the bar's text is the one `reading` read
                     verdict = book.judge(state, Closing(reading, token))
                     if not verdict.ok and len(state.gen) <= len(token):
                         verdict.ok = True  # the bar is all pasted music: not ours to judge

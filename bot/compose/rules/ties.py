@@ -20,6 +20,8 @@ _NOT_MUSIC = ('"', "!", "+", "F")
 # A tied note (the tokenizer's NOTE), then what has followed it: blanks and bar lines, and as
 # much of the next note's spelling (accidental, letter, octave marks) as is written.
 TIED = re.compile(rf"(?:{NOTE.pattern})-(?P<gap>[ \n|]*)(?P<sofar>[\^_=]*[A-Ga-g]?[,']*)$")
+# What may follow a tie before its note is complete: TIED's gap and the note's spelling so far.
+_AFTER_TIE = " \n|^_=ABCDEFGabcdefg,'"
 # The accidental that raises or lowers a natural letter by so many semitones.
 _SPELLED = {shift: acc for acc, shift in ACCIDENTALS.items()}
 _NATURALS = dict.fromkeys("CDEFGAB", 0)
@@ -44,6 +46,8 @@ class TiePartner(Rule):
         if state.splitter.mode in _NOT_MUSIC:
             return False  # a `-` in a quoted string or a field (`"FC-`) ties nothing
         text = (state.given[-64:] + state.gen)[-64:]  # a bar and what follows it, not the whole tune each draw
+        if not text.rstrip(_AFTER_TIE).endswith("-"):
+            return False  # no tie waiting (TIED can only match where this finds the `-`): no search
         tied = TIED.search(text)
         if tied is None:
             return False
