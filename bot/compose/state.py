@@ -83,8 +83,6 @@ class TuneState:
     _left: Fraction | None = None  # ... and its value
     _slurs_of: str | None = None  # open_slurs' cache: the text it is for ...
     _slurs: int = 0  # ... and its value
-    _readings: dict = field(default_factory=dict)  # read_bar's cache: readings by bar text ...
-    _readings_for: object = None  # ... for this timing
     _limit_known: bool = False  # limit's cache: worked out for this reading ...
     _limit: Fraction | None = None  # ... and its value
 
@@ -120,20 +118,10 @@ class TuneState:
         self.reading, self._limit_known = reading, False
 
     def read_bar(self) -> Measure:
-        """Read the bar being written (the loop, before each draw) and return its reading.
-
-        A retry writes the same first characters of its bar as the try before (about a third
-        of the readings), so readings are kept by text; they are frozen, so one may be shared.
-        """
-        timing = self.bar_rules.timing
-        if timing is not self._readings_for:
-            self._readings, self._readings_for = {}, timing
-        content = self.splitter.content
-        reading = self._readings.get(content)
-        if reading is None:
-            if len(self._readings) > 512:
-                self._readings.clear()  # bounded: a long tune's old bars are not read again
-            reading = self._readings[content] = measure(content, timing)
+        """Read the bar being written (the loop, before each draw) and return its reading."""
+        # Read afresh each time: readings kept across retries saved little (a retry's bar soon
+        # differs from the try before) and, held, cost more in garbage collection than they saved.
+        reading = measure(self.splitter.content, self.bar_rules.timing)
         self.read(reading)
         return reading
 
