@@ -23,7 +23,9 @@ composer itself has no hook, so this costs nothing when off.
 
 compares the generator with the code of another git revision: the revision is checked out
 into a temporary folder (`git archive`), and the two take turns, each round a fresh process
-per side on the same checkpoint and seeds; it prints each side's median chars/s and stops.
+per side on the same checkpoint and seeds, each tune's best of --repeat times kept; it prints
+each side's median and best round. Then the composer's own time per character (the LSTM's
+answers recorded once and replayed to both, so the step and its noise drop out), and stops.
 """
 
 from __future__ import annotations
@@ -219,7 +221,9 @@ def print_breakdown(loaded, tunes: int) -> None:
 
 
 # One side of --compare-ref: the generator's chars/s in a fresh process, importing `bot` from
-# the tree in argv[1] (so the same code runs on old and new), as generator_chars_per_second does.
+# the tree in argv[1] (so the same code runs on old and new), on generator_chars_per_second's
+# tunes; each tune is timed argv[4] times and its best time kept, as other work on a shared
+# machine only ever slows a run down.
 _RATE = """
 import json, sys, time
 sys.path.insert(0, sys.argv[1])
@@ -233,15 +237,18 @@ prompts = ("a reel in D", "a jig in G", "a hornpipe in A", "a waltz in D")
 made, seconds = 0, 0.0
 for seed in range(int(sys.argv[3])):
     for form in (True, False):
-        start = time.perf_counter()
-        tune = generate(prompts[seed % len(prompts)], Settings(seed=seed, bars=32, form=form), loaded)
-        seconds += time.perf_counter() - start
+        best = float("inf")
+        for _ in range(int(sys.argv[4])):
+            start = time.perf_counter()
+            tune = generate(prompts[seed % len(prompts)], Settings(seed=seed, bars=32, form=form), loaded)
+            best = min(best, time.perf_counter() - start)
+        seconds += best
         made += len(tune.abc) - tune.new_from
 print(json.dumps({"rate": made / seconds, "chars": made}))
 """
 
 
-def compare_ref(ref: str, stem: str, tunes: int, rounds: int) -> None:
+def compare_ref(ref: str, stem: str, tunes: int, rounds: int, repeat: int) -> None:
     """The generator at git revision `ref` and in this tree, taking turns, one process per side and round."""
     with tempfile.TemporaryDirectory() as tmp:
         archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref], check=True, capture_output=True).stdout
@@ -252,8 +259,8 @@ def compare_ref(ref: str, stem: str, tunes: int, rounds: int) -> None:
         for i in range(rounds):
             order = list(sides) if i % 2 == 0 else list(sides)[::-1]  # who goes first alternates
             for name in order:
-                out = subprocess.run([sys.executable, "-c", _RATE, sides[name], stem, str(tunes)], cwd=sides[name],
-                                     check=True, capture_output=True, text=True).stdout
+                out = subprocess.run([sys.executable, "-c", _RATE, sides[name], stem, str(tunes), str(repeat)],
+                                     cwd=sides[name], check=True, capture_output=True, text=True).stdout
                 result = json.loads(out.strip().splitlines()[-1])
                 rates[name].append(result["rate"])
                 made[name] = result["chars"]
@@ -261,11 +268,67 @@ def compare_ref(ref: str, stem: str, tunes: int, rounds: int) -> None:
     chars = set(made.values())
     print(f"same tunes on both sides: {'yes' if len(chars) == 1 else 'NO'} ({', '.join(map(str, sorted(chars)))} chars)")
     for name, values in rates.items():
-        print(f"generator, form on and off, {name:20s} median {statistics.median(values):8.0f} chars/s "
-              f"({min(values):.0f} to {max(values):.0f}, {rounds} rounds of {tunes} tunes each way)")
-    old, new = (statistics.median(v) for v in rates.values())
-    print(f"new / old: {new / old:.3f}")
+        print(f"generator, form on and off, {name:20s} median {statistics.median(values):6.0f} chars/s, "
+              f"best round {max(values):6.0f} ({rounds} rounds of {tunes} tunes each way, best of {repeat} per tune)")
+    (old, new), (old_best, new_best) = ([statistics.median(v) for v in rates.values()],
+                                        [max(v) for v in rates.values()])
+    print(f"new / old: {new / old:.3f} by medians, {new_best / old_best:.3f} by best rounds")
 
+
+def compare_loop(ref: str, loaded, tunes: int, rounds: int) -> None:
+    """The composer's own time per character (everything but the LSTM step) at `ref` and here.
+
+    The LSTM's answers are recorded once and replayed to both, so the step's cost and its noise
+    drop out. The old `bot/generate.py` is loaded beside this tree's modules: right for a
+    revision that differs from this one in the composer only.
+    """
+    import importlib.util
+
+    from bot import generate as new
+
+    source = subprocess.run(["git", "-C", str(ROOT), "show", f"{ref}:bot/generate.py"], check=True,
+                            capture_output=True, text=True).stdout
+    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as file:
+        file.write(source)
+    spec = importlib.util.spec_from_file_location("_ref_generate", file.name)
+    old = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = old  # dataclasses look their module up
+    spec.loader.exec_module(old)
+    Path(file.name).unlink()
+    stepper = stepper_for(loaded.model)
+    prompts = ("a reel in D", "a jig in G", "a hornpipe in A", "a waltz in D")
+    cases = [(prompts[seed % len(prompts)], seed, form) for seed in range(tunes) for form in (True, False)]
+
+    def drive(module, case, answers=None):
+        text, seed, form = case
+        composer = module._Composer(loaded, parse_prompt(text, loaded.vocab), module.Settings(seed=seed, bars=32, form=form),
+                                    seed, None)
+        coroutine, reply, made, last = composer._run(), None, [], None
+        while True:
+            try:
+                item = coroutine.send(reply)
+            except StopIteration:
+                return made, last
+            if isinstance(item, Ask):
+                reply = answer(stepper, item) if answers is None else answers[len(made)]
+                made.append(reply)
+            else:
+                reply, last = None, item
+
+    recorded = [drive(new, case)[0] for case in cases]
+    same = all(drive(old, c, r)[1].abc == drive(new, c, r)[1].abc for c, r in zip(cases, recorded))
+    seconds: dict[str, list[float]] = {"old": [], "new": []}
+    for i in range(rounds):
+        for name, module in ((("old", old), ("new", new)) if i % 2 == 0 else (("new", new), ("old", old))):
+            start = time.perf_counter()
+            for case, answers in zip(cases, recorded):
+                drive(module, case, answers)
+            seconds[name].append(time.perf_counter() - start)
+    steps = sum(len(r) for r in recorded)
+    old_us, new_us = (min(seconds[n]) / steps * 1e6 for n in ("old", "new"))
+    print(f"composer's own time per LSTM step, answers replayed ({steps} steps, {len(cases)} tunes, best of {rounds}; "
+          f"same tunes: {'yes' if same else 'NO'}): {ref} {old_us:.1f} us, this tree {new_us:.1f} us "
+          f"(new / old {new_us / old_us:.3f})")
 
 def copy_bandwidth() -> float:
     """Bytes per second of a large-array copy (read + write), best of five."""
@@ -334,6 +397,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--compare-ref", default=None,
                         help="git revision whose generator to time in turns with this tree's (then stop)")
     parser.add_argument("--rounds", type=int, default=5, help="turns each side takes with --compare-ref (default 5)")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="with --compare-ref: times each tune is written per turn, its best kept (default 3)")
     args = parser.parse_args(argv)
     print(machine(), flush=True)
 
@@ -342,7 +407,8 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     stem = args.checkpoint or str(DEFAULT_CHECKPOINT)
     if args.compare_ref:
-        compare_ref(args.compare_ref, str(Path(stem).resolve()), args.tunes, args.rounds)
+        compare_ref(args.compare_ref, str(Path(stem).resolve()), args.tunes, args.rounds, args.repeat)
+        compare_loop(args.compare_ref, load(stem), args.tunes, 2 * args.rounds)
         return 0
     loaded = load(stem)
     config = loaded.model.config
