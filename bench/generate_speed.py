@@ -196,7 +196,7 @@ def breakdown(loaded, tunes: int) -> tuple[int, dict[str, float]]:
             if isinstance(item, Ask):
                 step = time.perf_counter()
                 reply = answer(stepper, item)
-                parts["LSTM step"] += time.perf_counter() - step
+                parts["LSTM steps (prime, headers included)"] += time.perf_counter() - step
             else:
                 reply = None
         parts["total"] += time.perf_counter() - start
@@ -212,7 +212,7 @@ def print_breakdown(loaded, tunes: int) -> None:
     chars, parts = breakdown(loaded, tunes)
     total = parts.pop("total")
     rules = sum(v for k, v in parts.items() if "." in k and not k.endswith(".redraw"))
-    rest = total - parts["LSTM step"] - parts["draw"] - rules
+    rest = total - parts["LSTM steps (prime, headers included)"] - parts["draw"] - rules
     print(f"time per sampled character ({chars} characters, {tunes} tunes, form on, retries included): "
           f"{total / chars * 1e6:.1f} us")
     for name, seconds in sorted(parts.items(), key=lambda kv: -kv[1]):

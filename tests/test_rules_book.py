@@ -8,8 +8,7 @@ from bot.compose.begin import begin, replay
 from bot.compose.headers import Heading
 from bot.compose.rules import rules_for
 from bot.compose.settings import Settings
-from bot.compose.state import Closing, TuneState
-from bot.notation.bars import measure
+from bot.compose.state import TuneState
 from bot.prompt import Prompt
 import importlib
 import inspect

@@ -9,7 +9,6 @@ from bot.compose.headers import Heading
 from bot.compose.rules import rules_for
 from bot.compose.settings import Settings
 from bot.compose.state import Closing, TuneState
-from bot.notation.bars import measure
 from bot.prompt import Prompt
 from bot.compose.rules.slurs import SlurBalance, SlurClosedAtEnd, SlurInsidePart
 
