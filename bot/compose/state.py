@@ -79,12 +79,13 @@ class TuneState:
     form_tries: int = 0  # tries of part-closing bars that missed the form
     retaken_at: int = -1  # gen length where a bar was taken back once already
     closing_bars: int = 0  # a last bar the model ended without a bar line
-    _left_of: object = None  # part_left's cache: the tracker it is for ...
-    _left: Fraction | None = None  # ... and its value
-    _slurs_of: str | None = None  # open_slurs' cache: the text it is for ...
-    _slurs: int = 0  # ... and its value
-    _limit_known: bool = False  # limit's cache: worked out for this reading ...
-    _limit: Fraction | None = None  # ... and its value
+    # Caches of the readings below (not the tune's state: each is worked out again when stale).
+    _left_of: object = field(default=None, init=False, repr=False)  # part_left's: the tracker it is for ...
+    _left: Fraction | None = field(default=None, init=False, repr=False)  # ... and its value
+    _slurs_of: str | None = field(default=None, init=False, repr=False)  # open_slurs': the text it is for ...
+    _slurs: int = field(default=0, init=False, repr=False)  # ... and its value
+    _limit_known: bool = field(default=False, init=False, repr=False)  # limit's: worked out for this reading ...
+    _limit: Fraction | None = field(default=None, init=False, repr=False)  # ... and its value
 
     @property
     def new_bars(self) -> int:
