@@ -14,15 +14,31 @@ compute path (float32 beside bfloat16; on a CPU without native bfloat16, its emu
 bfloat16 step: the path float32 replaces there).
 
     ABC_BOT_PRECISION=float32 python bench/generate_speed.py   # the float32 path, forced
+
+Also printed: where a sampled character's time goes (the LSTM step, the draw, each rule's
+`banned` and `judge`), measured by wrapping the rules in timing proxies for one run; the
+composer itself has no hook, so this costs nothing when off.
+
+    python bench/generate_speed.py --compare-ref main --rounds 5
+
+compares the generator with the code of another git revision: the revision is checked out
+into a temporary folder (`git archive`), and the two take turns, each round a fresh process
+per side on the same checkpoint and seeds, each tune's best of --repeat times kept; it prints
+each side's median and best round. Then the composer's own time per character (the LSTM's
+answers recorded once and replayed to both, so the step and its noise drop out), and stops.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
+import subprocess
 import sys
+import tempfile
 import threading
 import time
+from collections import defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -31,11 +47,15 @@ from bench.machine import describe as machine  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
+from bot.compose.loop import Composer  # noqa: E402
+from bot.compose.rules import Rule, rules_for  # noqa: E402
 from bot.engine import BatchEngine  # noqa: E402
 from bot.generate import Settings, compose, generate  # noqa: E402
 from bot.prompt import parse_prompt  # noqa: E402
 from bot.compute import ComputePath, cpu_bfloat16  # noqa: E402
-from bot.stepper import Stepper, stepper_for  # noqa: E402
+from bot.stepper import Ask, Stepper, answer, stepper_for  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
 
 # The seed for the first-character latency: a pasted tune, cut so that what the model is
 # primed with (header lines in its form, then the music) is SEED_CHARS long.
@@ -115,6 +135,201 @@ def generator_chars_per_second(loaded, tunes: int, naive_chars: int) -> tuple[di
     return {form: (made[form] / seconds[form], made[form]) for form in (True, False)}, tunes * naive_chars / naive_seconds
 
 
+class TimedRule:
+    """A rule wrapped to time its answers (the bench's breakdown); behaves as the rule does."""
+
+    def __init__(self, rule: Rule):
+        self.rule, self.phase, self.needs_form, self.fresh_mask = rule, rule.phase, rule.needs_form, rule.fresh_mask
+        self.seconds: dict[str, float] = defaultdict(float)
+
+    def overrides(self, name: str) -> bool:
+        return self.rule.overrides(name)
+
+    def _timed(self, name: str, *args):
+        start = time.perf_counter()
+        try:
+            return getattr(self.rule, name)(*args)
+        finally:
+            self.seconds[name] += time.perf_counter() - start
+
+    def banned(self, state):
+        return self._timed("banned", state)
+
+    def judge(self, state, bar, verdict):
+        return self._timed("judge", state, bar, verdict)
+
+    def lost(self, state):
+        return self._timed("lost", state)
+
+    def redraw(self, state, ch, judge):
+        return self._timed("redraw", state, ch, judge)
+
+
+def breakdown(loaded, tunes: int) -> tuple[int, dict[str, float]]:
+    """(characters sampled, seconds by part) over `tunes` tunes of the generator_chars_per_second set,
+    form on: the LSTM step, the draw, each rule's answers, and the rest of the loop."""
+    timed = tuple(TimedRule(rule) for rule in rules_for(loaded.vocab))
+    stepper = stepper_for(loaded.model)
+    parts: dict[str, float] = defaultdict(float)
+    chars = 0
+    prompts = ("a reel in D", "a jig in G", "a hornpipe in A", "a waltz in D")
+    for seed in range(tunes):
+        prompt = parse_prompt(prompts[seed % len(prompts)], loaded.vocab)
+        composer = Composer(loaded, prompt, Settings(seed=seed, bars=32), seed, None, rules=timed)
+        draw = composer.seq.draw
+
+        def timed_draw(banned=None, draw=draw):
+            start = time.perf_counter()
+            try:
+                return draw(banned)
+            finally:
+                parts["draw"] += time.perf_counter() - start
+
+        composer.seq.draw = timed_draw
+        coroutine, reply = composer._run(), None
+        start = time.perf_counter()
+        while True:
+            try:
+                item = coroutine.send(reply)
+            except StopIteration:
+                break
+            if isinstance(item, Ask):
+                step = time.perf_counter()
+                reply = answer(stepper, item)
+                parts["LSTM steps (prime, headers included)"] += time.perf_counter() - step
+            else:
+                reply = None
+        parts["total"] += time.perf_counter() - start
+        chars += composer.seq.steps
+    for rule in timed:
+        for name, seconds in rule.seconds.items():
+            parts[f"{type(rule.rule).__name__}.{name}"] += seconds
+    return chars, parts
+
+
+def print_breakdown(loaded, tunes: int) -> None:
+    """Microseconds per sampled character, by part (rules' redraw includes the judges it asks)."""
+    chars, parts = breakdown(loaded, tunes)
+    total = parts.pop("total")
+    rules = sum(v for k, v in parts.items() if "." in k and not k.endswith(".redraw"))
+    rest = total - parts["LSTM steps (prime, headers included)"] - parts["draw"] - rules
+    print(f"time per sampled character ({chars} characters, {tunes} tunes, form on, retries included): "
+          f"{total / chars * 1e6:.1f} us")
+    for name, seconds in sorted(parts.items(), key=lambda kv: -kv[1]):
+        print(f"  {name:32s} {seconds / chars * 1e6:7.2f} us  {100 * seconds / total:5.1f}%")
+    print(f"  {'the loop (reading the bar, rest)':32s} {rest / chars * 1e6:7.2f} us  {100 * rest / total:5.1f}%")
+
+
+# One side of --compare-ref: the generator's chars/s in a fresh process, importing `bot` from
+# the tree in argv[1] (so the same code runs on old and new), on generator_chars_per_second's
+# tunes; each tune is timed argv[4] times and its best time kept, as other work on a shared
+# machine only ever slows a run down.
+_RATE = """
+import json, sys, time
+sys.path.insert(0, sys.argv[1])
+import torch
+torch.set_num_threads(1)
+from bot.checkpoint import load
+from bot.generate import Settings, generate
+loaded = load(sys.argv[2])
+generate("a jig in G", Settings(seed=0, bars=2), loaded)
+prompts = ("a reel in D", "a jig in G", "a hornpipe in A", "a waltz in D")
+made, seconds = 0, 0.0
+for seed in range(int(sys.argv[3])):
+    for form in (True, False):
+        best = float("inf")
+        for _ in range(int(sys.argv[4])):
+            start = time.perf_counter()
+            tune = generate(prompts[seed % len(prompts)], Settings(seed=seed, bars=32, form=form), loaded)
+            best = min(best, time.perf_counter() - start)
+        seconds += best
+        made += len(tune.abc) - tune.new_from
+print(json.dumps({"rate": made / seconds, "chars": made}))
+"""
+
+
+def compare_ref(ref: str, stem: str, tunes: int, rounds: int, repeat: int) -> None:
+    """The generator at git revision `ref` and in this tree, taking turns, one process per side and round."""
+    with tempfile.TemporaryDirectory() as tmp:
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref], check=True, capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", tmp], input=archive, check=True)
+        sides = {f"{ref} (old)": tmp, "this tree (new)": str(ROOT)}
+        rates: dict[str, list[float]] = {name: [] for name in sides}
+        made: dict[str, int] = {}
+        for i in range(rounds):
+            order = list(sides) if i % 2 == 0 else list(sides)[::-1]  # who goes first alternates
+            for name in order:
+                out = subprocess.run([sys.executable, "-c", _RATE, sides[name], stem, str(tunes), str(repeat)],
+                                     cwd=sides[name], check=True, capture_output=True, text=True).stdout
+                result = json.loads(out.strip().splitlines()[-1])
+                rates[name].append(result["rate"])
+                made[name] = result["chars"]
+                print(f"round {i + 1} {name:20s} {result['rate']:8.0f} chars/s", flush=True)
+    chars = set(made.values())
+    print(f"same tunes on both sides: {'yes' if len(chars) == 1 else 'NO'} ({', '.join(map(str, sorted(chars)))} chars)")
+    for name, values in rates.items():
+        print(f"generator, form on and off, {name:20s} median {statistics.median(values):6.0f} chars/s, "
+              f"best round {max(values):6.0f} ({rounds} rounds of {tunes} tunes each way, best of {repeat} per tune)")
+    (old, new), (old_best, new_best) = ([statistics.median(v) for v in rates.values()],
+                                        [max(v) for v in rates.values()])
+    print(f"new / old: {new / old:.3f} by medians, {new_best / old_best:.3f} by best rounds")
+
+
+def compare_loop(ref: str, loaded, tunes: int, rounds: int) -> None:
+    """The composer's own time per character (everything but the LSTM step) at `ref` and here.
+
+    The LSTM's answers are recorded once and replayed to both, so the step's cost and its noise
+    drop out. The old `bot/generate.py` is loaded beside this tree's modules: right for a
+    revision that differs from this one in the composer only.
+    """
+    import importlib.util
+
+    from bot import generate as new
+
+    source = subprocess.run(["git", "-C", str(ROOT), "show", f"{ref}:bot/generate.py"], check=True,
+                            capture_output=True, text=True).stdout
+    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as file:
+        file.write(source)
+    spec = importlib.util.spec_from_file_location("_ref_generate", file.name)
+    old = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = old  # dataclasses look their module up
+    spec.loader.exec_module(old)
+    Path(file.name).unlink()
+    stepper = stepper_for(loaded.model)
+    prompts = ("a reel in D", "a jig in G", "a hornpipe in A", "a waltz in D")
+    cases = [(prompts[seed % len(prompts)], seed, form) for seed in range(tunes) for form in (True, False)]
+
+    def drive(module, case, answers=None):
+        text, seed, form = case
+        composer = module._Composer(loaded, parse_prompt(text, loaded.vocab), module.Settings(seed=seed, bars=32, form=form),
+                                    seed, None)
+        coroutine, reply, made, last = composer._run(), None, [], None
+        while True:
+            try:
+                item = coroutine.send(reply)
+            except StopIteration:
+                return made, last
+            if isinstance(item, Ask):
+                reply = answer(stepper, item) if answers is None else answers[len(made)]
+                made.append(reply)
+            else:
+                reply, last = None, item
+
+    recorded = [drive(new, case)[0] for case in cases]
+    same = all(drive(old, c, r)[1].abc == drive(new, c, r)[1].abc for c, r in zip(cases, recorded))
+    seconds: dict[str, list[float]] = {"old": [], "new": []}
+    for i in range(rounds):
+        for name, module in ((("old", old), ("new", new)) if i % 2 == 0 else (("new", new), ("old", old))):
+            start = time.perf_counter()
+            for case, answers in zip(cases, recorded):
+                drive(module, case, answers)
+            seconds[name].append(time.perf_counter() - start)
+    steps = sum(len(r) for r in recorded)
+    old_us, new_us = (min(seconds[n]) / steps * 1e6 for n in ("old", "new"))
+    print(f"composer's own time per LSTM step, answers replayed ({steps} steps, {len(cases)} tunes, best of {rounds}; "
+          f"same tunes: {'yes' if same else 'NO'}): {ref} {old_us:.1f} us, this tree {new_us:.1f} us "
+          f"(new / old {new_us / old_us:.3f})")
+
 def copy_bandwidth() -> float:
     """Bytes per second of a large-array copy (read + write), best of five."""
     source = np.ones(64 * 2**20 // 4, dtype=np.float32)  # 64 MiB, far past the caches
@@ -179,6 +394,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tunes", type=int, default=8, help="tunes for the generator's rate (default 8)")
     parser.add_argument("--users", type=int, default=16, help="concurrent tunes for the engine test (default 16)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1, as the bot runs)")
+    parser.add_argument("--compare-ref", default=None,
+                        help="git revision whose generator to time in turns with this tree's (then stop)")
+    parser.add_argument("--rounds", type=int, default=5, help="turns each side takes with --compare-ref (default 5)")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="with --compare-ref: times each tune is written per turn, its best kept (default 3)")
     args = parser.parse_args(argv)
     print(machine(), flush=True)
 
@@ -186,6 +406,10 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.set_num_threads(args.threads)
     stem = args.checkpoint or str(DEFAULT_CHECKPOINT)
+    if args.compare_ref:
+        compare_ref(args.compare_ref, str(Path(stem).resolve()), args.tunes, args.rounds, args.repeat)
+        compare_loop(args.compare_ref, load(stem), args.tunes, 2 * args.rounds)
+        return 0
     loaded = load(stem)
     config = loaded.model.config
     print(f"checkpoint {stem}: steps {loaded.card.get('steps')}, {config.layers}x{config.hidden} LSTM, "
@@ -224,6 +448,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"bandwidth bound (nn.LSTM, fp32)     {bandwidth / fp32_bytes:10.0f} chars/s")
     print(f"first character after a {seed_chars}-char seed {first:6.1f} ms (prime + first draw); "
           f"first streamed bar {first_bar:.1f} ms")
+    print_breakdown(loaded, args.tunes)
 
     serial = concurrent(loaded, args.users, None, threaded=False)
     alone = concurrent(loaded, args.users, None)

@@ -1,0 +1,102 @@
+"""The state a tune starts from: the pasted music read bar by bar, and the form planned."""
+
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+
+from bot.compose.headers import Heading
+from bot.compose.settings import Settings
+from bot.compose.state import TuneState
+from bot.notation.bars import BarRules, BarSplitter, Timing, measure, read_body
+from bot.notation.form import FormTracker, plan_continuation, plan_form, read_parts, strong_beat
+from bot.notation.tokens import pitch_class, tonic
+from bot.prompt import Prompt
+
+
+def begin(prompt: Prompt, settings: Settings, heading: Heading, notices: list[str]) -> TuneState:
+    """The state before the first sampled character (notes on the form go to `notices`)."""
+    rules = BarRules(timing=Timing(heading.meter, unit_fraction(heading.unit)))
+    splitter = BarSplitter()
+    given = given_music(prompt)
+    closed = 0  # length of the pasted music's closed bars
+    for i, ch in enumerate(given):  # read the pasted music's bars: pickup, sections, the open bar
+        if splitter.closes(ch):
+            content, token = splitter.close()
+            reading = measure(content, rules.timing)
+            rules.commit(reading, token, rules.judge(reading, token))
+            closed = i
+        splitter.feed(ch)
+    rules.bars = 0  # count new bars only
+    state = TuneState(
+        settings=settings, key=heading.key, rhythm=heading.rhythm, bar_rules=rules, splitter=splitter,
+        form=None, beat=None, given=given,
+        # A pasted bar still open (or whose bar line has not yet been read as closing it) is
+        # closed by the first sampled characters: it is the paste's bar, not a new one.
+        pasted_open=1 if (splitter.token or splitter.content.strip()) else 0,
+        before_gen=given[-1:] or "\n",
+    )
+    state.form = _plan(state, prompt, given[:closed], heading, notices)
+    return state
+
+
+def _plan(state: TuneState, prompt: Prompt, given: str, heading: Heading, notices: list[str]) -> FormTracker | None:
+    """The form to write in (None: form control off, or a meter with no bars); sets the state's key and beat."""
+    settings, timing = state.settings, state.bar_rules.timing
+    if not (settings.form and settings.bar_check) or timing.bar is None:
+        return None
+    if prompt.is_continuation:
+        given_bars = read_body(given, heading.meter, heading.unit, state.key)
+        if given_bars:
+            state.key = given_bars[-1].key  # the key the pasted music ends in (a `K:` may change it)
+        parts, open_bars = read_parts(given_bars, timing.bar, close_last=False)
+        plan = plan_continuation(state.rhythm, parts, open_bars, settings.bars)
+        # The part's last bar can only be whole or the complement of the pickup a repeat
+        # goes back to (the bar rules, as abc2midi counts): where the pasted bars add up to
+        # some other fraction (a half bar written as a bar), the part is counted from the
+        # fraction those rules allow, so that its end can be reached.
+        allowed = state.bar_rules.repeat_pickup / timing.bar
+        if open_bars % 1 != allowed:
+            open_bars = open_bars // 1 + allowed
+    else:
+        open_bars = 0
+        plan = plan_form(state.rhythm, settings.bars)
+    if plan.note:
+        notices.append(plan.note)
+    state.beat = strong_beat(timing.meter)
+    root = tonic(state.key)
+    return FormTracker(plan, pitch_class(root) if root else None, length=open_bars)
+
+
+def given_music(prompt: Prompt) -> str:
+    """The pasted music in model form: the prime after its header lines."""
+    if not prompt.is_continuation:
+        return ""
+    k_line = re.search(r"(?m)^K:.*\n", prompt.prime)
+    return prompt.prime[k_line.end():] if k_line else ""
+
+
+def unit_fraction(unit: str) -> Fraction:
+    """The L: field's value as a fraction of a whole note (1/8 when unreadable)."""
+    match = re.fullmatch(r"\s*(\d+)/(\d+)\s*", unit)
+    if match and int(match.group(1)) and int(match.group(2)):
+        return Fraction(int(match.group(1)), int(match.group(2)))
+    return Fraction(1, 8)
+
+
+def replay(state: TuneState, text: str) -> TuneState:
+    """Advance `state` over `text` written as new music, each bar accepted as it closes, as the
+    loop accepts them (for tests and tools that read music as the composer would); returns it."""
+    split, rules = state.splitter, state.bar_rules
+    for ch in text:
+        if split.closes(ch):
+            content, token = split.close()
+            reading = measure(content, rules.timing)
+            verdict = rules.judge(reading, token)
+            rules.commit(reading, token, verdict)
+            if state.form is not None and reading.timing.bar is not None:
+                state.form = state.form.after(verdict.duration / reading.timing.bar, token)
+        split.feed(ch)
+        state.gen += ch
+    state.read(measure(split.content, rules.timing))
+    return state

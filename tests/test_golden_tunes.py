@@ -1,0 +1,37 @@
+"""The golden tunes come out byte-identical: 200+ fixed generations (bench/golden.py) against
+the hashes stored for this machine's compute path. A change to the composer that is meant to
+change tunes reruns `python bench/golden.py --write` and says so; any other change leaves
+every hash as it is."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from bench import golden
+
+
+def test_the_golden_set_is_large_and_covers_each_kind_of_case():
+    cases = golden.cases()
+    assert len(cases) >= 200
+    assert sum(c.prompt.startswith("paste:") for c in cases) >= 20  # continuations
+    assert any(not c.form for c in cases) and any(c.form for c in cases)
+    assert any(not c.bar_check for c in cases)
+
+
+def test_every_golden_tune_is_unchanged():
+    stored = json.loads(golden.GOLDEN.read_text())
+    path = golden.path_name()
+    if path not in stored["paths"]:
+        pytest.skip(f"no golden hashes stored for compute path {path}")
+    from bot.checkpoint import load_cached
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # as the bot runs (the hashes were made with one thread)
+    try:
+        differ = golden.compare(stored, load_cached())
+    finally:
+        torch.set_num_threads(threads)
+    assert not differ, f"{len(differ)} of {len(stored['cases'])} golden tunes changed:\n" + "\n".join(differ)

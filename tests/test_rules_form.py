@@ -1,0 +1,79 @@
+"""Form and cadence (bot/compose/rules/form.py): whole parts, their bar lines, and their cadences."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from bot.compose.begin import begin, replay
+from bot.compose.headers import Heading
+from bot.compose.rules import rules_for
+from bot.compose.settings import Settings
+from bot.compose.state import Closing, TuneState
+from bot.notation.bars import measure
+from bot.prompt import Prompt
+from bot.compose.rules.form import Cadence, FirstEndings, FormJudge, PartLines, StayInKey
+from bot.compose.rules.bar_length import BarLength
+
+VOCAB = "\n" + "".join(chr(i) for i in range(32, 127))  # a tiny alphabet: every printable character
+
+
+def tune(text: str = "", meter: str = "4/4", key: str = "D", rhythm: str | None = "reel", bars: int = 16,
+         form: bool = True, paste: str = "") -> TuneState:
+    """The state after `text` written as new music (after pasted `paste`, if any)."""
+    prompt = Prompt(headers="X:1\n", prime=f"M:{meter}\nL:1/8\nK:{key}\n{paste}" if paste else "", music=paste,
+                    meter=meter, unit="1/8", key=key, rhythm=rhythm, is_continuation=bool(paste))
+    heading = Heading("X:1\n", meter, "1/8", rhythm, key, "")
+    return replay(begin(prompt, Settings(bars=bars, form=form), heading, []), text)
+
+
+def chars(mask) -> set[str]:
+    """The characters a mask bans."""
+    return set() if mask is False else {VOCAB[i] for i in np.flatnonzero(mask)}
+
+
+def rule(cls):
+    """The shared instance of a rule class."""
+    return next(r for r in rules_for(VOCAB) if type(r) is cls)
+
+NOTES = set("ABCDEFGabcdefg")
+
+
+def test_no_section_line_inside_a_part():
+    banned = chars(rule(PartLines).banned(tune("|:A2FA dAFA|")))
+    assert {"|", "]", ":"} <= banned  # the second bar of eight: no ||, |], |: or :|
+    assert rule(PartLines).banned(tune("|:" + "A2FA dAFA|" * 7 + "A2FA d4|")) is False  # the part's end
+
+
+def test_the_tune_stays_in_its_key_and_writes_no_first_ending():
+    assert "K" in chars(rule(StayInKey).banned(tune("A2FA ")))
+    assert "1" in chars(rule(FirstEndings).banned(tune("A2FA dAFA|")))
+    assert rule(FirstEndings).banned(tune("A2FA dAFA|", form=False)) is False  # far from the end, without form
+    assert "1" in chars(rule(FirstEndings).banned(tune("A2FA dAFA|" * 13, form=False)))  # too near the end
+
+
+def test_a_parts_closing_bar_lands_on_the_tonic_or_the_fifth():
+    inner = tune("|:" + "A2FA dAFA|" * 7 + "dAFA ")  # the A part's closing bar, on its third beat
+    assert NOTES - chars(rule(Cadence).banned(inner)) == {"A", "a", "D", "d"}  # D major: tonic or fifth
+    assert "-" in chars(rule(Cadence).banned(inner)) and "[" in chars(rule(Cadence).banned(inner))
+
+
+def test_the_tunes_last_note_is_the_tonic_on_a_beat():
+    a_part = "|:" + "A2FA dAFA|" * 7 + "A2FA d4:|"
+    last = tune(a_part + "|:" + "A2FA dAFA|" * 7 + "dAFA ")
+    assert NOTES - chars(rule(Cadence).banned(last)) == {"D", "d"}
+    off_beat = chars(rule(Cadence).banned(tune(a_part + "|:" + "A2FA dAFA|" * 7 + "dAFA d")))
+    assert NOTES <= off_beat and "z" not in off_beat  # no new note off the beat; a rest may fall there
+
+
+def test_no_steer_before_the_closing_bar():
+    assert rule(Cadence).banned(tune("A2FA dAFA|dAFA ")) is False
+
+
+def test_a_part_that_misses_its_cadence_is_sampled_again():
+    state = tune("|:" + "A2FA dAFA|" * 7 + "A")  # seven bars accepted, the eighth being judged
+    for text, ok in (("A2FA d4", True), ("A2FA e4", False)):
+        bar = Closing(measure(text, state.bar_rules.timing), ":|")
+        verdict = rule(BarLength).judge(state, bar, None)
+        assert verdict.ok  # right in length
+        judged = rule(FormJudge).judge(state, bar, verdict)
+        assert judged.ok is ok and (ok or judged.kind == "form")
