@@ -4,7 +4,8 @@
     python app.py --host 0.0.0.0 --port 8080
     python app.py --share              # also a public gradio.live link, when the internet allows
 
-Layout and event wiring only; what a message means and the reply live in bot/chat/.
+Layout (one small function per section) and event wiring only; the handlers are
+bot/handlers.py, and what a message means and the reply live in bot/chat/.
 """
 
 from __future__ import annotations
@@ -12,17 +13,17 @@ from __future__ import annotations
 import argparse
 import sys
 import threading
-from pathlib import Path
+from dataclasses import dataclass
 
 import gradio as gr
 
 from bot import links, page, serving
 from bot.compute import ComputeError, inference_path
 from bot.chat import (
-    ACCOMPANIMENTS, AUTO, DEFAULT_ACCOMPANIMENT, INSTRUMENT_CHOICES, KEYS, METERS, OFF, OUTPUTS_DIR, Chat, ChatError,
-    Options, Session,
+    ACCOMPANIMENTS, AUTO, DEFAULT_ACCOMPANIMENT, INSTRUMENT_CHOICES, KEYS, METERS, OFF, OUTPUTS_DIR, Chat, Session,
 )
-from bot.prompt import MAX_PROMPT_CHARS
+from bot.handlers import CONTROLS, Handlers
+from bot.web.limits import MAX_UPLOAD_BYTES, MESSAGE_BOX_CHARS
 from bot.render import DEFAULT_INSTRUMENT
 
 EXAMPLES = [
@@ -53,242 +54,207 @@ in the manner of one of the collections below); paste a whole tune and say **pla
 Nottingham Music Database (Eric Foxley, Jay Glanville, James Allwright); its tunes are yours to use.</small>"""
 
 
+@dataclass
+class ChatColumn:
+    """The left column: the chat, the message box and its buttons, the examples, the tunebook."""
+    chatbot: gr.Chatbot
+    msg: gr.Textbox
+    generate: gr.Button
+    stop: gr.Button
+    tunebook: gr.Button
+    tunebook_file: gr.File
+
+
+@dataclass
+class Api:
+    """The hidden components behind the API's calls and the tune cards' own calls."""
+    compose_in: list[gr.components.Component]
+    compose_out: list[gr.components.Component]
+    compose_go: gr.Button
+    play_in: list[gr.components.Component]
+    play_out: list[gr.components.Component]
+    play_go: gr.Button
+    card: tuple[gr.Textbox, gr.JSON, gr.Button]
+    print: tuple[gr.Textbox, gr.JSON, gr.Button]
+    musicxml: tuple[gr.Textbox, gr.JSON, gr.Button]
+    health: tuple[gr.JSON, gr.Button]
+    tunes_in: gr.Textbox
+
+
+def header(notice: str | None) -> gr.Markdown:
+    """The introduction, the start-up notice (abcjs missing) and the health banner (returned)."""
+    gr.Markdown(INTRO)
+    gr.Markdown(notice or "", visible=bool(notice), elem_id="notice")
+    # Shown when the start-up check (Chat.warm_up) failed: the page says so, not only the log.
+    return gr.Markdown("", visible=False, elem_id="health-banner")
+
+
+def chat_column() -> ChatColumn:
+    """The chat, the message box with Generate and Stop, the examples and the tunebook button."""
+    # No copy button per message: a reply holds its card's data as well as the ABC,
+    # and the ABC's own code block has a copy button of its own.
+    chatbot = gr.Chatbot(
+        elem_id="chat", height=560, show_label=False, buttons=[],
+        feedback_options=None, placeholder="Your tunes appear here.",
+    )
+    with gr.Row():
+        msg = gr.Textbox(
+            show_label=False, placeholder='"a jig in D", or paste ABC…', lines=1,
+            max_lines=12, max_length=MESSAGE_BOX_CHARS, scale=6, elem_id="message",
+            autofocus=True,
+        )
+        generate = gr.Button("Generate", variant="primary", scale=1, min_width=100,
+                             elem_id="generate")
+        # Shown only while a reply is being written or its audio made (see handlers.to_page).
+        stop = gr.Button("Stop", variant="stop", scale=1, min_width=80, elem_id="stop",
+                         visible=False)
+    gr.Examples(
+        [[e] for e in EXAMPLES], inputs=[msg], example_labels=EXAMPLE_LABELS,
+        label="Try", examples_per_page=len(EXAMPLES),
+    )
+    with gr.Row():
+        tunebook = gr.Button("Tunebook (.abc): every tune here", size="sm", scale=0,
+                             min_width=200, elem_id="tunebook")
+        tunebook_file = gr.File(label="Tunebook", visible=False, elem_id="tunebook-file", scale=2)
+    return ChatColumn(chatbot, msg, generate, stop, tunebook, tunebook_file)
+
+
+def settings() -> dict[str, gr.components.Component]:
+    """The settings column, by the names in handlers.CONTROLS."""
+    temperature = gr.Slider(*links.TEMPERATURE_RANGE, value=1.0, step=0.05, label="Temperature",
+                            info="Low: safe and repetitive. High: adventurous.", elem_id="temperature")
+    bars = gr.Slider(*links.BARS_RANGE, value=16, step=1, label="Length (bars, the whole tune)",
+                     info="The whole tune in whole parts, a pasted tune's bars included: 16 bars of a reel is AABB, "
+                          "two 8-bar parts.", elem_id="bars")
+    with gr.Row():
+        # A text box, not gr.Number: with "random" ticked it is empty (a Number shows 0),
+        # and after each tune it shows the seed that wrote it.
+        seed = gr.Textbox(value="", label="Seed", placeholder="random", lines=1, max_lines=1,
+                          scale=2, elem_id="seed")
+        random_seed = gr.Checkbox(value=True, label="random", scale=1,
+                                  info="a new seed every time", elem_id="random-seed")
+    with gr.Accordion("Advanced", open=False):
+        top_k = gr.Slider(*links.TOP_K_RANGE, value=0, step=1, label="Top-k",
+                          info="Sample among the k likeliest characters (0: all).")
+        with gr.Row():
+            meter = gr.Dropdown(list(METERS), value=AUTO, label="Meter")
+            key = gr.Dropdown(list(KEYS), value=AUTO, label="Key")
+        tempo = gr.Slider(0, links.TEMPO_RANGE[1], value=0, step=5, label="Tempo (BPM)",
+                          info="0: the tune's own tempo.")
+        instrument = gr.Dropdown(list(INSTRUMENT_CHOICES), value=DEFAULT_INSTRUMENT,
+                                 label="Instrument")
+        accompaniment = gr.Dropdown(
+            # On by default: folk players expect chords under a tune (the API's default stays off).
+            list(ACCOMPANIMENTS), value=DEFAULT_ACCOMPANIMENT, label="Accompaniment", elem_id="accompaniment",
+            info="Chords under the finished tune (added where its bars have none).",
+        )
+    controls = dict(temperature=temperature, bars=bars, seed=seed, random_seed=random_seed, top_k=top_k,
+                    meter=meter, key=key, tempo=tempo, instrument=instrument, accompaniment=accompaniment)
+    assert tuple(controls) == CONTROLS, "the settings must match the order handlers.CONTROLS reads"
+    return controls
+
+
+def api_components() -> Api:
+    """Hidden components, so API callers get typed inputs and files (and the cards a JSON call)."""
+    with gr.Column(visible=False):
+        # /compose(prompt, temperature, bars, seed[, accompaniment]) -> (abc, audio, info).
+        compose_in = [
+            gr.Textbox(label="prompt"),
+            gr.Slider(*links.TEMPERATURE_RANGE, value=1.0, label="temperature"),
+            gr.Slider(*links.BARS_RANGE, value=16, step=1, label="bars"),
+            gr.Number(value=None, precision=0, label="seed"),
+            gr.Dropdown(list(ACCOMPANIMENTS), value=OFF, label="accompaniment"),
+        ]
+        compose_out = [gr.Textbox(label="abc"), gr.Audio(type="filepath", label="audio"), gr.JSON(label="info")]
+        compose_go = gr.Button()
+        # /play(abc, transpose, tempo, instrument[, accompaniment]): a given tune, no generating.
+        play_in = [
+            gr.Textbox(label="abc"),
+            gr.Number(value=0, label="transpose", info="semitones, -12 to 12"),
+            gr.Number(value=0, label="tempo", info="BPM; 0 for the tune's own"),
+            gr.Dropdown(list(INSTRUMENT_CHOICES), value=DEFAULT_INSTRUMENT, label="instrument"),
+            gr.Dropdown(list(ACCOMPANIMENTS), value=OFF, label="accompaniment"),
+        ]
+        play_out = [gr.Textbox(label="abc as played"), gr.Audio(type="filepath", label="audio"),
+                    gr.File(label="midi"), gr.File(label="pdf")]
+        play_go = gr.Button()
+        # The tune cards' own calls (bot/web/static/tunes.js): JSON in, JSON out.
+        card = (gr.Textbox(), gr.JSON(), gr.Button())
+        print_ = (gr.Textbox(), gr.JSON(), gr.Button())
+        musicxml = (gr.Textbox(), gr.JSON(), gr.Button())
+        # /health(): {"ready", "status", "compute_path"}, ready only after the start-up check passed.
+        health = (gr.JSON(), gr.Button())
+        tunes_in = gr.Textbox()
+    return Api(compose_in, compose_out, compose_go, play_in, play_out, play_go, card, print_, musicxml,
+               health, tunes_in)
+
+
+def wire_chat(demo: gr.Blocks, on: Handlers, capacity: int, chat: ChatColumn, controls: list,
+              session: gr.State, autostart: gr.State, banner: gr.Markdown) -> None:
+    """The chat's events: a message, a visit (with or without a link), Stop, the tunebook, closing the tab."""
+    chat_inputs = [chat.msg, chat.chatbot, session, *controls]
+    chat_outputs = [chat.chatbot, session, chat.msg, chat.stop, controls[CONTROLS.index("seed")]]
+    running = gr.on(
+        [chat.generate.click, chat.msg.submit], on.on_message, chat_inputs, chat_outputs,
+        api_name="chat", api_visibility="undocumented", trigger_mode="once",
+        show_progress="minimal", show_progress_on=[chat.chatbot],
+        concurrency_id="compose", concurrency_limit=capacity,
+    )
+    loaded = demo.load(on.on_load, None, [chat.msg, *controls, autostart], api_visibility="private", queue=False)
+    demo.load(on.on_health_banner, None, [banner], api_visibility="private", queue=False)
+    from_link = loaded.then(
+        on.on_autostart, [autostart, *chat_inputs], chat_outputs, api_visibility="private",
+        show_progress="minimal", show_progress_on=[chat.chatbot],
+        concurrency_id="compose", concurrency_limit=capacity,
+    )
+    chat.stop.click(on.on_stop, [chat.chatbot], [chat.chatbot, chat.stop], cancels=[running, from_link],
+                    api_visibility="private", concurrency_limit=None)
+    # Typing or pasting a seed unticks "random": bot/web/static/tunes.js, as Gradio's input
+    # event on a text box misses a paste.
+    demo.unload(on.on_unload)
+
+
+def wire_api(on: Handlers, bot: Chat, api: Api, chat: ChatColumn) -> None:
+    """The API's calls (/compose, /play, /health), the cards' calls and the tunebook download."""
+    capacity = bot.capacity
+    # Readiness for a host or a load balancer: gradio_client's predict(api_name="/health").
+    health_out, health_go = api.health
+    health_go.click(bot.health, None, [health_out], api_name="health", concurrency_limit=None)
+    # api_description=False: the handlers' docstrings are for readers of the code, not the API page.
+    api.compose_go.click(on.on_compose, api.compose_in, api.compose_out, api_name="compose", api_description=False,
+                         concurrency_id="compose", concurrency_limit=capacity)
+    api.play_go.click(on.on_play, api.play_in, api.play_out, api_name="play", api_description=False,
+                      concurrency_id="play", concurrency_limit=capacity)
+    card_in, card_out, card_go = api.card
+    card_go.click(bot.play_card, [card_in], [card_out], api_name="play_card", api_visibility="undocumented",
+                  concurrency_id="play", concurrency_limit=capacity)
+    print_in, print_out, print_go = api.print
+    print_go.click(bot.print_card, [print_in], [print_out], api_name="print_card",
+                   api_visibility="undocumented", concurrency_limit=4)
+    musicxml_in, musicxml_out, musicxml_go = api.musicxml
+    musicxml_go.click(bot.musicxml_card, [musicxml_in], [musicxml_out], api_name="musicxml_card",
+                      api_visibility="undocumented", concurrency_id="play", concurrency_limit=capacity)
+    # The tunebook takes every card's ABC as it is now (edits and transpositions included).
+    chat.tunebook.click(on.on_tunebook, [api.tunes_in], [chat.tunebook_file],
+                        js="() => JSON.stringify(window.abcBotTunes ? window.abcBotTunes() : [])",
+                        api_visibility="private")
+
+
 def build(bot: Chat, notice: str | None = None) -> gr.Blocks:
     """The page, wired to `bot`."""
+    on = Handlers(bot)
     with gr.Blocks(title="abc-bot", delete_cache=(600, 3600)) as demo:
         session = gr.State(Session())
         autostart = gr.State(None)  # the link this visit opened with, if any
-        gr.Markdown(INTRO)
-        gr.Markdown(notice or "", visible=bool(notice), elem_id="notice")
-        # Shown when the start-up check (Chat.warm_up) failed: the page says so, not only the log.
-        banner = gr.Markdown("", visible=False, elem_id="health-banner")
+        banner = header(notice)
         with gr.Row(equal_height=False):
             with gr.Column(scale=3):
-                # No copy button per message: a reply holds its card's data as well as the ABC,
-                # and the ABC's own code block has a copy button of its own.
-                chatbot = gr.Chatbot(
-                    elem_id="chat", height=560, show_label=False, buttons=[],
-                    feedback_options=None, placeholder="Your tunes appear here.",
-                )
-                with gr.Row():
-                    msg = gr.Textbox(
-                        show_label=False, placeholder='"a jig in D", or paste ABC…', lines=1,
-                        max_lines=12, max_length=MAX_PROMPT_CHARS, scale=6, elem_id="message",
-                        autofocus=True,
-                    )
-                    generate = gr.Button("Generate", variant="primary", scale=1, min_width=100,
-                                         elem_id="generate")
-                    # Shown only while a reply is being written or its audio made (see to_page).
-                    stop = gr.Button("Stop", variant="stop", scale=1, min_width=80, elem_id="stop",
-                                     visible=False)
-                gr.Examples(
-                    [[e] for e in EXAMPLES], inputs=[msg], example_labels=EXAMPLE_LABELS,
-                    label="Try", examples_per_page=len(EXAMPLES),
-                )
-                with gr.Row():
-                    tunebook = gr.Button("Tunebook (.abc): every tune here", size="sm", scale=0,
-                                         min_width=200, elem_id="tunebook")
-                    tunebook_file = gr.File(label="Tunebook", visible=False, elem_id="tunebook-file", scale=2)
+                chat = chat_column()
             with gr.Column(scale=2):
-                temperature = gr.Slider(*links.TEMPERATURE_RANGE, value=1.0, step=0.05, label="Temperature",
-                                        info="Low: safe and repetitive. High: adventurous.", elem_id="temperature")
-                bars = gr.Slider(*links.BARS_RANGE, value=16, step=1, label="Length (bars)",
-                                 info="The size of the form, in whole parts: 16 bars of a reel is AABB, two 8-bar parts.", elem_id="bars")
-                with gr.Row():
-                    # A text box, not gr.Number: with "random" ticked it is empty (a Number shows 0),
-                    # and after each tune it shows the seed that wrote it.
-                    seed = gr.Textbox(value="", label="Seed", placeholder="random", lines=1, max_lines=1,
-                                      scale=2, elem_id="seed")
-                    random_seed = gr.Checkbox(value=True, label="random", scale=1,
-                                              info="a new seed every time", elem_id="random-seed")
-                with gr.Accordion("Advanced", open=False):
-                    top_k = gr.Slider(*links.TOP_K_RANGE, value=0, step=1, label="Top-k",
-                                      info="Sample among the k likeliest characters (0: all).")
-                    with gr.Row():
-                        meter = gr.Dropdown(list(METERS), value=AUTO, label="Meter")
-                        key = gr.Dropdown(list(KEYS), value=AUTO, label="Key")
-                    tempo = gr.Slider(0, links.TEMPO_RANGE[1], value=0, step=5, label="Tempo (BPM)",
-                                      info="0: the tune's own tempo.")
-                    instrument = gr.Dropdown(list(INSTRUMENT_CHOICES), value=DEFAULT_INSTRUMENT,
-                                             label="Instrument")
-                    accompaniment = gr.Dropdown(
-                        # On by default: folk players expect chords under a tune (the API's default stays off).
-                        list(ACCOMPANIMENTS), value=DEFAULT_ACCOMPANIMENT, label="Accompaniment", elem_id="accompaniment",
-                        info="Chords under the finished tune (added where its bars have none).",
-                    )
-
-        # The /compose API: hidden components, so callers get typed inputs and an audio file.
-        with gr.Column(visible=False):
-            api_prompt = gr.Textbox(label="prompt")
-            api_temperature = gr.Slider(*links.TEMPERATURE_RANGE, value=1.0, label="temperature")
-            api_bars = gr.Slider(*links.BARS_RANGE, value=16, step=1, label="bars")
-            api_seed = gr.Number(value=None, precision=0, label="seed")
-            api_accompaniment = gr.Dropdown(list(ACCOMPANIMENTS), value=OFF, label="accompaniment")
-            api_abc = gr.Textbox(label="abc")
-            api_audio = gr.Audio(type="filepath", label="audio")
-            api_info = gr.JSON(label="info")
-            api_go = gr.Button()
-            # /play(abc, transpose, tempo, instrument[, accompaniment]): a given tune, no generating.
-            play_abc = gr.Textbox(label="abc")
-            play_transpose = gr.Number(value=0, label="transpose", info="semitones, -12 to 12")
-            play_tempo = gr.Number(value=0, label="tempo", info="BPM; 0 for the tune's own")
-            play_instrument = gr.Dropdown(list(INSTRUMENT_CHOICES), value=DEFAULT_INSTRUMENT, label="instrument")
-            play_accompaniment = gr.Dropdown(list(ACCOMPANIMENTS), value=OFF, label="accompaniment")
-            played_abc = gr.Textbox(label="abc as played")
-            played_audio = gr.Audio(type="filepath", label="audio")
-            played_midi = gr.File(label="midi")
-            played_pdf = gr.File(label="pdf")
-            play_go = gr.Button()
-            # The tune cards' own calls (bot/web/static/tunes.js): JSON in, JSON out.
-            card_in = gr.Textbox()
-            card_out = gr.JSON()
-            card_go = gr.Button()
-            print_in = gr.Textbox()
-            print_out = gr.JSON()
-            print_go = gr.Button()
-            musicxml_in = gr.Textbox()
-            musicxml_out = gr.JSON()
-            musicxml_go = gr.Button()
-            # /health(): {"ready", "status", "compute_path"}, ready only after the start-up check passed.
-            health_out = gr.JSON()
-            health_go = gr.Button()
-            tunes_in = gr.Textbox()
-
-        controls = [temperature, bars, seed, random_seed, top_k, meter, key, tempo, instrument, accompaniment]
-        chat_inputs = [msg, chatbot, session, *controls]
-        chat_outputs = [chatbot, session, msg, stop, seed]
-
-        def read_options(*values):
-            try:
-                return Options.from_controls(*values)
-            except ChatError as err:
-                return err
-
-        def to_page(steps, show_seed: bool):
-            """The chat's replies as the page's outputs: the message box is cleared once, Stop
-            shows until the reply is done, and with "random" ticked the Seed box then shows the
-            seed that wrote the tune (empty for a tune no seed wrote)."""
-            yield gr.skip(), gr.skip(), gr.skip(), gr.update(visible=True), gr.skip()
-            first, last = True, None
-            for step in steps:
-                yield step.history, step.session, ("" if first else gr.skip()), gr.skip(), gr.skip()
-                first, last = False, step
-            used = gr.skip()
-            if show_seed and last is not None and not last.error:
-                used = "" if last.seed is None else str(last.seed)
-            # The last step again with Stop hidden: an API caller's final value is the whole chat.
-            history, state = (last.history, last.session) if last is not None else (gr.skip(), gr.skip())
-            yield history, state, gr.skip(), gr.update(visible=False), used
-
-        # Gradio passes gr.Request only to a named parameter, so each control is named here.
-        def on_message(message, history, state, temperature_, bars_, seed_, random_seed_, top_k_,
-                       meter_, key_, tempo_, instrument_, accompaniment_, request: gr.Request):
-            options = read_options(temperature_, bars_, seed_, random_seed_, top_k_, meter_, key_,
-                                   tempo_, instrument_, accompaniment_)
-            yield from to_page(bot.reply(message, history, state, options, request.session_hash), bool(random_seed_))
-
-        def on_stop(history, request: gr.Request):
-            stopped = bot.stop(request.session_hash, history)
-            return (gr.skip() if stopped is None else stopped), gr.update(visible=False)
-
-        def on_load(request: gr.Request):
-            link = links.from_query(request.query_params, METERS, KEYS, INSTRUMENT_CHOICES, ACCOMPANIMENTS)
-            if link == links.TuneLink():  # an ordinary visit: leave whatever was typed alone
-                return [gr.skip()] * (len(controls) + 1) + [None]
-            return (
-                link.prompt,
-                link.temperature,
-                link.bars,
-                "" if link.seed is None else str(link.seed),
-                link.seed is None,
-                link.top_k,
-                link.meter or AUTO,
-                link.key or AUTO,
-                link.tempo or 0,
-                link.instrument or DEFAULT_INSTRUMENT,
-                link.accompaniment or OFF,  # a link without one played the melody alone
-                link if link.has_tune() or link.abc or link.problems else None,
-            )
-
-        def on_autostart(link, message, history, state, temperature_, bars_, seed_, random_seed_,
-                         top_k_, meter_, key_, tempo_, instrument_, accompaniment_, request: gr.Request):
-            if link is None:  # an ordinary visit: nothing to bring back
-                yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
-                return
-            options = read_options(temperature_, bars_, seed_, random_seed_, top_k_, meter_, key_,
-                                   tempo_, instrument_, accompaniment_)
-            yield from to_page(bot.from_link(link, history, state, options, request.session_hash), False)
-
-        def on_compose(prompt, temperature_, bars_, seed_, accompaniment_=OFF, request: gr.Request = None):
-            try:
-                yield from bot.compose_api(prompt, temperature_, bars_, seed_,
-                                           request.session_hash if request else None, accompaniment_)
-            except ChatError as err:
-                raise gr.Error(str(err), print_exception=False) from None
-
-        def on_play(abc, transpose, tempo_, instrument_, accompaniment_=OFF):
-            try:
-                played = bot.play_api(abc, transpose, tempo_, instrument_, accompaniment_)
-                return tuple(str(v) if isinstance(v, Path) else v for v in played)  # gr.File takes str
-            except ChatError as err:
-                raise gr.Error(str(err), print_exception=False) from None
-
-        def on_health_banner():
-            health = bot.health()
-            if health["ready"] or health["status"] == "warming up":
-                return gr.update(visible=False)
-            return gr.update(value=f"**Not ready:** the start-up check {health['status']}. Tunes can't be "
-                                   "written until this is fixed; the server log has the details.", visible=True)
-
-        def on_tunebook(tunes):
-            try:
-                return gr.File(value=str(bot.tunebook(tunes)), visible=True)
-            except ChatError as err:
-                raise gr.Error(str(err), print_exception=False) from None
-
-        running = gr.on(
-            [generate.click, msg.submit], on_message, chat_inputs, chat_outputs,
-            api_name="chat", api_visibility="undocumented", trigger_mode="once",
-            show_progress="minimal", show_progress_on=[chatbot],
-            concurrency_id="compose", concurrency_limit=bot.capacity,
-        )
-        loaded = demo.load(on_load, None, [msg, *controls, autostart], api_visibility="private", queue=False)
-        demo.load(on_health_banner, None, [banner], api_visibility="private", queue=False)
-        # Readiness for a host or a load balancer: gradio_client's predict(api_name="/health").
-        health_go.click(bot.health, None, [health_out], api_name="health", concurrency_limit=None)
-        from_link = loaded.then(
-            on_autostart, [autostart, *chat_inputs], chat_outputs, api_visibility="private",
-            show_progress="minimal", show_progress_on=[chatbot],
-            concurrency_id="compose", concurrency_limit=bot.capacity,
-        )
-        stop.click(on_stop, [chatbot], [chatbot, stop], cancels=[running, from_link],
-                   api_visibility="private", concurrency_limit=None)
-        api_go.click(
-            on_compose, [api_prompt, api_temperature, api_bars, api_seed, api_accompaniment],
-            [api_abc, api_audio, api_info],
-            api_name="compose", concurrency_id="compose", concurrency_limit=bot.capacity,
-        )
-        play_go.click(
-            on_play, [play_abc, play_transpose, play_tempo, play_instrument, play_accompaniment],
-            [played_abc, played_audio, played_midi, played_pdf],
-            api_name="play", concurrency_id="play", concurrency_limit=bot.capacity,
-        )
-        card_go.click(bot.play_card, [card_in], [card_out], api_name="play_card", api_visibility="undocumented",
-                      concurrency_id="play", concurrency_limit=bot.capacity)
-        print_go.click(bot.print_card, [print_in], [print_out], api_name="print_card",
-                       api_visibility="undocumented", concurrency_limit=4)
-        musicxml_go.click(bot.musicxml_card, [musicxml_in], [musicxml_out], api_name="musicxml_card",
-                          api_visibility="undocumented", concurrency_id="play", concurrency_limit=bot.capacity)
-        # The tunebook takes every card's ABC as it is now (edits and transpositions included).
-        tunebook.click(on_tunebook, [tunes_in], [tunebook_file], js="() => JSON.stringify(window.abcBotTunes ? window.abcBotTunes() : [])",
-                       api_visibility="private")
-        # Typing or pasting a seed unticks "random": bot/web/static/tunes.js, as Gradio's input
-        # event on a text box misses a paste.
-
-        def on_unload(request: gr.Request):
-            bot.cancel(request.session_hash)  # closing the tab stops its tune
-
-        demo.unload(on_unload)
+                controls = list(settings().values())
+        api = api_components()
+        wire_chat(demo, on, bot.capacity, chat, controls, session, autostart, banner)
+        wire_api(on, bot, api, chat)
     # A bounded queue: beyond it the page answers "busy" at once instead of piling up work.
     demo.queue(max_size=2 * bot.capacity, default_concurrency_limit=2)
     serving.tune_queue(demo)  # poll for queued clicks every 10 ms, not every 1 ms
@@ -325,6 +291,7 @@ def main(argv: list[str] | None = None) -> int:
     demo.launch(
         server_name=args.host, server_port=args.port, share=args.share, prevent_thread_lock=True,
         css=page.PAGE_CSS, head=page.page_head(), max_threads=2 * bot.capacity + 8, show_error=False,
+        max_file_size=MAX_UPLOAD_BYTES, app_kwargs=serving.app_kwargs(),
     )
     if args.share and not demo.share_url:
         print(

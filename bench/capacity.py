@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.machine import describe as machine  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DIR = ROOT / "bench" / "out" / "capacity"  # bench/out/ is in .gitignore: candidates are never committed
 # name -> the bot.train flags that make it; "base" is the shipped model's settings.
 CANDIDATES = {
     "base": [],
@@ -79,7 +80,9 @@ def held_out_sets(corpus) -> list[tuple[str, list[str]]]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--dir", default="/work/capacity", help="where the candidates' checkpoints go (default /work/capacity)")
+    parser.add_argument("--dir", default=str(DEFAULT_DIR.relative_to(ROOT)),
+                        help=f"where the candidates' checkpoints go, relative to the repo root unless absolute "
+                             f"(default {DEFAULT_DIR.relative_to(ROOT)}, ignored by git)")
     parser.add_argument("--epochs", type=int, default=5, help="epochs per candidate (default 5)")
     parser.add_argument("--ranks", type=int, default=2, help="torchrun ranks (default 2)")
     parser.add_argument("--only", action="append", choices=sorted(CANDIDATES), help="train and score only these (repeatable)")
@@ -89,6 +92,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--speed-rounds", type=int, default=8, help="rounds of the speed comparison (default 8)")
     args = parser.parse_args(argv)
     names = args.only or list(CANDIDATES)
+    args.dir = str(Path(args.dir) if Path(args.dir).is_absolute() else ROOT / args.dir)
+    if args.score_only and not any((Path(args.dir) / f"{name}.done").is_file() for name in names):
+        parser.error(f"--score-only: no finished candidate in {args.dir}; train them first (without "
+                     "--score-only), or give --dir the folder an earlier run wrote")
     Path(args.dir).mkdir(parents=True, exist_ok=True)
     print(machine())
     print("command: " + " ".join(shlex.quote(a) for a in [sys.executable, *sys.argv]), flush=True)

@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.machine import describe as machine  # noqa: E402
+from tests.browser import chromium_executable  # noqa: E402  (Debian's chromium, else Playwright's)
 TUNE = """X:1
 T:Drift test jig
 M:6/8
@@ -94,7 +95,7 @@ def measure(url: str, seek_to: float, after_seek_s: float) -> dict:
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
+        browser = p.chromium.launch(executable_path=chromium_executable(p), headless=True,
                                     args=["--no-sandbox", "--disable-gpu", "--autoplay-policy=no-user-gesture-required"])
         page = browser.new_page(viewport={"width": 1200, "height": 1000})
         page.goto(url)

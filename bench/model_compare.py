@@ -1,8 +1,11 @@
 """Is a new model better than the old one? Both side by side, in one table from one run (issue 18).
 
-    python bench/model_compare.py                                  # 100 tunes per rhythm and model
+    python bench/model_compare.py --new checkpoints/abc_lstm_run/abc_lstm   # the shipped model against a new one
     python bench/model_compare.py --old OLD_STEM --new NEW_STEM --tunes 20
-    python bench/model_compare.py --quick                          # smoke run: a few tunes, small score sets
+    python bench/model_compare.py --new NEW_STEM --quick          # smoke run: a few tunes, small score sets
+
+A checkpoint stem is the path without .safetensors/.json (`python -m bot.train --out STEM`
+writes one); --old defaults to the shipped model, --new has no default.
 
 It prints, for the old and the new checkpoint:
 
@@ -44,7 +47,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
 from bench.machine import describe as machine  # noqa: E402
 import numpy as np  # noqa: E402
@@ -53,8 +57,7 @@ from bot.notation.abc import AbcError, normalise, parse_meter, read_tune  # noqa
 from bot.notation.bars import read_body  # noqa: E402
 from bot.notation.tokens import pitch_class, tonic  # noqa: E402
 
-OLD = "/work/old_model/abc_lstm"
-NEW = "/work/model2/abc_lstm"
+OLD = "checkpoints/abc_lstm"  # the shipped model, relative to the repo root
 RHYTHMS = ("reel", "jig", "hornpipe", "polka", "waltz", "air")
 RUN = 40  # characters a generated tune may share with a training tune before it counts as copied
 
@@ -390,10 +393,22 @@ def percent(x: float) -> str:
     return "   n/a" if x != x else f"{100 * x:5.1f}%"
 
 
+def stem_path(stem: str) -> Path:
+    """A checkpoint stem as a path; a relative one is read from the repo root, as the README's commands run."""
+    return Path(stem) if Path(stem).is_absolute() else ROOT / stem
+
+
+def missing_checkpoint(stem: str) -> str | None:
+    """The first file of a checkpoint stem that is missing, else None."""
+    from bot.checkpoint import paths
+
+    return next((str(path) for path in paths(stem_path(stem)) if not path.is_file()), None)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--old", default=OLD, help=f"the shipped model's checkpoint stem (default {OLD})")
-    parser.add_argument("--new", default=NEW, help=f"the new model's checkpoint stem (default {NEW})")
+    parser.add_argument("--old", default=OLD, help=f"the model to compare against, a checkpoint stem (default {OLD}, the shipped one)")
+    parser.add_argument("--new", required=True, help="the new model's checkpoint stem (required), e.g. checkpoints/abc_lstm_run/abc_lstm")
     parser.add_argument("--tunes", type=int, default=100, help="tunes per rhythm and model (default 100)")
     parser.add_argument("--first-seed", type=int, default=0, help="seed of the first tune of each rhythm (default 0: seeds 0..N-1)")
     parser.add_argument("--batch", type=int, default=16, help="tunes written together by one BatchEngine (default 16; 1 = one at a time)")
@@ -404,6 +419,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.tunes < 1:
         parser.error(f"--tunes must be at least 1, got {args.tunes}")
     tunes = min(5, args.tunes) if args.quick else args.tunes
+    for flag, stem in (("--old", args.old), ("--new", args.new)):
+        missing = missing_checkpoint(stem)
+        if missing:
+            parser.error(f"{flag} {stem}: no checkpoint there ({missing} is missing); give the stem that "
+                         "`python -m bot.train --out STEM` wrote, without .safetensors or .json")
 
     start = time.perf_counter()
     print(machine())
@@ -415,7 +435,7 @@ def main(argv: list[str] | None = None) -> int:
     from bot.corpus import load_corpus
 
     torch.set_num_threads(max(1, args.threads))
-    models = {"old": load(args.old), "new": load(args.new)}
+    models = {"old": load(stem_path(args.old)), "new": load(stem_path(args.new))}
     for label, stem in (("old", args.old), ("new", args.new)):
         card = models[label].card
         size = card.get("model", {})

@@ -1,7 +1,7 @@
 """How good are sampled tunes? Bar-controlled decoding beside plain sampling, same prompts and seeds.
 
     python bench/sample_quality.py                 # 10 prompts x 10 seeds at temperature 1.0
-    python bench/sample_quality.py --checkpoint /tmp/other/abc_lstm --seeds 3
+    python bench/sample_quality.py --checkpoint checkpoints/mine --seeds 3
 
 For each mode it prints: % of bars exact as counted by abc2midi (its "Bar N has X time units"
 warnings, a count independent of bot/bars.py), % of tunes with every bar exact, % that

@@ -20,7 +20,7 @@ def abcjs_head(path: Path = ABCJS_FILE) -> str:
     """The <script> tag that loads abcjs from the app's own static files ("" if missing)."""
     if not path.is_file():
         return ""
-    return f'<script src="/gradio_api/file={path.as_posix()}"></script>'
+    return f'<script src="/gradio_api/file={cards.served_path(path)}"></script>'
 
 
 def page_head(path: Path = ABCJS_FILE) -> str:
@@ -28,7 +28,7 @@ def page_head(path: Path = ABCJS_FILE) -> str:
     and style (bot/web), each with its modification time in the URL so a new version is fetched."""
     tags = [abcjs_head(path)]
     for asset in (cards.STYLE, cards.SCRIPT):
-        url = f"/gradio_api/file={asset.as_posix()}?v={int(asset.stat().st_mtime)}"
+        url = f"/gradio_api/file={cards.served_path(asset)}?v={int(asset.stat().st_mtime)}"
         tags.append(f'<link rel="stylesheet" href="{url}">' if asset.suffix == ".css" else f'<script src="{url}"></script>')
     return "\n".join(tag for tag in tags if tag)
 

@@ -10,6 +10,7 @@ before abcm2ps sees it, and ghostscript runs with -dSAFER.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import shutil
@@ -20,6 +21,8 @@ import time
 from pathlib import Path
 
 from bot.notation.abc import parse_key, read_tune
+
+log = logging.getLogger(__name__)
 
 # Program -> the Debian package that provides it (named in errors and by the set-up script).
 PRINT_TOOLS = {"abcm2ps": "abcm2ps", "gs": "ghostscript"}
@@ -88,9 +91,19 @@ def _printable(abc: str) -> tuple[str, list[int | None]]:
     """
     if len(abc) > MAX_PRINT_CHARS:
         raise PrintError(f"the tune is {len(abc):,} characters; at most {MAX_PRINT_CHARS:,} can be printed")
-    # A dropped directive leaves an empty comment in its place.
-    lines = ["%" if _DIRECTIVE_LINE.match(line) else _INLINE_DIRECTIVE.sub("", line)
-             for line in abc.splitlines()]
+    # A dropped directive leaves an empty comment in its place (line numbers stay the user's),
+    # and so does every line of a %%begin... block: the PostScript of a `%%beginps` is not music.
+    lines, block = [], False
+    # abcm2ps stops reading at a NUL and draws nothing: control characters go (tab stays).
+    for line in re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", "", abc).splitlines():
+        directive = _DIRECTIVE_LINE.match(line)
+        if directive and re.match(r"\s*%%begin", line):
+            block = True
+        elif directive and re.match(r"\s*%%end", line):
+            block = False
+            lines.append("%")
+            continue
+        lines.append("%" if directive or block else _INLINE_DIRECTIVE.sub("", line))
     tune = read_tune("\n".join(lines))
     key = tune.get("K")
     if key is None:
@@ -143,7 +156,9 @@ def _run(cmd: list[str], stdin: bytes | None, deadline: float, cwd: str,
         raise PrintError(f"printing took longer than {timeout_s:g} s ({cmd[0]} was stopped)") from None
     text = err.decode("utf-8", "replace")
     if proc.returncode != 0 and cmd[0] != "abcm2ps":  # abcm2ps exits 1 for mere slips
-        raise PrintError(f"{cmd[0]} failed (exit {proc.returncode}): {text.strip()[:300]}")
+        # Its own words (with its version and our paths) go to the log, not to the person.
+        log.warning("%s failed (exit %s): %s", cmd[0], proc.returncode, text.strip()[:300])
+        raise PrintError("the PDF could not be made from the engraved tune")
     return out, text
 
 

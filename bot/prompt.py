@@ -1,5 +1,8 @@
 """What a person typed or pasted -> the header lines to print and the text to prime the model with.
 
+(Over 400 lines: words and pasted ABC are read in one place, as one message mixes them: the words
+around a paste choose its tune, its rhythm and its parts, and fill what its header leaves out.)
+
 Three kinds of input, told apart line by line:
 
 * words ("a slip jig in E dorian", "reel, G minor", "6/8 in D"): rhythm words set M:, L: and
@@ -26,14 +29,20 @@ from fractions import Fraction
 
 from bot import style
 from bot.notation.tokens import model_view, tokenize, without
+from bot.notation.units import halves_style, rescale
 from bot.notation.abc import (
-    header_block, key_problem, normalise_field, normalise_rhythm, parse_key, parse_meter, read_tune, split_tunes,
-    strip_comment,
+    default_unit, header_block, key_in_words, key_problem, normalise_field, normalise_rhythm, parse_key, parse_meter,
+    read_tune, split_tunes, strip_comment,
 )
 
-# Longest prompt accepted: a long tune is about 2,000 characters; more than this is not a
-# tune to continue, and the whole prompt is primed through the model before the first note.
-MAX_PROMPT_CHARS = 5000
+# Longest message read: a tunebook of a few dozen tunes (33 session tunes are about 20,000
+# characters). Only the tune continued is primed through the model, so the whole paste may be
+# long; the tune itself is held to MAX_TUNE_CHARS.
+MAX_PROMPT_CHARS = 262_144
+
+# Longest tune continued: a long tune is about 2,000 characters, and the whole tune is primed
+# through the model before the first new note.
+MAX_TUNE_CHARS = 5000
 
 # M: and L: for each rhythm the corpus names: the most common pairing among the corpus's tunes
 # of that rhythm (reels 2/2 and eighths, slip jigs 9/8, waltzes 3/4 in crotchets: 50 of 57,
@@ -69,6 +78,9 @@ _KEY_AFTER_IN = re.compile(rf"\b(?:in|key of|key)\s+(?P<tonic>[A-Ga-g]){_ACCIDEN
 _KEY_WITH_MODE = re.compile(rf"\b(?P<tonic>[A-G]){_ACCIDENTAL}\s*(?i:{_MODE})(?![\w#♯♭])")
 _METER_WORD = re.compile(r"(?<![\d/])(\d{1,2})\s*/\s*(\d{1,2})(?![\d/])")
 _INLINE_FIELD = re.compile(r"\b([MLKR]):\s*([^\s,;]+(?:\s+(?:major|minor|dorian|mixolydian|m|dor|mix))?)")
+# "a three-part reel", "in 3 parts": the number of parts asked for.
+_PART_COUNTS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "1": 1, "2": 2, "3": 3, "4": 4, "5": 5}
+_PARTS = re.compile(r"\b(one|two|three|four|five|[1-5])[\s-]+parts?\b", re.I)
 _NOTE_LETTERS = set("ABCDEFGabcdefgzxZuvTH")
 _MUSIC_MARKS = set("|^_=,'/<>~[]{}()0123456789")
 
@@ -91,6 +103,13 @@ class Prompt:
     notices: list[str] = field(default_factory=list)  # things the person should know (left-out characters ...)
     is_continuation: bool = False  # pasted music is being continued
     style: str | None = None  # the collection whose manner the words ask for (`bot.style` tag), None when none
+    parts: int | None = None  # parts the words ask for ("a three-part reel"), None when they name none
+    scale: Fraction = Fraction(1)  # new music is written at `unit` x scale: the paste's own unit where the model reads another
+    halves: str = "/"  # how the paste writes half a unit ("/" or "/2"): the new bars write it so
+
+    def shown(self, new: str) -> str:
+        """New music as it is shown: in the paste's own unit and spelling (`scale`, `halves`)."""
+        return new if self.scale == 1 else rescale(new, self.scale, self.halves)
 
     @property
     def complete(self) -> bool:
@@ -107,6 +126,7 @@ class Hints:
     key: str | None = None
     rhythm: str | None = None
     style: str | None = None  # a collection's manner (`bot.style` tag)
+    parts: int | None = None  # how many parts ("a three-part reel")
 
     def any(self) -> bool:
         """Whether anything was recognised."""
@@ -163,6 +183,9 @@ def read_words(text: str) -> Hints:
     hints.key = hints.key or read_key(words)
     hints.rhythm = hints.rhythm or normalise_rhythm(words)
     hints.style = style.asked_in(words)
+    parts = _PARTS.search(words)
+    if parts:
+        hints.parts = _PART_COUNTS[parts.group(1).lower()]
     return hints
 
 
@@ -226,17 +249,6 @@ def _check_text(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-@dataclass
-class _Pasted:
-    """The parts of pasted ABC: verbatim header lines, verbatim body lines, the words around."""
-
-    header_lines: list[str]
-    body_lines: list[str]
-    words: str
-    ends_with_newline: bool
-    notices: list[str]
-
-
 def looks_like_words(line: str) -> bool:
     """Whether a line is words ("please continue this") rather than music, field or comment."""
     if _FIELD_LINE.match(line) or line.lstrip().startswith("%"):
@@ -251,20 +263,62 @@ def _is_field(line: str) -> bool:
     return bool(_FIELD_LINE.match(line)) and not line.lstrip().startswith("|")
 
 
+@dataclass
+class _Pasted:
+    """The parts of pasted ABC: the tune's lines as written, and the words around them."""
+
+    header_lines: list[str]  # verbatim, in order: fields and comments up to K:, and those after K: before the music
+    body_lines: list[str]  # verbatim music lines, with the comments, lyrics and fields among them
+    words: str
+    ends_with_newline: bool
+    notices: list[str]
+    tunes: int = 1  # tunes in the paste
+    chosen: int = 1  # the one continued (from 1)
+
+
+# "tune 3", "tune #3", "number 3", "the 3rd tune": which of several pasted tunes to continue.
+_TUNE_NUMBER = re.compile(r"\b(?:tune|number|no\.?)\s*#?\s*(\d{1,4})\b|\b(\d{1,4})(?:st|nd|rd|th)\s+(?:tune|one)\b", re.I)
+_ORDINALS = {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth", 6: "sixth", 7: "seventh",
+             8: "eighth", 9: "ninth", 10: "tenth"}
+
+
+def _which_tune(words: str, count: int) -> int:
+    """The tune (from 1) the words ask to continue; the first when they name none."""
+    match = _TUNE_NUMBER.search(words)
+    if not match:
+        return 1
+    number = int(match.group(1) or match.group(2))
+    if not 1 <= number <= count:
+        raise PromptError(f"You asked for tune {number}, but the paste holds {count} tune{'s' if count > 1 else ''}"
+                          f"{f' (1 to {count})' if count > 1 else ''}.")
+    return number
+
+
+def _which_words(number: int, count: int) -> str:
+    """"the first of 33", "tune 12 of 33"."""
+    return f"the {_ORDINALS[number]} of {count}" if number in _ORDINALS else f"tune {number} of {count}"
+
+
 def _find_abc(text: str) -> _Pasted:
-    """Split the text into verbatim header lines, verbatim music lines and the words around them."""
+    """Split the text into the tune's lines as written (headers, music) and the words around them."""
     notices: list[str] = []
     lines = text.split("\n")
     ends_with_newline = text.endswith("\n")
     word_lines: list[str] = []
     x_index = next((i for i, line in enumerate(lines) if re.match(r"^\s*X:", line)), None)
+    count = chosen = 1
     if x_index is not None:
         word_lines += lines[:x_index]
         tunes = split_tunes("\n".join(line.lstrip() if re.match(r"^\s*X:", line) else line for line in lines[x_index:]))
-        if len(tunes) > 1:
-            notices.append(f"found {len(tunes)} tunes; continuing the first")
+        count = len(tunes)
+        chosen = _which_tune("\n".join(word_lines), count)
+        if count > 1:
+            title = re.search(r"(?m)^T:[ \t]*(.*\S)", tunes[chosen - 1])
+            named = f" ({title.group(1)[:60]})" if title else ""
+            notices.append(f"found {count} tunes; continuing {_which_words(chosen, count)}{named}"
+                           + ('; say "continue tune 2" to continue another' if chosen == 1 else ""))
             ends_with_newline = True
-        lines = tunes[0].rstrip("\n").split("\n")
+        lines = tunes[chosen - 1].rstrip("\n").split("\n")
     k_index = next((i for i, line in enumerate(lines) if re.match(r"^\s*K:", line)), None)
     if k_index is not None:
         start = 0
@@ -276,35 +330,41 @@ def _find_abc(text: str) -> _Pasted:
             word_lines += lines[:start]
         header_lines, rest = lines[start : k_index + 1], lines[k_index + 1 :]
     elif x_index is not None:
-        count = 0
-        while count < len(lines) and (_is_field(lines[count]) or lines[count].lstrip().startswith("%")):
-            count += 1
-        header_lines, rest = lines[:count], lines[count:]
+        count_ = 0
+        while count_ < len(lines) and (_is_field(lines[count_]) or lines[count_].lstrip().startswith("%")):
+            count_ += 1
+        header_lines, rest = lines[:count_], lines[count_:]
     else:
         header_lines, rest = [], lines
     tune_given = bool(header_lines)
     body: list[str] = []
     in_music = False
+    blanks = 0  # blank lines left out between the tune's lines
     for line in rest:
         if not line.strip():
-            continue  # a blank line would end the tune for every ABC reader
+            blanks += 1 if (in_music or header_lines) else 0
+            continue
         split = None if in_music else _split_words_and_music(line)
         if split:
             word_lines.append(split[0])
             body.append(split[1])
         elif _is_field(line) or line.lstrip().startswith("%"):
-            if in_music:
-                body.append(line)
-            elif _is_field(line):
-                header_lines.append(line)
+            # Fields and comments between K: and the first music line are still the header for
+            # ABC readers (abc2midi, abcjs take an M: or L: there as the tune's own); kept in place.
+            (body if in_music else header_lines).append(line)
             continue
         elif looks_like_music(line) or (tune_given and not looks_like_words(line)):
             body.append(line)
         else:
             word_lines.append(line)
             continue
+        if blanks:
+            # A blank line ends a tune for every ABC reader: the lines after it would be lost.
+            notices.append(f"left out {blanks} blank line{'s' if blanks > 1 else ''} inside your tune, as a blank "
+                           "line ends a tune for ABC readers")
+            blanks = 0
         in_music = True
-    return _Pasted(header_lines, body, "\n".join(word_lines), ends_with_newline, notices)
+    return _Pasted(header_lines, body, "\n".join(word_lines), ends_with_newline, notices, count, chosen)
 
 
 def _infer_meter(body: str, unit: Fraction) -> str | None:
@@ -332,24 +392,6 @@ def _infer_meter(body: str, unit: Fraction) -> str | None:
         if parse_meter(meter) == length:
             return meter
     return None
-
-
-def _tidy_header(lines: list[str], fields: dict[str, str]) -> str:
-    """Verbatim header lines with X: first and any missing M:, L:, K: added (K: last)."""
-    out = [line.rstrip() for line in lines]
-    names = [(_FIELD_LINE.match(line).group(1) if _FIELD_LINE.match(line) else "") for line in out]
-    if "X" not in names:
-        out.insert(0, "X:1")
-    else:
-        index = names.index("X")
-        out.insert(0, out.pop(index))
-    k_at = next((i for i, line in enumerate(out) if re.match(r"^\s*K:", line)), None)
-    added = [f"{name}:{fields[name]}" for name in ("M", "L", "R") if name in fields]
-    if k_at is None:
-        out += added + [f"K:{fields['K']}"]
-    else:
-        out[k_at:k_at] = added
-    return "\n".join(out) + "\n"
 
 
 def _leave_out_unknown(text: str, vocab: str, notices: list[str]) -> str:
@@ -402,7 +444,7 @@ def _free_prompt(hints: Hints, notices: list[str]) -> Prompt:
             unit = rhythm_unit
     prompt = Prompt(
         headers="X:1\n", prime="", music="", meter=meter or "", unit=unit or "", key=hints.key or "",
-        rhythm=hints.rhythm, notices=notices, is_continuation=False, style=hints.style,
+        rhythm=hints.rhythm, notices=notices, is_continuation=False, style=hints.style, parts=hints.parts,
     )
     if prompt.complete:
         block = header_block(prompt.meter, prompt.unit, prompt.key, prompt.rhythm)
@@ -411,7 +453,13 @@ def _free_prompt(hints: Hints, notices: list[str]) -> Prompt:
 
 
 def _pasted_prompt(pasted: _Pasted, hints: Hints, vocab: str, notices: list[str]) -> Prompt:
-    """A prompt holding ABC: its headers kept, missing fields filled, its music continued."""
+    """A prompt holding ABC: the tune's lines kept as written, its reading fed to the model only.
+
+    Nothing is written into the person's lines. What the bot reads into them (rhythm, meter,
+    unit, key) goes into the prime and is said in a notice; a line is added only where ABC
+    needs one (X: to start a tune, K: to end a header, a header for bare bars), before the
+    tune or after its header, and a notice says which and why.
+    """
     has_key = any(re.match(r"^\s*K:", line) for line in pasted.header_lines)
     # read_tune's body starts after K:; a placeholder K: marks where bare music begins.
     tune = read_tune("\n".join(pasted.header_lines + ([] if has_key else ["K:_"]) + pasted.body_lines))
@@ -423,51 +471,83 @@ def _pasted_prompt(pasted: _Pasted, hints: Hints, vocab: str, notices: list[str]
     own_key = own.get("K") if own.get("K") not in (None, "_") else None
     if own_key is not None and key_problem(own_key):
         raise PromptError(_placed(key_problem(own_key), pasted.header_lines, "K:"))
-    problem = _not_music("\n".join(tune.body), has_headers=bool(pasted.header_lines))
+    # Fields after K: and before the first music line set the tune's M: and L: for ABC readers.
+    music_lines = list(tune.body)
+    while music_lines and _FIELD_LINE.match(music_lines[0]):
+        name, value = _FIELD_LINE.match(music_lines.pop(0)).groups()
+        if name in "MLR" and value.strip():
+            own[name] = value.strip()
+    problem = _not_music("\n".join(music_lines), has_headers=bool(pasted.header_lines))
     if problem:
         raise PromptError(problem)
     header_lines = list(pasted.header_lines)
-    # A meter or unit no reader can count by (`M:0/4`, `L:1/0`) is replaced, not kept.
+    # A meter or unit no reader can count by (`M:0/4`, `L:1/0`) is left out, and said: every
+    # renderer would fail on it.
     for name, valid in (("M", _valid_meter), ("L", _valid_unit)):
         if name in own and not valid(normalise_field(name, own[name])):
-            notices.append(f"replaced {name}:{own.pop(name)}, which is not a usable value")
+            notices.append(f"left out your {name}:{own.pop(name)} line, which no ABC reader can count by")
             header_lines = [line for line in header_lines if not re.match(rf"^\s*{name}:", line)]
-    fields: dict[str, str] = {}  # header lines to add
+    read_from: list[str] = []  # what the reading below was inferred from, for the notice
     meter = normalise_field("M", own["M"]) if "M" in own else None
     rhythm = (normalise_rhythm(own["R"]) if "R" in own else None) or hints.rhythm
-    if meter is None:
-        meter = hints.meter or (RHYTHM_TIMING.get(rhythm or "", (None,))[0])
-
+    if meter is None and (hints.meter or rhythm in RHYTHM_TIMING):
+        meter = hints.meter or RHYTHM_TIMING[rhythm][0]
+        read_from.append(f"the meter from your words" if hints.meter else f"{meter}, a {rhythm}'s meter")
     unit = normalise_field("L", own["L"]) if "L" in own else None
-    if unit is None:
-        unit = hints.unit or (RHYTHM_TIMING[rhythm][1] if rhythm in RHYTHM_TIMING and meter else None)
-    body_text = "\n".join(tune.body)
+    if unit is None and (hints.unit or (rhythm in RHYTHM_TIMING and meter)):
+        unit = hints.unit or RHYTHM_TIMING[rhythm][1]
+    body_text = "\n".join(music_lines)
     if meter is None:
         inferred = _infer_meter(body_text, Fraction(unit or "1/8"))
         meter = inferred or "4/4"
-        notices.append(f"no time signature given; {'the bars read as' if inferred else 'using'} M:{meter}")
+        read_from.append("the meter from the bars' lengths" if inferred else "no meter given: 4/4")
     if unit is None:
         # ABC's default unit for a tune with no L: (1/16 below 3/4, else 1/8) once M: is
         # known; for bare bars we read them as 1/8, what people type.
         unit = "1/8" if "M" not in own else ("1/16" if (parse_meter(meter) or 1) < Fraction(3, 4) else "1/8")
-    if rhythm is None and tune.body:
+    if rhythm is None and music_lines:
         # No R: and no rhythm word: a dance is read from its title, meter and note values, so
         # that its continuation keeps a dance's form (repeated 8-bar parts), and the reply says so.
         rhythm, reason = _guess_rhythm(own.get("T", ""), body_text, meter, unit)
         if rhythm:
-            notices.append(f"no R: line; read it as a {rhythm} from its {reason}")
+            read_from.append(f"the rhythm from its {reason}")
     key_value = normalise_field("K", own_key) if own_key else (hints.key or "C")
-    if "M" not in own:
-        fields["M"] = meter
-    if "L" not in own:
-        fields["L"] = unit
-    if "R" not in own and rhythm:
-        fields["R"] = rhythm
-    if own_key is None:
-        fields["K"] = key_value
-    headers = _tidy_header(header_lines, fields)
+    # The meter, unit and key in force where the paste ends (inline `[M:3/4]` or `K:` lines in
+    # the music change them): the continuation is written in those.
+    end_meter, end_unit, end_key = _in_force_at_end(music_lines, meter, unit, key_value)
+    # A tune barred in half bars (4/4 written four eighths a bar) is continued in bars of that
+    # size: fed to the model and counted as such (its M: line stays as written).
+    halves = _half_bars(body_text, end_meter, end_unit)
+    written_meter = end_meter
+    if halves:
+        read_from.append(f"barred in halves: {halves} bars between the bar lines")
+        meter = end_meter = halves
+
+    added: list[str] = []
+    prefix: list[str] = []
+    if not header_lines:
+        prefix = ["X:1", f"M:{meter}", f"L:{unit}", f"K:{key_value}"]
+        added.append(f"a header ({', '.join(prefix)}) before your bars, as ABC needs one to read them")
+    elif not any(re.match(r"^\s*X:", line) for line in header_lines):
+        prefix = ["X:1"]
+        added.append("X:1 before your tune, as ABC readers start a tune at an X: line")
+    if header_lines and not has_key:
+        header_lines.append(f"K:{key_value}")
+        added.append(f"K:{key_value} after your header, as ABC ends a tune's header with a K: line")
+    headers = "\n".join(prefix + header_lines) + "\n"
+    if added:
+        notices.append("added " + "; and ".join(added))
+    reading = f"read as {_a(rhythm) if rhythm else 'a tune'} in {written_meter}"
+    if end_unit != default_unit(written_meter):
+        reading += f" (L:{end_unit})"
+    reading += f", in {key_in_words(end_key)}"
+    notices.append(reading + (f" ({'; '.join(read_from)})" if read_from else "")
+                   + "; that reading is the model's only, your lines are as you wrote them")
 
     music = _verbatim_music(pasted)
+    if len(headers) + len(music) > MAX_TUNE_CHARS:
+        raise PromptError(f"The tune is {len(headers) + len(music):,} characters long; I can continue tunes of up to "
+                          f"{MAX_TUNE_CHARS:,} characters. Paste a shorter tune, or just its first part.")
     # The model reads the music without chord symbols, annotations and decorations (the
     # output keeps them, in `music`): see bot.notation.tokens.model_view.
     prime_body = model_view(body_text)
@@ -475,12 +555,68 @@ def _pasted_prompt(pasted: _Pasted, hints: Hints, vocab: str, notices: list[str]
         prime_body += "\n"
     elif prime_body and music and music[-1] == " " and not prime_body.endswith(" "):
         prime_body += " "
+    scale = Fraction(1)
+    if unit == end_unit and unit in _READ_IN_EIGHTHS and normalise_field("M", end_meter) in _READ_IN_EIGHTHS[unit] \
+            and re.search(r"[|\s]$", music):
+        # Crotchet-unit reels and hornpipes (the NMD's `A/2B/2 c`) are read by the model in
+        # quavers, the unit it learned them in, and its bars written back in crotchets
+        # (bench/continue.py: 13 of 43 such pastes lost their form when the model wrote in L:1/4).
+        scale = Fraction(_READ_IN_EIGHTHS_UNIT) / Fraction(unit)
+        prime_body = rescale(prime_body, 1 / scale)
+        unit = end_unit = _READ_IN_EIGHTHS_UNIT
     block = header_block(meter, unit, key_value, rhythm)
     prime = _leave_out_unknown(block + prime_body, vocab, notices)
     return Prompt(
-        headers=headers, prime=prime, music=music, meter=meter, unit=unit, key=key_value, rhythm=rhythm,
-        notices=notices, is_continuation=bool(music.strip()), style=hints.style,
+        headers=headers, prime=prime, music=music, meter=end_meter, unit=end_unit, key=end_key, rhythm=rhythm,
+        notices=notices, is_continuation=bool(music.strip()), style=hints.style, parts=hints.parts,
+        scale=scale, halves=halves_style(music),
     )
+
+
+# Units and meters whose pastes the model reads in quavers instead (see _pasted_prompt).
+_READ_IN_EIGHTHS = {"1/4": {"4/4", "2/4", "2/2"}}
+_READ_IN_EIGHTHS_UNIT = "1/8"
+
+
+# Half of a meter's bar, as the meter of bars that long (4/4 barred in halves: 2/4 bars).
+_HALF_METERS = {Fraction(1, 2): "2/4", Fraction(3, 8): "3/8", Fraction(3, 4): "6/8", Fraction(1, 1): "2/2"}
+
+
+def _half_bars(body: str, meter: str, unit: str) -> str | None:
+    """The meter of half bars when most of a paste's bars are half its M:'s bar, else None."""
+    from bot.notation.bars import Timing, measure, split_bars  # bars imports abc only; kept local to show the one use
+
+    full = parse_meter(meter)
+    if not full:
+        return None
+    timing = Timing("none", Fraction(unit))
+    lengths = [measure(content, timing).duration for content, token in split_bars(body)[1:] if token]
+    lengths = [length for length in lengths if length > 0]
+    if len(lengths) < 3:
+        return None
+    half = full / 2
+    return _HALF_METERS.get(half) if sum(1 for length in lengths if length == half) >= 0.6 * len(lengths) else None
+
+
+def _a(word: str) -> str:
+    return ("an " if word[:1] in "aeiou" else "a ") + word
+
+
+_INLINE_TIMING = re.compile(r"\[([MLK]):([^\]\n]*)\]")
+
+
+def _in_force_at_end(lines: list[str], meter: str, unit: str, key: str) -> tuple[str, str, str]:
+    """(meter, unit, key) in force after the music lines: field lines and inline fields change them."""
+    values = {"M": meter, "L": unit, "K": key}
+    for line in lines:
+        field_line = _FIELD_LINE.match(line)
+        found = [field_line.groups()] if field_line else _INLINE_TIMING.findall(line)
+        for name, value in found:
+            value = normalise_field(name, value.strip())
+            if name in values and value and (_valid_meter(value) if name == "M" else
+                                             _valid_unit(value) if name == "L" else parse_key(value) is not None):
+                values[name] = value
+    return values["M"], values["L"], values["K"]
 
 
 # A rhythm for a meter when the title names none (4/4 and 2/2 are told apart by note values).

@@ -79,6 +79,12 @@ FLUIDSYNTH = "fluidsynth"  # binary name, looked up on PATH at each render
 ABC2MIDI = "abc2midi"  # optional last fallback for the MIDI step
 
 
+# Estimated seconds of work (Prepared.cost) beyond which a render is long, and the niceness
+# it then runs at (the service's short render slot takes jobs up to the same cost).
+LONG_RENDER_COST = 2.0
+LONG_RENDER_NICE = 10
+
+
 class RenderStopped(RenderError):
     """The caller's cancel event was set: the render was killed and its files removed."""
 
@@ -91,7 +97,11 @@ class RenderSettings:
     instrument: str = DEFAULT_INSTRUMENT  # a key of INSTRUMENTS
     timeout_s: float = 60.0  # parse + synthesis + OGG; 10 minutes of music took 20 s on 2 busy cores
     memory_mb: int = 1024  # address-space limit (RLIMIT_AS) of the child and its FluidSynth
-    max_file_mb: int = 256  # RLIMIT_FSIZE of the child: 10 minutes of float stereo is 212 MB
+    # Bytes one render may leave on disk, all files together (MIDI, OGG, WAV): a 41-character
+    # tune of ten minutes made a 99.7 MB WAV. The OGG the page plays comes first (ten minutes
+    # is about 10 MB); the WAV download is written only while it fits (about 100 s of music).
+    max_bytes: int = 20_000_000
+    max_file_mb: int = 20  # RLIMIT_FSIZE of the child: no one file past this, whatever goes wrong
     sample_rate: int = 44_100  # Hz
     soundfont: Path | None = None  # None: find_soundfont()
     compress: bool = True  # also write an OGG copy for the browser when an encoder exists
@@ -105,7 +115,7 @@ class Rendered:
     """The files a render wrote and what it had to repair to get there."""
 
     midi: Path
-    wav: Path
+    wav: Path | None  # None for a tune whose WAV would not fit RenderSettings.max_bytes
     compressed: Path | None  # OGG copy for the browser, None without an encoder
     seconds: float  # audio duration
     sample_rate: int = 44_100  # Hz, of the WAV and the OGG
@@ -329,6 +339,8 @@ def _kill_group(pid: int | None, wait_s: float = 1.0) -> None:
 # --- render ----------------------------------------------------------------------------------
 
 _STEM = re.compile(r"[A-Za-z0-9_-]{1,64}")
+# Characters XML 1.0 cannot hold (music21 would write them and MuseScore refuse the file).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def render(
@@ -384,6 +396,10 @@ def render(
         "timeout_s": settings.timeout_s,
         "memory_bytes": settings.memory_mb * 2**20,
         "file_bytes": settings.max_file_mb * 2**20,
+        "max_bytes": settings.max_bytes,
+        # A long render runs at a lower CPU priority: on two cores busy with minutes of music, a
+        # tune just written still gets its audio in about a second (bench/render_flood.py).
+        "nice": LONG_RENDER_NICE if prepared.cost > LONG_RENDER_COST else 0,
         "encoder": list(encoder) if encoder else None,
         "paths": {kind: str(path) for kind, path in part.items()},
     }
@@ -393,7 +409,10 @@ def render(
             raise RenderError(result.get("error") or "rendering failed")
         final = {kind: out_dir / f"{stem}.{kind}" for kind in ("mid", "wav", "ogg")}
         os.replace(part["mid"], final["mid"])
-        os.replace(part["wav"], final["wav"])
+        if result.get("wav", True):
+            os.replace(part["wav"], final["wav"])
+        else:
+            final["wav"] = None
         compressed = None
         if result.get("compressed"):
             os.replace(part["ogg"], final["ogg"])
@@ -417,11 +436,13 @@ def musicxml(abc: str, out: Path, timeout_s: float = 30.0) -> Path:
         raise ValueError(f"timeout_s must be positive, not {timeout_s!r}")
     prepared = prepare_tune(abc)  # its text drops the title: the child puts it back
     title = next((line[2:].strip() for line in abc.splitlines() if line.startswith("T:")), "")
+    composer = next((line[2:].strip() for line in abc.splitlines() if line.startswith("C:")), "")
     out = Path(out)
     part = out.with_name(f".{out.stem}.{secrets.token_hex(4)}.part.musicxml")
     job = {
-        "kind": "musicxml", "abc": prepared.text, "title": title[:200], "timeout_s": timeout_s,
-        "memory_bytes": RenderSettings().memory_mb * 2**20, "file_bytes": 64 * 2**20,
+        "kind": "musicxml", "abc": prepared.text, "title": _CONTROL.sub("", title)[:200],
+        "composer": _CONTROL.sub("", composer)[:200], "timeout_s": timeout_s,
+        "memory_bytes": RenderSettings().memory_mb * 2**20, "file_bytes": RenderSettings().max_file_mb * 2**20,
         "paths": {"xml": str(part)},
     }
     try:
@@ -463,8 +484,9 @@ def main(argv: list[str] | None = None) -> int:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
             text = data.decode("latin-1")  # older collections, music21's own included
+        # A WAV of any length the command line asks for (the server's byte budget is for the page).
         settings = RenderSettings(tempo=args.tempo, instrument=args.instrument, compress=False,
-                                  accompaniment=args.accompaniment)
+                                  accompaniment=args.accompaniment, max_bytes=1 << 40, max_file_mb=1024)
         with tempfile.TemporaryDirectory(prefix="abc-bot-cli-") as tmp:
             done = render(text, Path(tmp), settings)
             shutil.move(done.wav, args.wav)

@@ -467,6 +467,68 @@ class BoundedFluidSynth(FluidSynth):
         self.chorus = chorus  # off only where the preset sends nothing to it (render.needs_chorus)
         self.command_file = command_file  # where to write FluidSynth's start-up commands
 
+    def midi_to_samples(self, midi_file: str, fifo: str, max_frames: int):
+        """The float32 stereo samples (frames, 2) of midi_file, read from FluidSynth through the
+        named pipe `fifo`: ten minutes of float stereo is 212 MB, which never touches the disk.
+        JobError when FluidSynth would write more than `max_frames` (it is killed at once)."""
+        import numpy as np
+
+        samples = np.empty((max_frames, 2), dtype=np.float32)
+        view = memoryview(samples).cast("B")
+        os.mkfifo(fifo, 0o600)
+        got = 0
+        try:
+            command_file = self.command_file or fifo + ".cmd"
+            with open(command_file, "w") as commands:
+                commands.write(f"load {shlex.quote(self.sound_font)} 0\n")
+            proc = subprocess.Popen(
+                self._command(command_file, midi_file, fifo), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                env={**os.environ, "SDL_AUDIODRIVER": "dummy"},
+            )
+            deadline = time.monotonic() + self.timeout_s
+            # Non-blocking: opening a FIFO for reading would wait for a writer that may never come.
+            fd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+            opened = False  # FluidSynth has the FIFO open (until then an empty read is not EOF)
+            try:
+                while True:
+                    if time.monotonic() > deadline:
+                        proc.kill()
+                        raise JobError(f"FluidSynth took longer than {self.timeout_s:.1f} s")
+                    ready, _, _ = select.select([fd], [], [], 0.05)
+                    if not ready:
+                        if proc.poll() is not None and not opened:
+                            break  # it ended without writing (a failure, told below)
+                        continue
+                    if got >= len(view):
+                        proc.kill()
+                        raise JobError("the audio would be longer than the tune (FluidSynth kept sounding)")
+                    try:
+                        n = os.readv(fd, [view[got:]])
+                    except BlockingIOError:
+                        continue
+                    if n == 0:
+                        if opened or proc.poll() is not None:
+                            break
+                        time.sleep(0.005)
+                        continue
+                    opened = True
+                    got += n
+            finally:
+                os.close(fd)
+            try:
+                output, _ = proc.communicate(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                raise JobError(f"FluidSynth took longer than {self.timeout_s:.1f} s") from None
+            os.unlink(command_file)
+        finally:
+            os.unlink(fifo)
+        text = output.decode("utf-8", "replace")
+        if proc.returncode != 0 or "loaded SoundFont has ID" not in text:
+            lines = text.strip().splitlines()
+            raise JobError(f"FluidSynth failed ({lines[-1] if lines else f'exit code {proc.returncode}'})")
+        return samples[: got // 8]
+
     def midi_to_audio(self, midi_file: str, audio_file: str) -> None:
         """Write raw 32-bit float stereo samples for midi_file to audio_file.
 
@@ -485,8 +547,8 @@ class BoundedFluidSynth(FluidSynth):
         finally:
             os.unlink(command_file)
 
-    def _run(self, command_file: str, midi_file: str, audio_file: str) -> None:
-        command = [
+    def _command(self, command_file: str, midi_file: str, audio_file: str) -> list[str]:
+        return [
             # -z 2048: bigger write blocks render a 30 s tune in 0.21 s instead of 0.31 s with
             # the same samples (events are still timed per 64-sample synth block).
             self.binary, "-ni", "-q", "-z", "2048", "-o", "synth.dynamic-sample-loading=1",
@@ -494,6 +556,9 @@ class BoundedFluidSynth(FluidSynth):
             "-o", "synth.default-soundfont=", "-o", "player.reset-synth=0", "-f", command_file,
             "-T", "raw", "-O", "float", "-r", str(self.sample_rate), "-F", audio_file, midi_file,
         ]
+
+    def _run(self, command_file: str, midi_file: str, audio_file: str) -> None:
+        command = self._command(command_file, midi_file, audio_file)
         try:
             result = subprocess.run(
                 command, capture_output=True, text=True, errors="replace", timeout=self.timeout_s,
@@ -541,6 +606,26 @@ def finish_audio(samples, sample_rate: int, music_seconds: float):
     return samples.astype(np.int16)
 
 
+def encode(template: list[str], frames, sample_rate: int, out: str, timeout_s: float) -> bool:
+    """Compress int16 stereo `frames` to `out` with the encoder command `template` ({src},
+    {dst}), fed through a pipe (no WAV on disk first); True when it wrote a non-empty file."""
+    src = ["-t", "raw", "-e", "signed-integer", "-b", "16", "-c", "2", "-r", str(sample_rate), "-"]
+    command = []
+    for part in template:
+        if part == "{src}":
+            if not os.path.basename(template[0]).startswith("sox"):
+                return False  # only sox reads raw samples from a pipe with these options
+            command += src
+        else:
+            command.append(part.format(dst=out))
+    data = frames if sys.byteorder == "little" else frames.byteswap()
+    try:
+        result = subprocess.run(command, input=memoryview(data).cast("B"), capture_output=True, timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        return False
+    return result.returncode == 0 and os.path.exists(out) and os.path.getsize(out) > 0
+
+
 def write_wav(path: str, frames, sample_rate: int) -> None:
     """16-bit PCM WAV of int16 frames shaped (frames, channels)."""
     import numpy as np
@@ -585,31 +670,46 @@ def run_job(job: dict) -> dict:
     left = max(0.1, deadline - time.monotonic())
     synth = BoundedFluidSynth(job["fluidsynth"], job["soundfont"], rate, left, job.get("chorus", True),
                               command_file=paths["cmd"])
-    synth.midi_to_audio(paths["mid"], paths["raw"])
-    samples = np.fromfile(paths["raw"], dtype=np.float32)  # interleaved stereo
-    os.unlink(paths["raw"])
+    # Frames FluidSynth may write: the music, its tail (tidy_midi silences everything TAIL_S
+    # after the last note) and a margin for the reverb's last block.
+    max_frames = int((music_seconds + TAIL_S + 5.0) * rate)
+    samples = synth.midi_to_samples(paths["mid"], paths["raw"], max_frames)
     lap("fluidsynth")
-    frames = finish_audio(samples[: len(samples) // 2 * 2].reshape(-1, 2), rate, music_seconds)
-    write_wav(paths["wav"], frames, rate)
+    frames = finish_audio(samples, rate, music_seconds)
+    del samples
     lap("audio")
 
+    # Every byte this request leaves on disk counts against job["max_bytes"] (default none):
+    # the MIDI, then the compressed copy the page plays, then the WAV only if it still fits.
+    budget = job.get("max_bytes") or float("inf")
+    used_bytes = os.path.getsize(paths["mid"])
     compressed = False
     if job["encoder"]:
-        command = [part.format(src=paths["wav"], dst=paths["ogg"]) for part in job["encoder"]]
-        left = max(0.1, deadline - time.monotonic())
-        result = subprocess.run(command, capture_output=True, timeout=left)
-        ogg = Path(paths["ogg"])
-        compressed = result.returncode == 0 and ogg.exists() and ogg.stat().st_size > 0
-        if not compressed:
+        compressed = encode(job["encoder"], frames, rate, paths["ogg"], max(0.1, deadline - time.monotonic()))
+        if compressed:
+            used_bytes += os.path.getsize(paths["ogg"])
+        else:
             notes.append("no OGG copy (the encoder failed)")
         lap("encode")
+    wav_bytes = 44 + frames.nbytes
+    if not compressed and wav_bytes > job["file_bytes"]:  # said before writing, not as an EFBIG half-way
+        raise JobError("the audio would be larger than the file-size limit")
+    wrote_wav = used_bytes + wav_bytes <= budget and wav_bytes <= job["file_bytes"]
+    if wrote_wav:
+        write_wav(paths["wav"], frames, rate)
+    elif not compressed:
+        raise JobError(f"the audio would be {wav_bytes / 1e6:.0f} MB, more than the "
+                       f"{budget / 1e6:.0f} MB one tune's audio may take")
+    else:
+        notes.append(f"no WAV download for a tune this long (it would be {wav_bytes / 1e6:.0f} MB); "
+                     "the compressed audio is the download")
     # CPU seconds of this child and what it ran (FluidSynth, sox): the cost without the wait
     # for a busy machine's cores.
     used = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
     timings["cpu"] = sum(usage.ru_utime + usage.ru_stime for usage in used)
     return {
         "ok": True, "seconds": len(frames) / rate, "notes": notes,
-        "engine": engine, "compressed": compressed, "timings": timings,
+        "engine": engine, "compressed": compressed, "wav": wrote_wav, "timings": timings,
     }
 
 
@@ -622,11 +722,20 @@ def write_musicxml(job: dict) -> dict:
         score = converter.parseData(ABC_VERSION + job["abc"], format="abc")
     except Exception as err:
         raise JobError(f"music21 cannot read this tune ({_reason(err)})") from None
-    if job.get("title"):
-        if score.metadata is None:
-            score.metadata = metadata.Metadata()
-        score.metadata.title = job["title"]
-    score.write("musicxml", fp=job["paths"]["xml"])
+    from music21.musicxml.m21ToXml import GeneralObjectExporter
+
+    if score.metadata is None:
+        score.metadata = metadata.Metadata()
+    score.metadata.title = job.get("title") or None
+    # The composer only from the tune's own C: line: without one, music21 writes "Music21".
+    score.metadata.composer = job.get("composer") or None
+    text = GeneralObjectExporter(score).parse().decode("utf-8")
+    if not job.get("composer"):
+        text = re.sub(r'\s*<creator type="composer">Music21</creator>', "", text)
+    # The file says abc-bot wrote it, not which music21 version (no tool versions go out).
+    text = re.sub(r"<software>[^<]*</software>", "<software>abc-bot</software>", text)
+    with open(job["paths"]["xml"], "w", encoding="utf-8") as out:
+        out.write(text)
     return {"ok": True}
 
 
@@ -641,6 +750,8 @@ def _limit(job: dict) -> None:
     resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))  # also ends a child whose parent is gone
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    if job.get("nice"):  # a long render yields the cores to short ones (FluidSynth and sox inherit it)
+        os.nice(int(job["nice"]))
     # An oversized write then raises OSError here instead of killing the process; subprocess
     # restores the default for FluidSynth, which dies with SIGXFSZ and is reported as such.
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+from pathlib import Path
 
 log = logging.getLogger(__name__)
 
@@ -18,7 +19,7 @@ log = logging.getLogger(__name__)
 # and sends 64 KB at a time, each read on a worker thread: a 9.4 MB WAV cost the server 34 ms of
 # CPU, and 16 listeners fetching theirs at once took 0.5 core-s from the tunes being written.
 # With 1 MB reads the same 16 fetches cost 0.13 core-s (16 fetches of one 9.4 MB WAV, app CPU
-# from /proc: 54 ticks against 13; see README, Load).
+# from /proc: 54 ticks against 13; see docs/benchmarks.md, Load).
 FILE_CHUNK_BYTES = 1 << 20
 
 
@@ -28,6 +29,9 @@ def tune() -> None:
     # the first event imports pyplot to find one: 0.37 s on the first person's first click
     # (0.06 s with the backend named).
     os.environ.setdefault("MPLBACKEND", "agg")
+    # Served files are named relative to the working folder (bot.web.cards.served_path): from
+    # the repository, no URL or <head> of the page shows where the server keeps its files.
+    os.chdir(Path(__file__).resolve().parents[1])
     from starlette.responses import FileResponse
 
     FileResponse.chunk_size = max(FileResponse.chunk_size, FILE_CHUNK_BYTES)
@@ -49,3 +53,35 @@ def tune_queue(demo) -> bool:
         return False
     queue.sleep_when_free = max(queue.sleep_when_free, QUEUE_POLL_S)
     return True
+
+
+# A page address longer than this is not a link the app made (the longest tune a link carries,
+# MAX_LINK_ABC characters, encodes to far less): Gradio's page route fails on one over 65,536
+# characters with HTTP 500 (httpx: "URL too long"), and shows nothing.
+MAX_PAGE_QUERY = 32_768
+TOO_LONG_QUERY = b"link=too-long"
+
+
+class LongLinks:
+    """ASGI middleware: the page opened with an overlong query is sent to `?link=too-long`, which
+    the page reads as a link it cannot open and says so (bot.links.from_query), instead of a 500."""
+
+    def __init__(self, app, max_query: int = MAX_PAGE_QUERY):
+        self.app, self.max_query = app, max_query
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and len(scope.get("query_string", b"")) > self.max_query:
+            # Relative to the page itself, so it works under a proxy's path prefix too.
+            location = b"./?" + TOO_LONG_QUERY if scope.get("path", "/").endswith("/") else b"?" + TOO_LONG_QUERY
+            await send({"type": "http.response.start", "status": 303,
+                        "headers": [(b"location", location), (b"content-length", b"0")]})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        await self.app(scope, receive, send)
+
+
+def app_kwargs() -> dict:
+    """launch(app_kwargs=...): the FastAPI app's middleware for overlong links."""
+    from starlette.middleware import Middleware
+
+    return {"middleware": [Middleware(LongLinks)]}

@@ -35,6 +35,8 @@ from bot.evaluate import encodable, score
 from bot.model import CharLSTM, ModelConfig
 from bot.notation.transpose import transpose
 
+REPO = Path(__file__).resolve().parent.parent  # the repo root, which the card's paths are written from
+
 
 @dataclass
 class TrainConfig:
@@ -64,6 +66,20 @@ class TrainConfig:
     seed: int = field(default=1337, metadata={"help": "seed for shuffling, augmentation and init"})
     threads: int = field(default=1, metadata={"help": "torch threads per rank (0: all cores shared across ranks); one thread never stalls when the other core is busy"})
     resume: bool = field(default=False, metadata={"help": "continue from the run state beside --out"})
+
+
+def in_repo(text: str) -> str:
+    """A path inside the repo as written from its root, where the card's command reruns it; any other text as given.
+
+    A card ships with the model, so it names `checkpoints/abc_lstm`, never the folder of the
+    machine that trained it."""
+    path = Path(text)
+    if not path.is_absolute():
+        return text
+    try:
+        return path.relative_to(REPO).as_posix()
+    except ValueError:
+        return text
 
 
 def launcher() -> str:
@@ -332,12 +348,12 @@ def _evaluate_and_save(model, vocab, val_ids, window, step, steps_per_epoch, bes
             "styles": styles,
             "terms": terms(corpus.counts),
             "compute_path": path.describe(),
-            "training": {k: v for k, v in asdict(config).items() if k not in ("resume",)},
+            "training": {k: (in_repo(v) if k == "out" else v) for k, v in asdict(config).items() if k not in ("resume",)},
             "steps": step,
             "epochs": row["epoch"],
             "wall_time_s": row["elapsed_s"],
             "validation": {"bits_per_char": row["val_bpc"], "accuracy": row["val_acc"]},
-            "command": launcher() + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+            "command": launcher() + " ".join(shlex.quote(in_repo(a)) for a in sys.argv[1:]),
         }
         checkpoint.save(model, vocab, card, stem)  # saves CPU copies: the card loads on any path
     write_curve(history, stem)

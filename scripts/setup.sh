@@ -1,8 +1,17 @@
 #!/usr/bin/env bash
 # Install whatever abc-bot needs and is missing: Debian packages (FluidSynth, a GM soundfont,
 # abcmidi, sox, abcm2ps and ghostscript to print PDFs, poppler-utils to read them back in tests,
-# chromium for browser tests, python3-venv), a project virtual environment `.venv` with the
-# pinned Python packages, and abcjs from the npm registry.
+# python3-venv), a project virtual environment `.venv` with the pinned Python packages, and
+# abcjs from the npm registry.
+#
+#   bash scripts/setup.sh            # what the app needs (scripts/start.sh runs this)
+#   bash scripts/setup.sh --tests    # and a Chromium for the browser tests (scripts/test.sh runs this)
+#
+# The browser: Debian's `chromium` package where it really runs. Ubuntu 22.04 and later ship
+# `chromium` only as a snap stub that does not run in containers; there (or wherever Debian's is
+# missing, or hidden with ABC_BOT_CHROMIUM=/nonexistent) Playwright's own Chromium is installed,
+# which needs the internet once. Without either, --tests stops with what to do.
+# tests/browser.py makes the same choice for the tests.
 #
 # Python packages go into .venv, never into the system Python: Debian 12+ and Ubuntu 23.04+
 # refuse `pip install` there (PEP 668, "externally-managed-environment"). The venv is made by
@@ -10,6 +19,14 @@
 # first, and pip runs only when requirements.txt changed since the last install.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+tests=0
+for arg in "$@"; do
+  case "$arg" in
+    --tests) tests=1 ;;
+    *) echo "setup: unknown argument $arg (expected nothing, or --tests)" >&2; exit 2 ;;
+  esac
+done
 
 python=${PYTHON:-python3}
 if ! command -v "$python" >/dev/null; then
@@ -21,7 +38,12 @@ if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
   exit 1
 fi
 
-apt_packages=(fluidsynth fluid-soundfont-gm abcmidi sox libsox-fmt-base abcm2ps ghostscript poppler-utils chromium)
+apt_packages=(fluidsynth fluid-soundfont-gm abcmidi sox libsox-fmt-base abcm2ps ghostscript poppler-utils)
+# Debian's browser for the tests, only on Debian itself and only when no other is named: Ubuntu's
+# `chromium` is the snap stub (see above), which Playwright's own replaces further down.
+if ((tests)) && [ -z "${ABC_BOT_CHROMIUM:-}" ] && grep -qx 'ID=debian' /etc/os-release 2>/dev/null; then
+  apt_packages+=(chromium)
+fi
 # A Python without its venv module (Debian and Ubuntu split it out) needs python3-venv.
 if [ ! -x .venv/bin/python ] && ! "$python" -c 'import ensurepip, venv' 2>/dev/null; then
   apt_packages+=("python$("$python" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')-venv")
@@ -61,4 +83,27 @@ fi
 if [ ! -f static/abcjs/abcjs-basic-min.js ]; then
   echo "setup: installing abcjs from the npm registry"
   .venv/bin/python -m bot.abcjs
+fi
+
+# The browser tests' Chromium (--tests only): tests/browser.py answers which one runs.
+if ((tests)) && ! browser=$(.venv/bin/python tests/browser.py 2>/dev/null); then
+  echo "setup: Debian's chromium (${ABC_BOT_CHROMIUM:-/usr/bin/chromium}) is missing or does not run" \
+       "(Ubuntu ships a snap stub); installing Playwright's own Chromium for the browser tests"
+  # The download first: where it fails (no internet) nothing on the system has changed yet.
+  # Then the libraries it needs (`--with-deps` in one step does the same, libraries first).
+  if ! .venv/bin/python -m playwright install chromium; then
+    echo "setup: could not download Playwright's Chromium (no internet to Playwright's download" \
+         "server?). The browser tests need a Chromium that runs. Either run" \
+         "\`.venv/bin/python -m playwright install --with-deps chromium\` on a machine with internet" \
+         "(or run this set-up again there), install Debian's chromium package, or set" \
+         "ABC_BOT_CHROMIUM to a Chromium that runs." >&2
+    exit 1
+  fi
+  sudo_cmd=""
+  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  $sudo_cmd .venv/bin/python -m playwright install-deps chromium
+  browser=$(.venv/bin/python tests/browser.py)  # says why and exits 1 if it still does not run
+fi
+if ((tests)); then
+  echo "setup: the browser tests use $browser"
 fi

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import subprocess
 import wave
 from pathlib import Path
@@ -38,9 +40,16 @@ def test_compose_streams_growing_abc_and_ends_with_a_tune_and_its_audio(app_url,
     assert all(audio is None and info is None for _, audio, info in outputs[:-1])
 
     final_abc, audio, info = outputs[-1]
-    assert info["seed"] == 3 and info["audio_error"] is None and isinstance(info["form"], str)
-    assert isinstance(info["style"], str)  # the collection whose manner it is in ("" for none)
-    assert final_abc.startswith("X:1\nT:A jig in D\n")  # a standalone file: number and title added
+    # 8 bars make no whole jig, so the tune takes a jig's usual form; the form is the plan's, not the model's.
+    assert info["seed"] == 3 and info["audio_error"] is None
+    assert info["form"] == "AABB: two 8-bar parts, each played twice"
+    # The collection whose manner it is in: one the shipped model learned jigs from (its card's counts).
+    card = json.loads((ROOT / "checkpoints" / "abc_lstm.json").read_text())
+    assert info["style"] in {tag for tag, n in card["styles"]["counts"]["jig"].items() if n > 0}
+    # A standalone file: number and a title in the tradition's manner added, never the prompt's words.
+    title = final_abc.split("\n")[1]
+    assert final_abc.startswith("X:1\nT:") and len(title) > 3
+    assert not {"jig", "d"} & set(re.findall(r"[a-z]+", title[2:].lower()))
     assert [line for line in final_abc.splitlines() if not line.startswith("T:")] == streamed[-1].splitlines()
     score = converter.parseData(final_abc, format="abc")
     assert len(score.flatten().notes) >= 8
@@ -95,3 +104,16 @@ def test_play_with_bad_input_says_why(app_url, args, says):
     client = Client(app_url, verbose=False)
     with pytest.raises(Exception, match=says):
         client.predict(*args, api_name="/play")
+
+
+# An 8-bar repeated A part with no R: line, as people paste one (tests/test_continue.py's).
+REEL_A = ("X:1\nT:The Bird in the Bush\nM:4/4\nL:1/8\nK:G\n"
+          "|:GABc dBGB|ABcA BGEG|GABc dBGB|AGFA G2FG|\nGABc dBGB|ABcA BGEG|Bdgd edBG|AGFA G4:|\n")
+
+
+@pytest.mark.parametrize("accompaniment", ["guitar", "Off"])
+def test_compose_continues_a_paste_giving_it_back_byte_for_byte(app_url, accompaniment):
+    abc, _, info = Client(app_url, verbose=False).predict(REEL_A, 1.0, 16, 4, accompaniment, api_name="/compose")
+    assert abc.startswith(REEL_A)  # headers included: no T:, R: or chord written into it
+    assert info["form"] == "AABB: two 8-bar parts, each played twice"
+    assert ('"' in abc[len(REEL_A):]) == (accompaniment == "guitar")

@@ -98,8 +98,10 @@ def test_a_failed_warm_up_makes_health_say_not_ready(bot, monkeypatch):
     assert bot.health()["status"] == "warming up" and not bot.health()["ready"]
     bot.warm_up()
     health = bot.health()
-    assert not health["ready"] and "loading the model" in health["status"] and "no such checkpoint" in health["status"]
-    assert health["compute_path"].startswith("compute path: cpu-")
+    assert not health["ready"] and "loading the model" in health["status"]
+    # What failed, not how: no exception text, paths, CPU features or versions in the answer.
+    assert "no such checkpoint" not in health["status"] and "/" not in str(health)
+    assert health["compute_path"].startswith("cpu-") and "AVX" not in str(health)
 
 
 def test_a_good_warm_up_makes_health_ready(bot):

@@ -1,4 +1,4 @@
-"""The page in a real browser: headless Debian chromium driven by Playwright.
+"""The page in a real browser: headless Chromium (Debian's, else Playwright's: tests/browser.py) driven by Playwright.
 
 Types "a jig in D", clicks Generate, and checks what a person sees: the ABC streaming into
 the chat with its score redrawn, then the tune's card (score, player, downloads). Then, with
@@ -20,7 +20,9 @@ from playwright.sync_api import expect, sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from browser import chromium_executable  # noqa: E402  (Debian's chromium, else Playwright's)
 from test_play import OLD_LINK, REEL  # noqa: E402  (the frozen link and its tune)
+from bot.web.names import slug  # noqa: E402
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--autoplay-policy=no-user-gesture-required"]
@@ -45,7 +47,7 @@ CARD = "document.querySelectorAll('.tune-card:has(audio)')[{n}]"
 @pytest.fixture(scope="module")
 def browser():
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=chromium_executable(p), headless=True, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
 
@@ -102,7 +104,7 @@ def test_a_jig_streams_draws_plays_and_downloads(app_url, page):
     expect(card.locator("svg .abcjs-note").first).to_be_visible()
     assert card.locator("svg .abcjs-note").count() >= 8  # abcjs drew the notes
     page.wait_for_function(f"{CARD.format(n=0)}.querySelector('audio').duration > 1", timeout=30_000)
-    audio = [(status, url) for status, kind, url in fetched if kind.startswith("audio/") and "/tune." in url]
+    audio = [(status, url) for status, kind, url in fetched if kind.startswith("audio/") and "gradio_api/file=" in url]
     assert audio and all(status in (200, 206) for status, _ in audio), f"the page fetched no audio: {fetched[-5:]}"
 
     seen = page.evaluate("window.__seen")
@@ -113,8 +115,9 @@ def test_a_jig_streams_draws_plays_and_downloads(app_url, page):
     assert final.startswith("Here is") and "seed 7," in final and "X:1" in final and "K:" in final
 
     names = card.locator(".tc-downloads a[download]").evaluate_all("els => els.map(a => a.download)")
-    assert names == ["tune.abc", "tune.mid", "tune.wav"], names
-    assert card.locator("a.tc-link").get_attribute("href").startswith("?v=2&")
+    stem = slug(card.evaluate("el => el.__card.original.title"))  # named for the tune's title
+    assert stem != "tune" and names == [f"{stem}.abc", f"{stem}.mid", f"{stem}.wav"], names
+    assert card.locator("a.tc-link").get_attribute("href").startswith("?v=3&")
 
     (ROOT / "screenshots").mkdir(exist_ok=True)
     page.screenshot(path=str(ROOT / "screenshots" / "page.png"), full_page=True)
@@ -357,7 +360,7 @@ def test_the_musicxml_button_downloads_the_score_as_it_plays(app_url, page):
     with page.expect_download(timeout=30_000) as caught:
         card.locator("button.tc-musicxml").click()
     download = caught.value
-    assert download.suggested_filename == "tune.musicxml"
+    assert download.suggested_filename == "test-reel.musicxml"  # REEL's T:Test reel
     text = Path(download.path()).read_text()
     assert "<score-partwise" in text and "<fifths>-3</fifths>" in text  # D up a semitone: E flat, as the card plays
 

@@ -19,6 +19,8 @@ from bot.chat import reply as chat_reply
 from bot.chat import BUSY, Chat, ChatConfig, ChatError, Options, Session, interpret
 from bot.prompt import MAX_PROMPT_CHARS
 from bot.render import RenderSettings, ogg_encoder
+from bot.web.names import tune_stem
+from bot.web.text import as_text
 
 JIG = "X:1\nT:Pasted\nM:6/8\nL:1/8\nK:G\nGAB dBG|c2e dBG|GAB dBG|A3 A2D|\n"
 
@@ -168,12 +170,24 @@ def test_reply_streams_a_growing_tune_then_files_and_audio(bot):
     assert final.audio is not None and final.audio.stat().st_size > 1000
     card = card_of(final)  # the score, player and downloads the page shows with the tune
     downloads = [served_path(card[key]).name for key in ("abc_url", "midi", "wav", "audio")]
-    assert downloads == ["tune.abc", "tune.mid", "tune.wav", final.audio.name]
+    stem = tune_stem(final.tune)  # named for the tune's title (T:)
+    assert stem != "tune" and downloads == [f"{stem}.abc", f"{stem}.mid", f"{stem}.wav", final.audio.name]
     assert all(served_path(card[key]).is_file() for key in ("abc_url", "midi", "wav", "audio"))
     assert card["abc"] == final.tune and card["tempo"] == 165  # a jig's pace: the highlight's tempo
-    assert final.info() == {"form": final.form, "audio_error": None, "seed": 7, "style": final.style}
-    assert final.style in style.NAMES  # the shipped model writes each new tune in a collection's manner
-    assert final.tune.startswith("X:1\nT:A jig in D\n") and "K:" in final.tune
+    # 4 bars make no whole jig, so the tune takes a jig's usual 16: two 8-bar parts, each
+    # repeated, which the ABC itself shows as two parts closing with a repeat sign.
+    assert final.tune.count(":|") == 2
+    # The reply as a person reads it (Markdown's backslashes and HTML's entities undone).
+    shown = html.unescape(last_text(final)).replace("\\", "")
+    named = re.search(r"In the manner of (.+?)\.(?:\s|$)", shown)
+    assert named, "the reply names no collection"  # the shipped model writes in a collection's manner
+    drawn = [key for key, name in style.NAMES.items() if name == named.group(1)]
+    assert final.info() == {"form": "AABB: two 8-bar parts, each played twice", "audio_error": None, "seed": 7,
+                            "style": drawn[0] if drawn else "(a collection not in style.NAMES)"}
+    # A title in the tradition's manner (bot.titles), never the words that asked for the tune.
+    title = final.tune.split("\n")[1]
+    assert final.tune.startswith("X:1\nT:") and "K:" in final.tune and len(title) > 3
+    assert not {"jig", "d"} & set(re.findall(r"[a-z]+", title[2:].lower()))
     with wave.open(str(final.audio.with_suffix(".wav"))) as audio:
         assert audio.getnframes() > audio.getframerate()  # more than a second of sound
     assert final.session.abc == final.abc and final.session.prompt == "a jig in D"
@@ -203,7 +217,8 @@ def test_bad_settings_and_input_get_a_friendly_message_not_a_traceback(bot, mess
     steps = list(bot.reply(message, [], Session(), options))
     assert steps[-1].done and not any(step.audio for step in steps)
     text = last_text(steps[-1])
-    assert text == steps[-1].error and says in text and "Traceback" not in text
+    # The message is the error, shown as text (bot.web.text: Markdown's marks escaped).
+    assert text == as_text(steps[-1].error) and says in text and "Traceback" not in text
     assert steps[-1].session == Session()  # the conversation's tune is untouched
 
 
@@ -217,19 +232,20 @@ def test_a_full_house_says_busy(tmp_path):
     assert list(bot.reply("a reel", [], Session(), small()))[-1].error is None
 
 
-def test_audio_sheds_the_ogg_copy_and_top_octave_only_while_others_wait(tmp_path):
-    """A tune finished while another is being written gets its WAV to play at once, at the busy
-    sample rate; a tune rendered alone gets the smaller OGG and the full 44.1 kHz."""
+def test_audio_sheds_the_top_octave_only_while_others_wait(tmp_path):
+    """A tune finished while another is being written gets its audio at the busy sample rate; a
+    tune rendered alone gets the full 44.1 kHz. The page plays the OGG either way (the WAV is
+    only the download, within the render's byte budget)."""
     if ogg_encoder() is None:
         pytest.fail("sox with Ogg Vorbis is needed (scripts/setup.sh installs it)")
     bot = Chat(ChatConfig(outputs=tmp_path, min_interval_s=0.0))
     other = bot.reply("a reel", [], Session(), small(bars=32))
     next(other)  # someone else's tune is being written
     crowded = list(bot.reply("a jig", [], Session(), small()))[-1]
-    assert crowded.done and crowded.audio.suffix == ".wav"
-    with wave.open(str(crowded.audio)) as audio:
+    assert crowded.done and crowded.audio.suffix == ".ogg"
+    with wave.open(str(crowded.audio.with_suffix(".wav"))) as audio:
         assert audio.getframerate() == bot.config.busy_sample_rate == 32_000
-    assert "the audio is at 32 kHz, not 44.1, as the server was busy" in last_text(crowded)
+    assert as_text("the audio is at 32 kHz, not 44.1, as the server was busy") in last_text(crowded)
     other.close()
     alone = list(bot.reply("a jig", [], Session(), small()))[-1]
     assert alone.done and alone.audio.suffix == ".ogg"

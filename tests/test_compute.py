@@ -28,12 +28,46 @@ def run_compute(**env) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=120)
 
 
+def cpu_has_bfloat16() -> bool:
+    """The expected answer, read without bot.compute: the CPU's own flags in /proc/cpuinfo, less
+    the AVX2 cap this run's environment may set (scripts/test.sh's second pass)."""
+    flags: set[str] = set()
+    with open("/proc/cpuinfo") as info:
+        for line in info:
+            if line.split(":")[0].strip() in ("flags", "Features"):
+                flags = set(line.split(":", 1)[1].split())
+                break
+    if X86:
+        capped = os.environ.get("ONEDNN_MAX_CPU_ISA", "").upper() == "AVX2"
+        return bool({"avx512_bf16", "amx_bf16"} & flags) and not capped
+    return "bf16" in flags
+
+
+def bfloat16_lstm_runs() -> bool:
+    """Whether oneDNN really runs an LSTM under bfloat16 autocast in this process (the crash the
+    path exists to avoid, when it does not)."""
+    lstm = torch.nn.LSTM(8, 8, batch_first=True)
+    try:
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            out, _ = lstm(torch.randn(2, 3, 8))
+    except RuntimeError as err:
+        assert "primitive descriptor" in str(err), err  # only oneDNN's refusal counts as "cannot"
+        return False
+    return out.dtype == torch.bfloat16
+
+
 def test_auto_takes_bfloat16_exactly_where_the_cpu_has_it():
-    native, found = cpu_bfloat16()
+    expected = cpu_has_bfloat16()
     path = inference_path("auto")
-    assert path.bfloat16 == native
-    assert path.device == "cpu" and found in path.reason
-    assert path.describe().startswith(f"compute path: cpu-{'bfloat16' if native else 'float32'}")
+    assert path.bfloat16 == expected and cpu_bfloat16()[0] == expected
+    assert path.device == "cpu" and cpu_bfloat16()[1] in path.reason
+    assert path.describe().startswith(f"compute path: cpu-{'bfloat16' if expected else 'float32'}")
+    # What the choice is for: bfloat16 is chosen only where the LSTM runs in it, and a CPU at
+    # AVX2 (a laptop, or the capped pass) really cannot run it.
+    if path.bfloat16:
+        assert bfloat16_lstm_runs()
+    if X86 and torch.backends.cpu.get_cpu_capability() == "AVX2":
+        assert not bfloat16_lstm_runs()
 
 
 def test_the_second_test_pass_really_is_the_float32_path():
@@ -43,7 +77,7 @@ def test_the_second_test_pass_really_is_the_float32_path():
         assert inference_path().dtype == torch.float32
         assert torch.backends.cpu.get_cpu_capability() == "AVX2" or not X86
     else:
-        assert inference_path().bfloat16 == cpu_bfloat16()[0]
+        assert inference_path().bfloat16 == cpu_has_bfloat16()
 
 
 def test_a_cpu_capped_at_avx2_is_read_as_having_no_bfloat16():
@@ -70,6 +104,27 @@ def test_an_unknown_setting_is_named_in_the_error():
         inference_path("fp8")
 
 
-def test_training_uses_a_gpu_only_when_there_is_one():
-    path = training_path("auto")
-    assert path.device == ("cuda" if torch.cuda.is_available() else "cpu")
+@pytest.mark.parametrize("gpu, bf16, setting, expected", [
+    (False, False, "auto", None),  # no GPU: the CPU's own path
+    (True, True, "auto", ("cuda", torch.bfloat16)),
+    (True, False, "auto", ("cuda", torch.float32)),  # an older GPU without bfloat16
+    (True, True, "float32", ("cuda", torch.float32)),
+])
+def test_training_uses_a_gpu_only_when_there_is_one(monkeypatch, gpu, bf16, setting, expected):
+    # The machine is made up (torch.cuda's answers replaced), so both branches run on any machine.
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: gpu)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda index=0: "Made-up GPU")
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: bf16)
+    path = training_path(setting)
+    if expected is None:
+        assert path == inference_path(setting) and path.device == "cpu"
+    else:
+        assert (path.device, path.dtype) == expected and "Made-up GPU" in path.reason
+
+
+def test_bfloat16_training_is_refused_on_a_gpu_without_it(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda index=0: "Made-up GPU")
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: False)
+    with pytest.raises(ComputeError, match="Made-up GPU has no bfloat16"):
+        training_path("bfloat16")

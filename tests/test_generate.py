@@ -214,7 +214,9 @@ def test_cli_writes_one_file_per_tune(tmp_path, capsys):
 
 
 def test_cli_reports_a_bad_prompt(capsys):
-    assert main(["--prompt", "x" * 6000]) == 2
+    from bot.prompt import MAX_PROMPT_CHARS
+
+    assert main(["--prompt", "x" * (MAX_PROMPT_CHARS + 1)]) == 2
     assert "limit" in capsys.readouterr().err
 
 

@@ -1,6 +1,6 @@
 """The harmoniser learned from the NMD: its data read and repaired as counted, the network's
 checkpoint loading as written, chords kept to the key's vocabulary, the shipped model beating
-the per-bar triad on the validation tunes, and the notation package importing one way."""
+the per-bar triad on the validation tunes, and the notation and harmony packages importing one way."""
 
 from __future__ import annotations
 
@@ -170,6 +170,34 @@ def test_the_notation_package_reads_one_way():
     code = "import sys, bot.notation.tokens; print(sorted(m for m in sys.modules if m.startswith('bot.notation.')))"
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "['bot.notation.abc', 'bot.notation.tokens']"
+
+
+def _all_bot_imports(path: Path) -> set[str]:
+    """The bot.* modules a file imports anywhere, inside functions too (a lazy import still closes a circle)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("bot."):
+            found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names if alias.name.startswith("bot."))
+    return found
+
+
+def test_the_harmony_package_imports_one_way():
+    # The network needs only the modes' triads, which now live below both it and the HMM:
+    # model -> net (to load a shipped network) and never net -> model.
+    harmony = ROOT / "bot" / "harmony"
+    graph = {f"bot.harmony.{p.stem}": {m for m in _all_bot_imports(p) if m.startswith("bot.harmony.")}
+             for p in harmony.glob("*.py") if p.stem != "__init__"}
+    assert "bot.harmony.net" in graph["bot.harmony.model"]
+    assert graph["bot.harmony.net"] <= {"bot.harmony.reading", "bot.harmony.scales"}
+    assert graph["bot.harmony.scales"] == set()
+
+    def reaches(start: str, goal: str, seen: set[str]) -> bool:
+        return any(m == goal or (m not in seen and reaches(m, goal, seen | {m})) for m in graph.get(start, ()))
+
+    circles = sorted(name for name in graph if reaches(name, name, {name}))
+    assert circles == []
 
 
 def test_a_part_on_one_chord_counts_as_monotonous():

@@ -116,3 +116,29 @@ def test_motion_counts_whole_tone_steps_and_leaps_of_a_fourth_or_more():
     steps, leaps = motion([counts])
     assert steps == pytest.approx(2 / 5) and leaps == pytest.approx(1 / 5)
     assert all(x != x for x in motion([]))  # no tunes: no figure
+
+
+def test_the_bench_needs_the_new_model_named_and_names_a_missing_one(capsys):
+    # No default for the new model (it lives wherever it was trained); a wrong stem is named
+    # before anything heavy loads, with what to give instead.
+    from bench.model_compare import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main([])
+    assert exit_info.value.code == 2 and "--new" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["--new", "no/such/model"])
+    err = capsys.readouterr().err
+    assert "--new no/such/model: no checkpoint there" in err and "no/such/model.safetensors is missing" in err
+    assert "python -m bot.train --out STEM" in err
+
+
+def test_the_bench_defaults_to_the_shipped_model_and_capacity_to_a_folder_in_the_repo(tmp_path, capsys):
+    from bench import capacity
+    from bench.model_compare import OLD, missing_checkpoint
+
+    assert OLD == "checkpoints/abc_lstm" and missing_checkpoint(OLD) is None  # the shipped one is there
+    assert capacity.DEFAULT_DIR.relative_to(capacity.ROOT).as_posix() == "bench/out/capacity"
+    with pytest.raises(SystemExit):
+        capacity.main(["--score-only", "--dir", str(tmp_path / "empty")])
+    assert "no finished candidate in" in capsys.readouterr().err

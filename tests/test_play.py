@@ -107,7 +107,8 @@ def test_a_card_transposes_and_plays_edits_through_json(bot):
     data = bot.play_card(json.dumps(asked))
     assert data["transpose"] == -5 and "\nK:A\n" in data["abc"] and data["tempo"] == 180
     assert data["instrument"] == "flute" and served_path(data["audio"]).is_file()
-    assert served_path(data["midi"]).name == "tune.mid" and served_path(data["abc_url"]).read_text() == data["abc"]
+    # Files are named for the tune's title ("T:Test reel").
+    assert served_path(data["midi"]).name == "test-reel.mid" and served_path(data["abc_url"]).read_text() == data["abc"]
     bad = bot.play_card(json.dumps({**asked, "key": None, "abc": REEL.replace("DFAF dFAF", "DFAF d/0FAF")}))
     assert bad["error"].startswith("I can't play this") and (bad["line"], bad["column"]) == (7, 8)
     assert bot.play_card("not json")["error"]
@@ -140,7 +141,7 @@ def test_a_pdf_and_a_tunebook_of_every_tune(bot):
 def test_compose_gives_the_form_and_the_seed_and_says_why_there_is_no_audio(bot, monkeypatch):
     *_, (abc, audio, info) = bot.compose_api("a jig in D", 1.0, 4, 3)
     assert "K:" in abc and audio is not None and info["seed"] == 3 and info["audio_error"] is None
-    assert isinstance(info["form"], str)
+    assert info["form"] == "AABB: two 8-bar parts, each played twice"  # 4 bars make no whole jig: its usual 16
 
     def broken(*args, **kwargs):
         raise RenderError("the soundfont is missing")
@@ -151,13 +152,13 @@ def test_compose_gives_the_form_and_the_seed_and_says_why_there_is_no_audio(bot,
 
 
 def test_the_finished_headline_gives_the_form_when_known():
-    update = SimpleNamespace(bars=16, seed=5, form="AABB: two 8-bar parts, each played twice", style="")
+    update = SimpleNamespace(abc=REEL, bars=16, seed=5, form="AABB: two 8-bar parts, each played twice", style="")
     text = chat_reply.done_headline("A reel", Options(bars=16), update)
     assert text.endswith("Form: AABB: two 8-bar parts, each played twice.")
     assert "Form" not in chat_reply.done_headline("A reel", Options(bars=16),
-                                                  SimpleNamespace(bars=16, seed=5, form="", style=""))
+                                                  SimpleNamespace(abc=REEL, bars=16, seed=5, form="", style=""))
     # The collection the model wrote in the manner of (bot.style) is named after the form.
-    styled = chat_reply.done_headline("A reel", Options(bars=16), SimpleNamespace(bars=16, seed=5, form="", style="ryan"))
+    styled = chat_reply.done_headline("A reel", Options(bars=16), SimpleNamespace(abc=REEL, bars=16, seed=5, form="", style="ryan"))
     assert styled.endswith("In the manner of Ryan's Mammoth Collection (1883).")
 
 
@@ -185,7 +186,10 @@ def test_a_link_made_before_a_retrain_brings_back_the_same_tune(bot):
     assert final.tune == transpose_tune(REEL, 5) and "\nK:G\n" in final.tune
     card = card_of(final)
     assert (card["base"], card["transpose"], card["tempo"], card["instrument"]) == (REEL, 5, 150, "flute")
-    assert card["link"] == OLD_LINK  # shared again, it is the same link
+    # Shared again, it is a v=3 link, shorter, that opens the very same tune.
+    again = links.from_query(dict(parse_qsl(card["link"])), instruments=chat.INSTRUMENT_CHOICES)
+    assert card["link"].startswith("v=3&") and len(card["link"]) < len(OLD_LINK)
+    assert (again.abc, again.transpose, again.tempo, again.instrument) == (REEL, 5, 150, "flute")
     assert chat.REGENERATED not in last_text(final)
 
 

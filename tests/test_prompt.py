@@ -80,10 +80,15 @@ def test_pasted_tune_ending_with_a_newline_continues_on_a_new_line():
     assert prompt.music.endswith("AB|\n") and prompt.prime.endswith("AB|\n")
 
 
-def test_pasted_tune_gets_missing_fields_and_x_first():
-    prompt = parse_prompt("T:Untitled\nK:D\nd2e fed|fed e2A|d2e fed|e3 d2\n", VOCAB)
-    assert prompt.headers == "X:1\nT:Untitled\nM:6/8\nL:1/8\nR:jig\nK:D\n"  # the bars read as 6/8: a jig
-    assert prompt.meter == "6/8" and prompt.key == "D"
+def test_pasted_tune_keeps_its_header_and_gets_only_an_x_line_before_it():
+    paste = "T:Untitled\nK:D\nd2e fed|fed e2A|d2e fed|e3 d2\n"
+    prompt = parse_prompt(paste, VOCAB)
+    # The bars read as 6/8, a jig: fed to the model, said in the reply, never written into the lines.
+    assert prompt.headers + prompt.music == "X:1\n" + paste
+    assert prompt.prime.startswith("M:6/8\nL:1/8\nR:jig\nK:D\n")
+    assert prompt.meter == "6/8" and prompt.key == "D" and prompt.rhythm == "jig"
+    assert any("added X:1 before your tune" in notice for notice in prompt.notices)
+    assert any(notice.startswith("read as a jig in 6/8, in D major") for notice in prompt.notices)
 
 
 def test_comment_at_the_end_moves_the_continuation_to_a_new_line():
@@ -144,7 +149,8 @@ def test_music_lines_are_told_from_words(line, music):
 
 def test_unusable_meter_or_unit_is_replaced_with_a_notice():
     prompt = parse_prompt("X:1\nM:6/8\nL:1/0\nK:D\nd2e fed|\n", VOCAB)
-    assert "L:1/0" not in prompt.headers and "L:1/8" in prompt.headers
+    # No reader can count by L:1/0: the line goes (and the reply says so); 6/8's own unit is read.
+    assert prompt.headers == "X:1\nM:6/8\nK:D\n" and prompt.unit == "1/8" and "L:1/8" in prompt.prime
     assert any("L:1/0" in notice for notice in prompt.notices)
 
 
@@ -158,7 +164,8 @@ def test_a_pasted_dance_without_r_is_read_from_its_title_meter_and_notes():
     for paste, (rhythm, reason) in cases.items():
         prompt = parse_prompt(paste, VOCAB)
         assert prompt.rhythm == rhythm, paste
-        assert any(f"read it as a {rhythm} from its" in n and reason in n for n in prompt.notices), prompt.notices
+        assert any(n.startswith(f"read as a {rhythm} in ") and reason in n for n in prompt.notices), prompt.notices
+        assert "R:" not in prompt.headers  # the reading is fed to the model, not written into the tune
     air = parse_prompt("X:1\nM:4/4\nL:1/8\nK:Em\nE4 G4|B6 A2|G4 E4|D8|", VOCAB)
     assert air.rhythm is None  # long notes in 4/4: no dance is assumed
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from bot import links
 from bot.chat.options import ChatError, Options
-from bot.prompt import MAX_PROMPT_CHARS
+from bot.prompt import MAX_PROMPT_CHARS, MAX_TUNE_CHARS
 
 
 # Follow-up words, compared after lower-casing and dropping end punctuation.
@@ -19,6 +19,8 @@ ANOTHER_WORDS = {"another", "another one", "again", "once more", "one more", "tr
                  "new tune", "another tune", "a new one", "something else"}
 # "play" before or after a pasted tune: play it as it is instead of continuing it.
 _PLAY_COMMAND = re.compile(r"^\s*(?:please\s+)?play(?:\s+(?:this|it|this tune))?\s*[.!:]?\s*$", re.IGNORECASE)
+# "continue tune 3": another of the tunes pasted together in the last paste.
+_TUNE_COMMAND = re.compile(r"^(?:continue|carry on with|go on with)\s+(?:tune|number|no\.?)\s*#?\s*(\d{1,4})$")
 _SEED_COMMAND = re.compile(r"^(?:new |use |with )?seed\s*[:=#]?\s*(\d{1,10})$")
 _LOOKS_LIKE_ABC = re.compile(r"(?m)^[A-Za-z]:|\|")
 
@@ -31,6 +33,8 @@ class Session:
     prompt: str | None = None  # the words (or pasted tune) that started it
     seed: int | None = None  # the seed that made it
     title: str = ""  # its title (T:)
+    pasted: str | None = None  # the last pasted tune or tunes as sent, for "continue tune 3"
+    titles: tuple[str, ...] = ()  # the titles given so far, so that no two are the same
 
 
 @dataclass
@@ -72,9 +76,17 @@ def interpret(message: str, session: Session, options: Options) -> Intent:
     if words in CONTINUE_WORDS:
         if not session.abc:
             raise ChatError("There is no tune to continue yet. Ask for one first, e.g. \"a jig in D\".")
-        if len(session.abc) > MAX_PROMPT_CHARS:
+        if len(session.abc) > MAX_TUNE_CHARS:
             raise ChatError("This tune is as long as I can continue. Say \"another\" for a new one.")
         return Intent("continue", session.abc, seed)
+    match = _TUNE_COMMAND.match(words)
+    if match:
+        pasted = session.pasted or ""
+        first = re.search(r"(?m)^X:", pasted)
+        if first is None or len(re.findall(r"(?m)^X:", pasted)) < 2:
+            raise ChatError("There is no paste of several tunes to choose from. Paste them (each starting with X:), "
+                            f"then say \"continue tune {match.group(1)}\".")
+        return Intent("paste", f"tune {match.group(1)}\n{pasted[first.start():]}", seed, options.meter, options.key)
     if words in ANOTHER_WORDS:
         # Same words and settings, but always a new seed: the same seed gives the same tune.
         return Intent("another", session.prompt or "", fresh_seed(), options.meter, options.key)
@@ -115,12 +127,23 @@ def title_in(abc: str, default: str) -> str:
     return match.group(1).strip()[:60] if match else default
 
 
-def title_for(intent: Intent, session: Session | None = None) -> str:
-    """A short title for the tune from the words that asked for it."""
+def title_for(intent: Intent, session: Session | None = None, tune: str = "") -> str:
+    """A short title: a continued tune's own (from `tune`, the one continued), else from the words that asked."""
     if intent.kind == "continue" and session is not None and session.title:
         return session.title
     if intent.kind in ("paste", "continue"):
-        return title_in(intent.prompt, "Your tune, continued")
-    words = re.sub(r"[^\w #'-]+", " ", intent.prompt.splitlines()[0] if intent.prompt else "")
-    words = re.sub(r"\s+", " ", words).strip()[:60]
-    return words[:1].upper() + words[1:] if words else "A surprise tune"
+        return title_in(tune or intent.prompt, "Your tune, continued")
+    # A new tune is named in the tradition's manner by the title model (bot.titles), never with
+    # the words that asked for it, and never twice in one conversation.
+    from bot.prompt import read_words  # here: the chat's import of this module stays light
+    from bot.titles import make_title, prompt_words
+
+    words = intent.prompt or ""
+    return make_title(intent.seed, read_words(words).rhythm, avoid=session.titles if session else (),
+                      banned_words=prompt_words(words))
+
+
+def asked_for(intent: Intent) -> str:
+    """The words that asked for a new tune, on one line (for the headline while it is written)."""
+    words = re.sub(r"\s+", " ", intent.prompt.splitlines()[0] if intent.prompt else "").strip()
+    return words[:60]

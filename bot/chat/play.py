@@ -24,8 +24,13 @@ from bot.chat.options import NAMED_KEYS, ChatError, Options, check_accompaniment
 from bot.chat.reply import Reply, bot_message, card_data, final_text, our_failure, plain_notes, refusal
 from bot.notation.abc import parse_key, split_tunes
 from bot.notation.transpose import semitones_to_key, transpose_tune
-from bot.render import DEFAULT_INSTRUMENT, INSTRUMENTS, LIMITS, Rendered, RenderError, RenderSettings, musicxml
+from bot.render import (
+    DEFAULT_INSTRUMENT, INSTRUMENTS, LIMITS, Rendered, RenderError, RenderSettings, musicxml, prepare_tune,
+)
 from bot.web import cards
+from bot.web.limits import MAX_TUNEBOOK_CHARS, MAX_TUNEBOOK_TUNES
+from bot.web.names import tune_stem
+from bot.web.text import check_text, one_line, plain
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +68,10 @@ class PlayRequest:
         """The request, or PlayError naming the bad value."""
         if not isinstance(abc, str) or not abc.strip():
             raise PlayError("There is no tune to play: give the tune in ABC (with K: and some notes).")
+        try:
+            check_text(abc, "tune")
+        except ValueError as err:
+            raise PlayError(str(err)) from None
         limit = LIMITS.max_chars
         if len(abc) > limit:
             raise PlayError(f"That is {len(abc):,} characters; I can play tunes up to {limit:,}.")
@@ -202,14 +211,15 @@ def _tonic(abc: str) -> str | None:
     return parsed[0] if parsed else None
 
 
-def with_accompaniment(tune: str, settings: RenderSettings) -> str:
-    """The tune with chord symbols added where bars have none, when an accompaniment is asked for."""
+def with_accompaniment(tune: str, settings: RenderSettings, fill_from: int | None = None) -> str:
+    """The tune with chord symbols added where bars have none, when an accompaniment is asked for
+    (with `fill_from`, an index into `tune`: only in the bars from there on, e.g. a continuation's)."""
     if not settings.accompaniment:
         return tune
     from bot.harmonise import harmonise  # only when an accompaniment is on
 
     try:
-        return harmonise(tune)
+        return harmonise(tune, fill_from=fill_from)
     except ValueError as err:
         raise RenderError(f"no accompaniment could be written for this tune ({err})") from err
 
@@ -219,10 +229,17 @@ class Player:
     `clean()` (old outputs go), `_render()` (a render slot) and `reply()` (an old link's tune
     written again)."""
 
+    def _counted(self, folder: Path) -> None:
+        """Count a finished request's folder against the outputs quota (Chat's OutputsQuota)."""
+        quota = getattr(self, "_quota", None)
+        if quota is not None:
+            quota.add(folder)
+
     def play(self, abc: str, transpose: int = 0, tempo: int | None = None,
              instrument: str = DEFAULT_INSTRUMENT, accompaniment: str | None = None,
-             key: str | None = None, title: str = "") -> Played:
-        """Render a given tune, moved `transpose` semitones or to `key`'s tonic, into a new folder.
+             key: str | None = None, title: str = "", owner: str | None = None) -> Played:
+        """Render a given tune, moved `transpose` semitones or to `key`'s tonic, into a new folder
+        (`owner`: the session whose share of the render slots it takes; None for an API call).
 
         PlayError says what is wrong, and where in `abc` (line and column) when that can be found.
         """
@@ -233,9 +250,10 @@ class Player:
         notes = [f"played the first of {len(tunes)} tunes"] if len(tunes) > 1 else []
         if not re.search(r"(?m)^T:", tune):
             tune = with_title(tune, title or "Your tune")
-        # No OGG copy: the page plays the WAV, and the encoder would double the wait.
+        # The page plays the OGG: the WAV is only the download, and only while it fits the
+        # render's byte budget (RenderSettings.max_bytes).
         settings = RenderSettings(tempo=request.tempo, instrument=request.instrument,
-                                  accompaniment=request.accompaniment, compress=False)
+                                  accompaniment=request.accompaniment)
         # Chords are written before the tune moves, so the base that a link carries holds them:
         # opening the link (or moving the tune again) keeps these chords, whatever harmoniser
         # the server runs by then (the harmoniser never writes into a bar that has a chord).
@@ -257,11 +275,11 @@ class Player:
                          "so no notes moved")
         folder = self.config.outputs / uuid.uuid4().hex  # never user text in a path
         folder.mkdir(parents=True)
-        abc_path = folder / "tune.abc"
+        abc_path = folder / f"{tune_stem(moved)}.abc"  # named for the tune: its downloads are
         abc_path.write_text(moved)
         rendered = None
         try:
-            for rendered in self._render(moved, folder, settings, threading.Event()):
+            for rendered in self._render(moved, folder, settings, threading.Event(), owner):
                 pass
         except RenderError as err:
             shutil.rmtree(folder, ignore_errors=True)
@@ -270,6 +288,7 @@ class Player:
             shutil.rmtree(folder, ignore_errors=True)
             raise PlayError(our_failure("making the audio", err)) from None
         notes += plain_notes(rendered.notes)
+        self._counted(folder)
         return Played(moved, base, abc_path, rendered, semitones, request.key, notes, request,
                       chords_added=_chord_count(base) - _chord_count(tune))
 
@@ -277,7 +296,11 @@ class Player:
                  ) -> tuple[str, Path, Path, Path | None]:
         """The /play endpoint: (ABC as played, audio, MIDI, PDF or None); PlayError for bad input."""
         played = self.play(abc, transpose, tempo, instrument, accompaniment)
-        return played.abc, played.audio, played.rendered.midi, self._pdf(played.abc, played.abc_path.parent)
+        pdf = self._pdf(played.abc, played.abc_path.parent)
+        # Named from the server's working folder (outputs/...): the answer's file paths and URLs
+        # then say nothing of where the server keeps its files.
+        return (played.abc, *(Path(cards.served_path(p)) if p is not None else None
+                              for p in (played.audio, played.rendered.midi, pdf)))
 
     def play_card(self, request: str) -> dict:
         """The page's cards (tunes.js): JSON in, a card's data or {"error", "line", "column"} out."""
@@ -290,20 +313,22 @@ class Player:
                                asked.get("key"), str(asked.get("title") or "")[:80])
         except (PlayError, ValueError) as err:
             return {"error": str(err), "line": getattr(err, "line", None), "column": getattr(err, "column", None)}
+        except RecursionError:  # JSON nested deeper than Python reads
+            return {"error": "The page sent something that is not a tune.", "line": None, "column": None}
         return _played_card(played, title_in(played.abc, str(asked.get("title") or "")))
 
     def print_card(self, abc: str) -> dict:
         """A PDF of one tune for the page: {"pdf": URL} or {"error": why}."""
         # tune_pdf refuses a tune too long to print itself (bot.printing.MAX_PRINT_CHARS).
         return self._file_card(abc, "pdf", "print", "make a PDF of this tune", "printing",
-                               lambda folder: _print(abc, folder / "tune.pdf"))
+                               lambda folder: _print(abc, folder / f"{tune_stem(abc)}.pdf"))
 
     def musicxml_card(self, abc: str) -> dict:
         """One tune as MusicXML for the page (opens in MuseScore): {"musicxml": URL} or {"error": why}."""
         if isinstance(abc, str) and len(abc) > LIMITS.max_chars:
             return {"error": f"That is {len(abc):,} characters; I can write tunes up to {LIMITS.max_chars:,}."}
         return self._file_card(abc, "musicxml", "write as MusicXML", "write this tune as MusicXML",
-                               "writing the MusicXML", lambda folder: musicxml(abc, folder / "tune.musicxml"))
+                               "writing the MusicXML", lambda folder: musicxml(abc, folder / f"{tune_stem(abc)}.musicxml"))
 
     def _file_card(self, abc: str, field: str, verb: str, failed: str, stage: str, write) -> dict:
         """One tune written by `write(folder)` into a new output folder: {field: URL} or {"error": why}.
@@ -316,38 +341,60 @@ class Player:
         folder = self.config.outputs / uuid.uuid4().hex
         folder.mkdir(parents=True)
         try:
-            path = write(folder)
+            path = self._in_slot(abc, write, folder)
         except ValueError as err:
             shutil.rmtree(folder, ignore_errors=True)
             return {"error": f"I couldn't {failed}: {err}"}
         except Exception as err:
             shutil.rmtree(folder, ignore_errors=True)
             return {"error": our_failure(stage, err)}
+        self._counted(folder)
         return {field: cards.file_url(path)}
+
+    def _in_slot(self, abc: str, write, folder: Path):
+        """write(folder) in one of the render slots (Chat's LongestFirst), as a render is: a flood
+        of MusicXML or PDF requests takes the slots' share, not every core."""
+        pool = getattr(self, "_renders", None)
+        if pool is None:
+            return write(folder)
+        try:
+            cost = prepare_tune(abc).cost  # music21 reads every note of it
+        except RenderError:
+            cost = 0.0  # the writer fails at once, with its own message
+        return pool.submit(cost, write, folder).result()
 
     def _pdf(self, abc: str, folder: Path) -> Path | None:
         try:
-            return _print(abc, folder / "tune.pdf")
+            return self._in_slot(abc, lambda into: _print(abc, into / f"{tune_stem(abc)}.pdf"), folder)
         except ValueError as err:  # PrintError: the audio and MIDI are still worth having
-            log.warning("no PDF: %s", err)
+            log.warning("no PDF: %r", plain(str(err), 300))  # quoted: the tune's text in it cannot forge a log line
             return None
 
     def tunebook(self, tunes) -> Path:
         """Every tune given (the page sends each card's ABC as it is now) as one ABC file."""
         if isinstance(tunes, str):
+            if len(tunes) > MAX_TUNEBOOK_CHARS + 10 * MAX_TUNEBOOK_TUNES:  # before parsing it
+                raise ChatError(f"The tunebook is longer than the {MAX_TUNEBOOK_CHARS:,} characters I can put in one file.")
             try:
                 tunes = json.loads(tunes) if tunes.strip() else []
-            except ValueError:
+            except (ValueError, RecursionError):  # not JSON, or nested deeper than Python reads
                 raise ChatError("The page sent a tunebook I cannot read.") from None
-        tunes = [t for t in tunes or [] if isinstance(t, str) and t.strip()]
+        if not isinstance(tunes, list):
+            raise ChatError("The page sent a tunebook I cannot read (it should be a list of tunes).")
+        tunes = [t for t in tunes if isinstance(t, str) and t.strip()]
         if not tunes:
             raise ChatError("There are no tunes in this conversation yet.")
+        if len(tunes) > MAX_TUNEBOOK_TUNES or sum(map(len, tunes)) > MAX_TUNEBOOK_CHARS:
+            raise ChatError(f"A tunebook can hold up to {MAX_TUNEBOOK_TUNES} tunes and "
+                            f"{MAX_TUNEBOOK_CHARS:,} characters; this one has {len(tunes)} tunes and "
+                            f"{sum(map(len, tunes)):,} characters.")
         from bot.tunebook import tunebook
 
         folder = self.config.outputs / uuid.uuid4().hex
         folder.mkdir(parents=True)
         path = folder / "tunebook.abc"
         path.write_text(tunebook(tunes))
+        self._counted(folder)
         return path
 
     def from_link(self, link: links.TuneLink, history: list[dict], session: Session,
@@ -367,31 +414,31 @@ class Player:
         history = list(history or []) + [{"role": "user", "content": "(a link to a tune)"}]
         try:
             played = self.play(abc, link.transpose, link.tempo, link.instrument or DEFAULT_INSTRUMENT,
-                               link.accompaniment)
+                               link.accompaniment, owner=session_id)
         except PlayError as err:
             yield refusal(history, session, f"The tune in this link cannot be played: {err}")
             return
         title = title_in(played.abc, "Your tune")
         card = _played_card(played, title)
         session = Session(abc=played.abc, prompt=link.prompt or abc, seed=link.seed, title=title)
-        text = final_text(f"Here is “{title}”, as the link keeps it.", card, played.abc, played.notes)
+        text = final_text(f"Here is “{one_line(title)}”, as the link keeps it.", card, played.abc, played.notes)
         yield Reply(history + [bot_message(text)], session, abc, done=True, tune=played.abc, audio=played.audio,
                     link=card["link"], seed=link.seed)
 
     def _play_reply(self, intent: Intent, history: list[dict], session: Session,
-                    options: Options) -> Iterator[Reply]:
+                    options: Options, owner: str | None = None) -> Iterator[Reply]:
         """A pasted tune played as it is (the message said "play"): its card, or what is wrong."""
         yield Reply(history + [bot_message("Playing your tune…")], session, session.abc or "")
         title = title_in(intent.prompt, "Your tune")
         try:
             played = self.play(intent.prompt, 0, options.tempo, options.instrument, options.accompaniment,
-                               title=title)
+                               title=title, owner=owner)
         except PlayError as err:
             yield refusal(history, session, str(err))
             return
         card = _played_card(played, title)
         session = Session(abc=played.abc, prompt=intent.prompt, title=title)
-        headline = f"Here is “{title}”, played as you wrote it"
+        headline = f"Here is “{one_line(title)}”, played as you wrote it"
         if played.chords_added:  # the text below is not quite what was pasted: say what changed
             headline += (f", with {played.chords_added} chord symbol{'s' if played.chords_added > 1 else ''} "
                          f"added for the {played.request.accompaniment} accompaniment (your notes are unchanged)")

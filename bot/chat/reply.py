@@ -7,14 +7,18 @@ import logging
 import re
 import uuid
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 from bot import links, style
-from bot.chat.intent import Intent, Session, title_for
+from bot.chat.intent import Intent, Session, asked_for, title_for
 from bot.chat.options import Options
 from bot.generate import Update
+from bot.notation.abc import key_in_words, normalise_field, normalise_rhythm
+from bot.notation.form import read_form, split_abc
 from bot.render import DEFAULT_INSTRUMENT, Rendered, RenderError, RenderSettings, prepare_tune
 from bot.web import cards
+from bot.web.text import as_text, one_line, plain
 
 log = logging.getLogger(__name__)
 
@@ -49,13 +53,16 @@ def our_failure(stage: str, err: BaseException) -> str:
     input, and a reference to find the traceback (logged here) in the server log."""
     ref = uuid.uuid4().hex[:8]
     log.error("failure %s while %s", ref, stage, exc_info=err)
-    return (f"Sorry: that failed on our side, while {stage} ({type(err).__name__}). It is not "
+    # The exception's type and text stay in the log: the person gets what failed and the reference.
+    return (f"Sorry: that failed on our side, while {stage}. It is not "
             f"your words or your tune; trying again with other words won't help. The server log "
             f"has the details under reference {ref}.")
 
 
 def refusal(history: list[dict], session: Session, text: str) -> Reply:
-    return Reply(history + [bot_message(text)], session, session.abc or "", done=True, error=text)
+    # A refusal often quotes the person's text (a bad note, a field): shown as text in the chat,
+    # and without control characters in `error` (what /compose and /play answer).
+    return Reply(history + [bot_message(as_text(text))], session, session.abc or "", done=True, error=plain(text))
 
 
 def text_of(content) -> str:
@@ -77,23 +84,39 @@ def writing_headline(intent: Intent, options: Options) -> str:
         "paste": "Continuing your tune",
         "another": "Another one",
         "seed": "Same words, new seed",
-        "new": f"Writing “{title_for(intent)}”" if intent.prompt else "Surprise!",
+        "new": f"Writing a tune for “{one_line(asked_for(intent))}”" if intent.prompt else "Surprise!",
     }[intent.kind]
     return f"{what} (seed {intent.seed}, {options.bars} bars, temperature {_num(options.temperature)})…"
 
 
-def done_headline(title: str, options: Options, update: Update) -> str:
+def done_headline(title: str, options: Options, update: Update, continued: bool = False) -> str:
     bars = f"{update.bars} bars"
+    written = sum((part.bars for part in read_form(update.abc).parts), Fraction(0))
+    if continued and written:
+        # Length is the whole tune's: say how much of it is the person's and how much is new.
+        bars = f"{float(written):g} bars in all, {update.bars} of them new"
     # The model closed the tune early: say so, not the slider's number. (A tune in a form
     # has the bars of its form, which its notes and the form's name already say.)
-    if update.bars < options.bars and not update.form:
+    elif update.bars < options.bars and not update.form:
         bars += f", as it came to its close before the {options.bars} asked for"
-    text = f"Here is “{title}” (seed {update.seed}, {bars}, temperature {_num(options.temperature)})."
+    text = f"Here is “{one_line(title)}” (seed {update.seed}, {bars}, temperature {_num(options.temperature)})."
+    what = "" if continued else what_it_is(update.abc)
+    text = f"{text} {one_line(what)}." if what else text  # its M: and K: are the tune's own text
     form = update.form  # the generator's reading of the parts ("" when unknown)
-    text = f"{text} Form: {form}." if form else text
+    text = f"{text} Form: {form}." if form else text  # our own words about its parts: no user text
     # The collection whose manner the model wrote in (bot.style; "" for a continuation).
     manner = style.NAMES.get(update.style, "")
     return f"{text} In the manner of {manner}." if manner else text
+
+
+def what_it_is(abc: str) -> str:
+    """The rhythm, meter and key a tune's header gives, in words: "A jig in 6/8, in D major"."""
+    fields, _ = split_abc(abc)
+    rhythm = normalise_rhythm(fields.get("R", "")) if fields.get("R") else None
+    kind = (("An " if rhythm[0] in "aeiou" else "A ") + rhythm) if rhythm else "A tune"
+    meter = f" in {normalise_field('M', fields['M'])}" if fields.get("M") else ""
+    key = f", in {key_in_words(normalise_field('K', fields['K']))}" if fields.get("K") else ""
+    return f"{kind}{meter}{key}"
 
 
 def _num(value: float) -> str:
@@ -168,7 +191,7 @@ def _tempo_of(abc: str, tempo: int | None) -> int:
 def final_text(headline: str, card: dict, tune: str, notes: list[str]) -> str:
     """The finished reply: headline, the ABC, notes, then the tune's card (score, player, tools)
     last, where the chat's scrolling to its end keeps it in view."""
-    extra = f"\n\n*Note: {'; '.join(notes)}.*" if notes else ""
+    extra = f"\n\n*Note: {as_text('; '.join(notes))}.*" if notes else ""
     return f"{headline}\n\n{code_block(tune)}{extra}\n\n{cards.card_html(card)}"
 
 
@@ -186,4 +209,4 @@ def user_text(message: str) -> str:
         return "Surprise me!"
     if "\n" in message:
         return code_block(message)
-    return message
+    return as_text(message)

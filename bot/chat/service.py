@@ -1,5 +1,8 @@
 """The bot as a service: many people's replies on a small machine (admission, the batched
-LSTM, render slots), the streamed reply of a written tune, warm-up and health, /compose."""
+LSTM, render slots), the streamed reply of a written tune, warm-up and health, /compose.
+
+(Over 400 lines: the reply's stream holds the admission, cancel and render-slot state its steps
+share; `bot.chat.reply` and `bot.chat.play` hold the words and the given-tune requests.)"""
 
 from __future__ import annotations
 
@@ -31,9 +34,13 @@ from bot.generate import Settings, compose
 from bot.longest_first import LongestFirst
 from bot.notation.transpose import transpose_tune
 from bot.prompt import PromptError
-from bot.render import RenderError, RenderSettings, prepare_tune, render
+from bot.render import LONG_RENDER_COST, RenderError, RenderSettings, prepare_tune, render
 from bot.stepper import stepper_for
 from bot.web import cards
+from bot.web.limits import trim_history
+from bot.web.text import check_text
+from bot.web.names import tune_stem
+from bot.web.quota import DEFAULT_QUOTA_BYTES, OutputsQuota
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +67,8 @@ class ChatConfig:
 
     outputs: Path = OUTPUTS_DIR  # per-request folders go here
     max_age_s: float = 3600.0  # outputs older than this are deleted
+    # The outputs folder's total size: past it the oldest request folders go (bot.web.quota).
+    outputs_quota_bytes: int = DEFAULT_QUOTA_BYTES
     batch: bool = True  # step all tunes being written together in one batched LSTM step
     max_active: int = 16  # tunes written at once (the batched LSTM step serves them together)
     max_waiting: int = 16  # requests that may wait for a free place; beyond this: "busy"
@@ -67,6 +76,9 @@ class ChatConfig:
     # its processes or reads its files (bench/load.py, 16 users, alternating runs: p95 to
     # audio 3.12 and 3.08 s with 2, 2.93 and 3.04 s with 3).
     render_slots: int = 3
+    # Estimated seconds of work (Prepared.cost) a job may have to use the last render slot: a
+    # tune just written (16-32 bars: 0.5-1.5) or a PDF never waits behind a flood of long renders.
+    short_render_cost: float = LONG_RENDER_COST
     # Sample rate of a render made while anyone else waits (None: always the render's own,
     # 44.1 kHz). At 32 kHz a render costs 11-15% less CPU and its WAV is 27% smaller; what is
     # lost lies above 16 kHz, where these tunes hold -45 to -50 dB of their energy (fiddle,
@@ -92,11 +104,13 @@ class Chat(Player):
         self._generating = 0  # tunes being sampled right now
         self._slots = threading.Semaphore(config.max_active)
         self._cancels: dict[str, threading.Event] = {}
-        self._renders = LongestFirst(config.render_slots, name="render")  # the longest tune first
+        # The longest tune first, within each session's share; one slot kept for short jobs.
+        self._renders = LongestFirst(config.render_slots, name="render", short_cost=config.short_render_cost)
         self._renders_in_flight = 0  # submitted and not yet finished (waiting or running)
         self._engine: BatchEngine | None = None  # made with the model, on first use
         self._last_clean = -math.inf
         self.clean()
+        self._quota = OutputsQuota(config.outputs, config.outputs_quota_bytes)  # oldest freed first
 
     # -- housekeeping -----------------------------------------------------------------------
 
@@ -107,7 +121,11 @@ class Chat(Player):
             if now - self._last_clean < 60:
                 return 0
             self._last_clean = now
-        return clean_outputs(self.config.outputs, self.config.max_age_s, now)
+        removed = clean_outputs(self.config.outputs, self.config.max_age_s, now)
+        quota = getattr(self, "_quota", None)  # made after the first clean, in __init__
+        if removed and quota is not None:
+            quota.rescan()
+        return removed
 
     def cancel(self, session_id: str | None) -> bool:
         """Stop whatever the tab `session_id` is writing or rendering; False if nothing."""
@@ -166,7 +184,7 @@ class Chat(Player):
             render("X:1\nM:4/4\nL:1/4\nK:C\nCDEF|]\n", folder, RenderSettings(compress=False))
         except Exception as err:
             log.exception("warm-up failed while %s", stage)
-            self._warm = f"failed while {stage}: {type(err).__name__}: {err}"
+            self._warm = f"failed while {stage}"  # the exception is in the log, not in /health
         else:
             self._warm = "ready"
         finally:
@@ -177,9 +195,10 @@ class Chat(Player):
         and, when the warm-up failed, what failed."""
         warm = self._warm
         try:
-            path = inference_path().describe()
+            path = inference_path().name  # the path's name only: no CPU features or versions
         except ComputeError as err:
-            path, warm = str(err), f"failed: {err}"
+            log.error("no compute path: %s", err)
+            path, warm = "none", "failed: no way to run the model on this machine"
         return {"ready": warm == "ready", "status": warm, "compute_path": path}
 
     @property
@@ -198,10 +217,11 @@ class Chat(Player):
         """
         self.clean()
         session = session if isinstance(session, Session) else Session()
-        history = list(history or []) + [{"role": "user", "content": user_text(message or "")}]
+        history = trim_history(history) + [{"role": "user", "content": user_text(message or "")}]
         try:
             if isinstance(options, ChatError):
                 raise options
+            check_text(message or "", "message", ChatError)
             intent = interpret(message, session, options)
             intent.regenerated = regenerated
         except ChatError as err:
@@ -227,9 +247,9 @@ class Chat(Player):
                 yield waiting
             try:
                 if intent.kind == "play":
-                    yield from self._play_reply(intent, history, session, options)
+                    yield from self._play_reply(intent, history, session, options, owner=session_id)
                 else:
-                    yield from self._write(intent, history, session, options, cancel)
+                    yield from self._write(intent, history, session, options, cancel, owner=session_id)
             finally:
                 self._slots.release()
         finally:
@@ -239,7 +259,7 @@ class Chat(Player):
                     del self._cancels[session_id]
 
     def _write(self, intent: Intent, history: list[dict], session: Session, options: Options,
-               cancel: threading.Event) -> Iterator[Reply]:
+               cancel: threading.Event, owner: str | None = None) -> Iterator[Reply]:
         headline = writing_headline(intent, options)
         folder = self.config.outputs / uuid.uuid4().hex  # never user text in a path
         finished = False
@@ -273,14 +293,17 @@ class Chat(Player):
                 return
 
             stage = "saving the tune"
-            title = title_for(intent, session)
-            tune = with_title(update.abc, title)
+            title = title_for(intent, session, update.abc)
+            # A continued paste comes back as the person wrote it: no title written into it.
+            tune = update.abc if intent.kind == "paste" else with_title(update.abc, title)
             prompt = session.prompt if intent.kind == "continue" else intent.prompt
-            session = Session(abc=update.abc, prompt=prompt or "", seed=update.seed, title=title)
+            pasted = intent.prompt if intent.kind == "paste" else session.pasted
+            session = Session(abc=update.abc, prompt=prompt or "", seed=update.seed, title=title, pasted=pasted,
+                              titles=(*session.titles, title))
             folder.mkdir(parents=True)
-            abc_path = folder / "tune.abc"
+            abc_path = folder / f"{tune_stem(tune)}.abc"  # downloads are named for the tune
             abc_path.write_text(tune)
-            headline = done_headline(title, options, update)
+            headline = done_headline(title, options, update, continued=intent.continues)
             if intent.regenerated:
                 headline += f" {REGENERATED}"
             live = cards.card_html({"abc": tune, "live": True})
@@ -293,10 +316,11 @@ class Chat(Player):
             settings = options.render_settings()
             sounded = tune
             try:
-                sounded = with_accompaniment(tune, settings)
+                # Chords go into the new bars only: the pasted bars are heard with their own.
+                sounded = with_accompaniment(tune, settings, fill_from=update.new_from if intent.kind == "paste" else None)
                 if sounded != tune:  # the file offered for download is the one that sounds
                     abc_path.write_text(sounded)
-                for rendered in self._render(sounded, folder, settings, cancel):
+                for rendered in self._render(sounded, folder, settings, cancel, owner):
                     if rendered is None:  # still rendering: give the page a chance to Stop
                         yield working
             except RenderError as err:
@@ -317,6 +341,7 @@ class Chat(Player):
                                  f"{settings.sample_rate / 1000:g}, as the server was busy")
             # With an accompaniment the tune's chords are part of it from here on: in the text
             # shown, the card, the downloads, the link and what /compose returns.
+            self._counted(folder)
             stage = "making the tune's card"
             link = tune_link(intent, options, update.seed, sounded)
             card = card_data(sounded, abc_path, rendered, settings, link, title)
@@ -339,34 +364,43 @@ class Chat(Player):
         crowd = self._generating / self.config.busy_writers
         return self.config.min_interval_s * max(1.0, crowd)
 
-    def _render_now(self, abc: str, folder: Path, settings: RenderSettings, stop: threading.Event):
-        """One render on a render worker thread; setting `stop` kills it."""
+    def _render_now(self, abc: str, folder: Path, settings: RenderSettings, stop: threading.Event,
+                    owner: str | None = None):
+        """One render on a render worker thread, in room held for it in the outputs quota
+        (`owner`'s share of it); setting `stop` kills it."""
         with self._lock:
             busy = self._renders_in_flight > 1 or self._generating > 0  # anyone but this one
         if busy:
-            # Shed work while anyone else waits for audio or a tune: the optional OGG copy (its
-            # encoder takes as long as the synthesis; the WAV plays the same) and the top of the
-            # spectrum (busy_sample_rate). Alone, a tune gets both.
-            settings = replace(settings, compress=False)
+            # Shed work while anyone else waits for audio or a tune: the top of the spectrum
+            # (busy_sample_rate). The OGG stays: it is what the page plays, and a long tune's
+            # only audio file within RenderSettings.max_bytes.
             if self.config.busy_sample_rate is not None:
                 settings = replace(settings, sample_rate=min(settings.sample_rate, self.config.busy_sample_rate))
+        # Room in the outputs quota first: whatever renders at once, the folder stays under it.
+        if not self._quota.make_room(settings.max_bytes, owner):
+            with self._lock:
+                self._renders_in_flight -= 1
+            raise RenderError("the server has no room for more audio just now (every file it keeps "
+                              "is still being fetched); try again in a minute")
         try:
-            return render(abc, folder, settings, "tune", cancel=stop)
+            return render(abc, folder, settings, tune_stem(abc), cancel=stop)
         finally:
+            self._quota.add(folder, held=settings.max_bytes, owner=owner)
             with self._lock:
                 self._renders_in_flight -= 1
 
     def _render(self, abc: str, folder: Path, settings: RenderSettings,
-                cancel: threading.Event) -> Iterator:
-        """Render in a worker (render_slots at once), yielding None while it runs, then the result."""
+                cancel: threading.Event, owner: str | None = None) -> Iterator:
+        """Render in a worker (render_slots at once, `owner`'s share of them: bot.longest_first),
+        yielding None while it runs, then the result."""
         with self._lock:
             self._renders_in_flight += 1
         stop = threading.Event()
         try:
-            cost = prepare_tune(abc, settings.tempo).seconds  # synthesis time follows the music's length
+            cost = prepare_tune(abc, settings.tempo).cost  # the music's length and its notes, graces too
         except RenderError:
             cost = 0.0  # the render itself fails at once, with the same message
-        job: Future = self._renders.submit(cost, self._render_now, abc, folder, settings, stop)
+        job: Future = self._renders.submit(cost, self._render_now, abc, folder, settings, stop, owner, owner=owner)
         delivered = False
         try:
             while True:
@@ -412,7 +446,9 @@ class Chat(Player):
             if step.error:
                 raise ChatError(step.error)
             if step.done:
-                yield step.tune, step.audio, step.info()
+                # The audio named from the server's working folder: no server path in the answer.
+                audio = Path(cards.served_path(step.audio)) if step.audio is not None else None
+                yield step.tune, audio, step.info()
             elif step.abc and step.abc != sent:
                 sent = step.abc
                 yield step.abc, None, None

@@ -10,7 +10,7 @@ from bot.compose.settings import Settings
 from bot.compose.state import TuneState
 from bot.notation.bars import BarRules, BarSplitter, Timing, measure, read_body
 from bot.notation.form import FormTracker, plan_continuation, plan_form, read_parts, strong_beat
-from bot.notation.tokens import pitch_class, tonic
+from bot.notation.tokens import pitch_class, tokenize, tonic
 from bot.prompt import Prompt
 
 
@@ -35,6 +35,7 @@ def begin(prompt: Prompt, settings: Settings, heading: Heading, notices: list[st
         # closed by the first sampled characters: it is the paste's bar, not a new one.
         pasted_open=1 if (splitter.token or splitter.content.strip()) else 0,
         before_gen=given[-1:] or "\n",
+        absent=absent_marks(prompt.music) if prompt.is_continuation else frozenset(),
     )
     state.form = _plan(state, prompt, given[:closed], heading, notices)
     return state
@@ -50,13 +51,15 @@ def _plan(state: TuneState, prompt: Prompt, given: str, heading: Heading, notice
         if given_bars:
             state.key = given_bars[-1].key  # the key the pasted music ends in (a `K:` may change it)
         parts, open_bars = read_parts(given_bars, timing.bar, close_last=False)
-        plan = plan_continuation(state.rhythm, parts, open_bars, settings.bars)
+        plan = plan_continuation(state.rhythm, parts, open_bars, settings.bars, prompt.parts)
         # The part's last bar can only be whole or the complement of the pickup a repeat
         # goes back to (the bar rules, as abc2midi counts): where the pasted bars add up to
         # some other fraction (a half bar written as a bar), the part is counted from the
-        # fraction those rules allow, so that its end can be reached.
+        # fraction those rules allow, so that its end can be reached. A paste that ends on a
+        # part's closing line starts the next part afresh: its own pickup, if it writes one,
+        # counts in it (A's pickup counted there overran B).
         allowed = state.bar_rules.repeat_pickup / timing.bar
-        if open_bars % 1 != allowed:
+        if open_bars and open_bars % 1 != allowed:
             open_bars = open_bars // 1 + allowed
     else:
         open_bars = 0
@@ -65,7 +68,27 @@ def _plan(state: TuneState, prompt: Prompt, given: str, heading: Heading, notice
         notices.append(plan.note)
     state.beat = strong_beat(timing.meter)
     root = tonic(state.key)
-    return FormTracker(plan, pitch_class(root) if root else None, length=open_bars)
+    # A paste ending on `::` or `|:` has opened the next part's repeat already.
+    opened = prompt.is_continuation and given.rstrip().endswith(":")
+    return FormTracker(plan, pitch_class(root) if root else None, length=open_bars, opened=opened)
+
+
+def absent_marks(music: str) -> frozenset[str]:
+    """Marks pasted `music` never writes (rests, decorations, bowings, backticks): its new bars
+    write none either (`bot.compose.rules.idiom`)."""
+    tokens = list(tokenize(music))
+    kinds = {tok.kind for tok in tokens}
+    bowed = any(tok.kind == "text" and set(tok.text) & {"u", "v"} for tok in tokens)
+    absent = set()
+    if not kinds & {"rest", "multirest"}:
+        absent |= set("zxZX")
+    if "deco" not in kinds:
+        absent |= set("!+")
+    if not bowed:
+        absent |= set("uv")
+    if "`" not in music:
+        absent.add("`")  # beam spacing some old books typeset (Aird's): no reader plays it
+    return frozenset(absent)
 
 
 def given_music(prompt: Prompt) -> str:

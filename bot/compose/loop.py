@@ -80,7 +80,8 @@ class Composer:
     def _show(self, done: bool) -> Iterator[Update]:
         """An Update after an accepted bar (when the streamed text grew) or at the end."""
         state = self.state
-        text = self.head + state.gen[: self.visible] + (self._ending() + "\n" if done else "")
+        # New music is shown in the paste's own unit where the model reads it in another (`Prompt.shown`).
+        text = self.head + self.prompt.shown(state.gen[: self.visible] + (self._ending() + "\n" if done else ""))
         if text != self.shown or done:
             self.shown = text
             form = ""
@@ -187,7 +188,7 @@ class Composer:
         """
         state, tries = self.state, self.state.tries
         self._rollback(start)
-        cadence = any(t is not None and t.verdict.kind == "form" for t in tries)
+        cadence = state.at_closing_bar() or any(t is not None and t.verdict.kind == "form" for t in tries)
         if cadence:
             state.form_tries += 1
         if len(tries) <= (max(self.settings.retries, CADENCE_RETRIES) if cadence else self.settings.retries):

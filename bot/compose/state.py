@@ -72,6 +72,7 @@ class TuneState:
     given: str  # the pasted music in model form ("" for a new tune)
     pasted_open: int  # 1 when the paste's last bar is still open (the first sampled characters close it)
     before_gen: str  # the character before the first sampled one
+    absent: frozenset[str] = frozenset()  # marks the paste never writes, kept out of the new bars (`rules.idiom`)
     gen: str = ""  # generated text on the current path (model form)
     reading: Measure | None = None  # the bar being written, read before each draw (`read`)
     last: HeldBar | None = None  # the newest accepted bar, held back from the stream
@@ -100,6 +101,12 @@ class TuneState:
     def last_char(self) -> str:
         """The character before the next one."""
         return self.gen[-1] if self.gen else self.before_gen
+
+    def at_closing_bar(self) -> bool:
+        """Whether the bar being written closes its part: it gets the cadence's tries, whether its
+        tries closed wrong or were lost before closing (a model that wants its bar line too soon)."""
+        left, bar = self.part_left(), self.bar_rules.timing.bar
+        return left is not None and bar is not None and left <= bar
 
     def part_left(self) -> Fraction | None:
         """Whole notes still to write in the current part (None: no form, or all written).

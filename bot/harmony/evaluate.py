@@ -22,8 +22,8 @@ from typing import Callable
 import numpy as np
 
 from bot.notation.chords import Chord
-from bot.harmony.model import SCALES, mode_triads
 from bot.harmony.reading import PHRASE_BARS, Reading
+from bot.harmony.scales import SCALES, mode_triads
 
 Chooser = Callable[[Reading], list[Chord]]
 MONOTONY_BARS = 6  # one chord on more of a part's 8 bars than this sounds monotonous (issue 17)

@@ -26,6 +26,7 @@ import numpy as np
 
 from bot.notation.chords import QUALITIES, Chord
 from bot.harmony.reading import MODES, PHRASE_BARS, Slot
+from bot.harmony.scales import SCALES
 
 CHECKPOINT = Path(__file__).resolve().parents[2] / "checkpoints" / "harmony.json"
 HMM_CHECKPOINT = CHECKPOINT.with_name("harmony_hmm.json")  # the learned HMM, kept as the floor
@@ -35,11 +36,6 @@ NEG = -1e9  # log of "impossible", finite so sums stay finite
 # the 4-fold cross-validated "same chord" share was 0.8 points lower (59.5% against 60.3%).
 SEVENTH_ODDS = 0.6
 
-# Scale of each mode family, semitones above the tonic.
-SCALES = {
-    "maj": (0, 2, 4, 5, 7, 9, 11), "mix": (0, 2, 4, 5, 7, 9, 10),
-    "dor": (0, 2, 3, 5, 7, 9, 10), "min": (0, 2, 3, 5, 7, 8, 10),
-}
 # Hand-set weight of a chord by the scale degree of its root (semitones above the tonic),
 # before any data: the tonic most, then the chords a folk accompanist reaches for.
 _DEGREE_WEIGHT = {0: 1.0, 5: 0.55, 7: 0.6, 10: 0.35, 9: 0.25, 2: 0.2, 8: 0.2, 3: 0.2, 4: 0.08, 11: 0.02}
@@ -161,18 +157,6 @@ def seventh_features(chords: list[Chord], slots: list[Slot]) -> list[tuple[int, 
         has_seventh = int(slot.weights[(chord.root - slot.tonic + 10) % 12] > 0)
         features.append(((chord.root - slot.tonic) % 12, resolves, has_seventh))
     return features
-
-
-def mode_triads(mode: str) -> list[Chord]:
-    """The major and minor triads on the degrees of a mode's scale (SCALES), relative to the tonic, tonic first."""
-    scale = SCALES[mode]
-    triads = []
-    for degree in range(7):
-        root, third, fifth = scale[degree], scale[(degree + 2) % 7], scale[(degree + 4) % 7]
-        kind = {(4, 7): "maj", (3, 7): "min"}.get(((third - root) % 12, (fifth - root) % 12))
-        if kind:
-            triads.append(Chord(root, kind))
-    return triads
 
 
 def _diatonic(chord: Chord, scale: tuple[int, ...]) -> bool:

@@ -44,8 +44,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from bot.harmony.model import mode_triads
 from bot.harmony.reading import PHRASE_BARS, Reading, Slot
+from bot.harmony.scales import mode_triads
 from bot.notation.chords import Chord
 
 # The chord classes: every root (relative to the tonic) as major, minor and dominant seventh.

@@ -83,6 +83,12 @@ def strip_comment(line: str) -> str:
     return line if match is None else line[: match.start()]
 
 
+def blank_comments(text: str) -> str:
+    """`text` with each `%` comment (and `%%` directive) turned to spaces: positions stay, the words
+    go (a comment's letters would read as notes: "% second half" holds e, c, d, a, f)."""
+    return "\n".join(line[: len(strip_comment(line))].ljust(len(line)) for line in text.split("\n"))
+
+
 def read_tune(text: str) -> Tune:
     """Read one tune: header lines up to and including `K:`, then body lines.
 
@@ -248,3 +254,14 @@ def normalise(text: str) -> str:
     rhythm_raw = tune.get("R")
     rhythm = normalise_rhythm(rhythm_raw) if rhythm_raw else None
     return header_block(meter, unit, normalise_field("K", key), rhythm) + body + "\n"
+
+
+# A K: value's mode in words ("Ador" -> "A dorian"), for replies that say how a tune was read.
+_MODE_WORDS = {"": " major", "m": " minor", "dor": " dorian", "phr": " phrygian", "lyd": " lydian",
+               "mix": " mixolydian", "loc": " locrian"}
+
+
+def key_in_words(key: str) -> str:
+    """A K: value in words: "Amix" -> "A mixolydian", "D" -> "D major" (unread values as they are)."""
+    parsed = parse_key(key)
+    return f"{parsed[0]}{_MODE_WORDS.get(parsed[1], '')}" if parsed else key

@@ -1,5 +1,8 @@
 """The form of a tune: its parts, their lengths and repeats, and whether it ends on its tonic.
 
+(Over 400 lines: reading a tune's form, planning a new one and tracking it while it is written
+share one idea of a part, its length and its section lines; apart, they would drift.)
+
 Two jobs, both on the repo's one tokenizer (`bot.notation.bars.read_body`):
 
 * `read_form(abc)` reads a finished tune the way a musician hears its shape. Parts end at
@@ -22,7 +25,7 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
-from bot.notation.abc import default_unit, normalise_field, parse_meter
+from bot.notation.abc import blank_comments, default_unit, normalise_field, parse_meter
 from bot.notation.bars import Bar, beat_of, read_body
 from bot.notation.tokens import pitch_class, tokenize, tonic
 
@@ -105,13 +108,23 @@ class FormReading:
 
 
 def split_abc(abc: str) -> tuple[dict[str, str], str]:
-    """(the first value of each header field up to K:, the body after the K: line)."""
+    """(the first value of each header field up to K:, the body after the K: line).
+
+    M:, L: and R: lines after K: and before the first music line count as the header's, as
+    abc2midi and abcjs read them (`K:Am` then `M:4/4` is common in people's tunebooks).
+    """
     fields: dict[str, str] = {}
     lines = abc.split("\n")
     for i, line in enumerate(lines):
         if len(line) >= 2 and line[1] == ":" and line[0].isalpha():
             fields.setdefault(line[0], line[2:].strip())
             if line[0] == "K":
+                for after in lines[i + 1:]:
+                    if len(after) >= 2 and after[1] == ":" and after[0] in "MLR":
+                        fields[after[0]] = after[2:].strip()
+                    elif after.strip() and not after.lstrip().startswith("%") and not (
+                            len(after) >= 2 and after[1] == ":" and after[0].isalpha()):
+                        break
                 return fields, "\n".join(lines[i + 1:])
     return fields, ""
 
@@ -197,7 +210,7 @@ def read_form(abc: str) -> FormReading:
     fields, body = split_abc(abc)
     meter = normalise_field("M", fields.get("M", "none"))  # `C` and `C|` as 4/4 and 2/2
     key = fields.get("K", "C")
-    bars = read_body(body, meter, fields.get("L") or default_unit(meter), key)
+    bars = read_body(blank_comments(body), meter, fields.get("L") or default_unit(meter), key)
     bar_length = parse_meter(meter)
     parts = tuple(read_parts(bars, bar_length)[0]) if bar_length else ()
     end_key = bars[-1].key if bars else key
@@ -240,6 +253,8 @@ class FormPlan:
     repeated: bool  # every part is played twice (dance tunes); phrases are not
     note: str = ""  # why the length asked for was changed ("" when it was not)
     done: Fraction = Fraction(0)  # bars of the first part already written (pasted music that breaks off)
+    after: int = 0  # closed parts before the first of these (pasted music): a part after them opens with `|:` too
+    marked: bool = False  # each part but the last ends on a section line, so that readers see where (continuations)
 
     @property
     def bars(self) -> int:
@@ -271,29 +286,58 @@ def plan_form(rhythm: str | None, bars: int) -> FormPlan:
     return plan
 
 
-def plan_continuation(rhythm: str | None, given: list[Part], open_bars: Fraction, bars: int) -> FormPlan:
-    """The parts still to write after pasted music: finish the part in progress, then complete the form.
+def plan_continuation(rhythm: str | None, given: list[Part], open_bars: Fraction, bars: int,
+                      asked_parts: int | None = None) -> FormPlan:
+    """The parts still to write after pasted music, as a player completes a tune.
 
     `given` are the pasted music's closed parts, `open_bars` the length of the part it breaks
-    off in (0 when it ends on a section line), `bars` the new bars asked for.
+    off in (0 when it ends on a section line), `bars` the whole tune's length asked for (pasted
+    and new), `asked_parts` the parts the words ask for ("a three-part reel").
+
+    The part in progress is finished to its regular length: the first part's, else the next
+    whole part. New parts take the first part's shape: its length, and repeated where it is.
+    A dance tune has two parts; three or more only when asked, or when the paste already has
+    more than two. A paste that already fills `bars` gets one more part.
     """
+    first = given[0] if given else None
     dance = rhythm in DANCE_RHYTHMS or any(p.repeated for p in given)
-    size = PART_BARS if dance or open_bars > PHRASE_BARS or bars >= PART_BARS else PHRASE_BARS
+    if first is not None and first.regular:
+        size = int(first.bars)
+    else:
+        size = PART_BARS if dance or open_bars > PHRASE_BARS or bars >= PART_BARS else PHRASE_BARS
+    repeated = first.repeated if first is not None else dance
     parts: list[int] = []
-    left = bars
     if open_bars > 0:
         # The part in progress runs to the next whole part length after what is written (a
         # part that already has a whole length but no section line gets another phrase).
-        target = (int(open_bars) // size + 1) * size
-        parts.append(target)
-        left -= int(target - open_bars)
-    extra = max(0, _round_parts(left, size))
-    if dance and len(given) + len(parts) + extra < 2:
-        extra = 2 - len(given) - len(parts)  # a dance tune has two parts at least
-    if not parts and extra == 0:
-        extra = 1  # a finished tune continued: one more part
-    parts += [size] * extra
-    return FormPlan(tuple(parts[:MAX_PARTS]), dance, done=open_bars)
+        parts.append((int(open_bars) // size + 1) * size)
+    have = len(given) + len(parts)
+    written = int(sum(p.bars for p in given)) + sum(parts)
+    by_length = max(1, _round_parts(bars - written, size)) + have if written < bars else have
+    most = asked_parts or max(2, len(given) + len(parts))
+    total = min(by_length, most, MAX_PARTS)
+    if dance or asked_parts:
+        total = max(total, min(asked_parts or 2, MAX_PARTS))
+    if total <= have and not parts:
+        total = have + 1  # the paste fills the length asked for: one more part
+    notes = []
+    whole = written + (total - have) * size
+    if asked_parts and total != asked_parts:
+        notes.append(f"your tune already has {have} part{'s' if have > 1 else ''}, so it has {total}")
+    if whole != bars and not notes:
+        if asked_parts:
+            notes.append(f"{total} parts of {size} bars make {whole} bars, not the Length's {bars}")
+        elif by_length > most:
+            kind = f"a {rhythm}" if rhythm else "a tune"
+            notes.append(f"a Length of {bars} bars would take {_round_parts(bars, size)} parts of {size} bars; {kind} "
+                         f"has {total} unless you ask for more (\"a three-part {rhythm or 'tune'}\"), so it has {whole} bars")
+        elif written >= bars:
+            notes.append(f"your tune already has {written} bars, the Length asked for, so one more part was written")
+        else:
+            notes.append(f"a Length of {bars} bars makes no whole number of {size}-bar parts, so it has {whole}")
+    parts += [size] * (total - have)
+    return FormPlan(tuple(parts), repeated, note="; ".join(notes), done=open_bars,
+                    after=len(given) if not open_bars else 0, marked=True)
 
 
 def strong_beat(meter: str) -> Fraction:
@@ -324,7 +368,8 @@ class FormTracker:
     @property
     def needs_opening(self) -> bool:
         """A repeated part after the first has not yet been opened by `|:` (only a bar line may come)."""
-        return self.plan.repeated and 0 < self.index < len(self.plan.parts) and self.length == 0 and not self.opened
+        return (self.plan.repeated and 0 < self.index + self.plan.after and not self.finished and self.length == 0
+                and not self.opened)
 
     @property
     def at_part_start(self) -> bool:
@@ -356,7 +401,7 @@ class FormTracker:
         target = self.plan.parts[self.index]
         if not self.plan.repeated and ":" in token:
             return "phrases are not repeated"
-        if self.plan.repeated and self.index > 0 and self.length == 0 and bars > 0 and not self.opened:
+        if self.plan.repeated and self.index + self.plan.after > 0 and self.length == 0 and bars > 0 and not self.opened:
             # Without `|:` music21 takes `A:| B:|` back to the tune's start (AABAAB), where
             # abc2midi and players go back to the last `:|` (AABB): the part says where.
             return "a repeated part after the first opens with |:"
@@ -374,6 +419,8 @@ class FormTracker:
             return f"a part runs past its {target} bars"
         if self.plan.repeated and token and not token.startswith(":"):
             return "a part played twice must end with a repeat"
+        if self.plan.marked and token and not is_section_line(token) and self.index < len(self.plan.parts) - 1:
+            return "a part ends on a section line"
         return "" if self.tonic is None else self.cadence(notes, beat)
 
     def cadence(self, notes: list[tuple[int, Fraction]], beat: Fraction) -> str:

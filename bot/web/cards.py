@@ -24,7 +24,18 @@ def file_url(path: Path | None) -> str | None:
     the page so it also works under a proxy's path prefix."""
     if path is None:
         return None
-    return "gradio_api/file=" + quote(Path(path).resolve().as_posix(), safe="/")
+    return "gradio_api/file=" + quote(served_path(path), safe="/")
+
+
+def served_path(path: Path) -> str:
+    """`path` as Gradio's file route reads it: relative to the server's working folder when it
+    lies inside it (`outputs/3f2a.../reel.ogg`), so that no URL shows where the server keeps
+    its files; absolute otherwise (the route resolves both the same way)."""
+    resolved = Path(path).resolve()
+    try:
+        return resolved.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return resolved.as_posix()
 
 
 def card_html(data: dict) -> str:

@@ -15,6 +15,7 @@ import numpy as np
 from bot.compose.rules.bar_length import BarLength, FullBar, TuneEnd
 from bot.compose.rules.base import ALWAYS, CHECKED, STEER, Rule
 from bot.compose.rules.form import Cadence, FirstEndings, FormJudge, PartLines, StayInKey
+from bot.compose.rules.idiom import PasteIdiom
 from bot.compose.rules.opening import OpeningNote, PartOpening
 from bot.compose.rules.slurs import SlurBalance, SlurClosedAtEnd, SlurInsidePart
 from bot.compose.rules.syntax import NoQuotes, Syntax
@@ -26,6 +27,7 @@ from bot.notation.syntax import SyntaxGuard
 RULES: tuple[type[Rule], ...] = (
     BarLength,  # first: its judge gives the verdict the others refine
     Syntax,
+    PasteIdiom,
     FirstEndings,
     SlurBalance,
     TiePartner,

@@ -42,13 +42,15 @@ class FirstEndings(Rule):
 
 
 class PartLines(Rule):
-    """Inside a part `|` may not grow into `||`, `|]` or `|:`: section lines end parts only."""
+    """Inside a part `|` may not grow into `||`, `|]` or `|:`: section lines end parts only. A
+    continuation's part ends on one (`||` where it is not repeated), so readers see where."""
 
     needs_form = True
 
     def __init__(self, syntax):
         super().__init__(syntax)
         self.section_growth = syntax.char("|") | syntax.char("]") | syntax.char(":")
+        self.double_bar = syntax.only("|")
 
     def banned(self, state: TuneState) -> Mask:
         reading = state.reading
@@ -57,6 +59,8 @@ class PartLines(Rule):
             pickup = state.form.at_part_start and bars < 1
             if not pickup and not state.form.closes_part(bars):
                 return self.section_growth
+            if state.form.plan.marked and state.splitter.token == "|" and not state.form.closes_tune(bars):
+                return self.double_bar
         return False
 
 

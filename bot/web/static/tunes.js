@@ -25,6 +25,13 @@
   ];
   const MAX_STEPS = 12; // the server moves a tune at most an octave either way
   const SPEEDS = [100, 90, 80, 70, 60, 50]; // per cent of the tune's tempo, for practice
+  // The card's sound, changed in place (the tune is played again, not written again): the
+  // instruments folk players ask for (any of the server's bot.render.INSTRUMENTS is accepted),
+  // and the accompaniments the page offers ('' : the melody alone).
+  const SOUNDS = ['fiddle', 'flute', 'whistle', 'accordion', 'concertina', 'piano', 'harp', 'guitar',
+    'banjo', 'bagpipes', 'dulcimer', 'clarinet'];
+  const BACKINGS = [['', 'no accompaniment'], ['guitar', 'guitar chords'], ['piano', 'piano chords'],
+    ['accordion', 'accordion chords']];
   const MIN_TEMPO = 30; // the server's slowest tempo (quarter notes a minute)
 
   function h(tag, attrs, ...children) {
@@ -37,6 +44,23 @@
     }
     for (const c of children) if (c !== null && c !== undefined) el.append(c);
     return el;
+  }
+
+  // Download names, one per file across the page. The server names each file for its tune
+  // (the-kesh.pdf) in a folder of its own, so two tunes of one title would both download as
+  // the-kesh.pdf, and the browser would make "the-kesh (1).pdf": the second is the-kesh-2.pdf.
+  const namesByUrl = new Map();
+  const namesTaken = new Set();
+  function downloadName(url) {
+    if (namesByUrl.has(url)) return namesByUrl.get(url);
+    const file = decodeURIComponent(url.split('?')[0].split('/').pop());
+    const dot = file.lastIndexOf('.');
+    const stem = dot > 0 ? file.slice(0, dot) : file, ext = dot > 0 ? file.slice(dot) : '';
+    let name = file;
+    for (let n = 2; namesTaken.has(name); n++) name = `${stem}-${n}${ext}`;
+    namesTaken.add(name);
+    namesByUrl.set(url, name);
+    return name;
   }
 
   // Calls one of the app's Gradio endpoints over its REST API; resolves with the first output.
@@ -121,13 +145,30 @@
         onchange: () => this.onLoop()});
       this.speedSelect = h('select', {class: 'tc-speed', title: 'Speed', 'aria-label': 'Speed',
         onchange: () => this.onSpeed()}, ...SPEEDS.map(p => h('option', {value: String(p)}, `Speed: ${p}%`)));
+      this.instrument = d.instrument || 'fiddle';
+      this.accompaniment = d.accompaniment || '';
+      const sounds = SOUNDS.includes(this.instrument) ? SOUNDS : [this.instrument, ...SOUNDS];
+      this.soundSelect = h('select', {class: 'tc-instrument', title: 'Instrument', 'aria-label': 'Instrument',
+        onchange: () => this.onSound()}, ...sounds.map(i => h('option', {value: i}, i)));
+      this.backingSelect = h('select', {class: 'tc-accompaniment', title: 'Accompaniment',
+        'aria-label': 'Accompaniment', onchange: () => this.onSound()},
+        ...BACKINGS.map(([v, label]) => h('option', {value: v}, label)));
+      this.soundSelect.value = this.instrument;
+      this.backingSelect.value = BACKINGS.some(([v]) => v === this.accompaniment) ? this.accompaniment : '';
+      // Behind a button, like the editor: on a phone two more menus would push the score out of view.
+      this.soundBox = h('div', {class: 'tc-sound', hidden: true}, this.soundSelect, this.backingSelect);
+      const soundButton = h('button', {class: 'tc-sound-button', type: 'button', title: 'Instrument and accompaniment',
+        'aria-expanded': 'false', onclick: () => {
+          this.soundBox.hidden = !this.soundBox.hidden;
+          soundButton.setAttribute('aria-expanded', String(!this.soundBox.hidden));
+        }}, 'Sound');
       this.el.append(
         h('div', {class: 'tc-bar'}, this.audio),
         h('div', {class: 'tc-tools'},
           h('span', {class: 'tc-steps'}, this.down, this.shift, this.up), this.transpose,
           h('span', {class: 'tc-practice'}, this.loopSelect, this.speedSelect),
-          editButton, this.originalButton, pdf, xml, this.downloads, this.linkEl),
-        this.msg, this.editBox,
+          soundButton, editButton, this.originalButton, pdf, xml, this.downloads, this.linkEl),
+        this.soundBox, this.msg, this.editBox,
       );
       // The highlight follows the audio clock: every frame while playing, once after a seek.
       this.audio.addEventListener('play', () => this.loop());
@@ -176,7 +217,7 @@
       }
       const files = [['abc_url', 'ABC'], ['midi', 'MIDI'], ['wav', 'WAV']];
       this.downloads.replaceChildren(...files.filter(([k]) => d[k]).map(([k, label]) =>
-        h('a', {href: d[k], download: d[k].split('/').pop(), class: 'tc-dl-' + k}, label)));
+        h('a', {href: d[k], download: downloadName(d[k]), class: 'tc-dl-' + k}, label)));
       this.linkEl.hidden = !d.link;
       if (d.link) this.linkEl.href = '?' + d.link;
       this.originalButton.hidden = d === this.original;
@@ -338,7 +379,8 @@
     settings() {
       const o = this.original;
       const tempo = Math.max(MIN_TEMPO, Math.round(o.tempo * this.speed / 100));
-      return {tempo, instrument: o.instrument, accompaniment: o.accompaniment || null, title: o.title || ''};
+      return {tempo, instrument: this.instrument || o.instrument, accompaniment: this.accompaniment || null,
+        title: o.title || ''};
     }
 
     // The loop menu: the whole tune and each part as written (A, B, …), kept across redraws.
@@ -365,6 +407,24 @@
     onLoop() {
       this.setRegion(true);
       if (this.region) this.audio.play().catch(() => {});
+    }
+
+    // Another instrument or accompaniment for the same tune: played again where it is now
+    // (moved, slowed, edited), and its link carries the choice.
+    async onSound() {
+      const before = [this.instrument, this.accompaniment];
+      this.instrument = this.soundSelect.value;
+      this.accompaniment = this.backingSelect.value;
+      const c = this.current;
+      const move = c.key ? {key: c.key} : {transpose: c.transpose || 0};
+      const out = await this.request({...this.settings(), abc: this.baseAbc, ...move},
+        `Playing it on ${this.instrument}${this.accompaniment ? ' with ' + this.accompaniment + ' chords' : ''}`);
+      if (out) this.show(out);
+      else {
+        [this.instrument, this.accompaniment] = before;
+        this.soundSelect.value = this.instrument;
+        this.backingSelect.value = this.accompaniment;
+      }
     }
 
     async onSpeed() {
@@ -418,6 +478,10 @@
     restore() {
       this.say('');
       this.speed = 100;
+      this.instrument = this.original.instrument || 'fiddle';
+      this.accompaniment = this.original.accompaniment || '';
+      this.soundSelect.value = this.instrument;
+      this.backingSelect.value = this.accompaniment;
       this.baseAbc = this.original.base || this.original.abc;
       this.show(this.original);
     }
@@ -430,7 +494,7 @@
         const out = await callEndpoint(endpoint, [this.current.abc]);
         if (out.error) { this.say(out.error, true); return; }
         this.say('');
-        const a = h('a', {href: out[kind], download: out[kind].split('/').pop()});
+        const a = h('a', {href: out[kind], download: downloadName(out[kind])});
         document.body.append(a);
         a.click();
         a.remove();
@@ -552,10 +616,32 @@
 
   // Typing or pasting a seed means "use this one": untick "random". (Gradio's own input event
   // on a text box misses a paste.)
+  // Just after the page loads, Gradio may still be setting its components up: a click on the
+  // box then was undone (the tune got a random seed in 2 of 7 runs), and so may the typed text
+  // be. So for a few seconds after each seed typed, the page keeps the two as the person left
+  // them, until they tick "random" themselves.
+  let typed = null;  // {value, until}: the seed last typed and how long to keep it
+  function keepTypedSeed() {
+    if (!typed || Date.now() > typed.until) return;
+    const input = document.querySelector('#seed input, #seed textarea');
+    const tick = document.querySelector('#random-seed input[type=checkbox]');
+    if (input && input.value !== typed.value && input.value.trim() === '') {
+      input.value = typed.value;  // cleared by the page's set-up, not by the person
+      input.dispatchEvent(new Event('input', {bubbles: true}));
+    }
+    if (tick && tick.checked && input && input.value.trim() !== '') tick.click();
+    setTimeout(keepTypedSeed, 100);
+  }
   document.addEventListener('input', (event) => {
     const box = event.target && event.target.closest && event.target.closest('#seed');
-    const tick = box && document.querySelector('#random-seed input[type=checkbox]');
-    if (tick && tick.checked && String(event.target.value || '').trim() !== '') tick.click();
+    if (!box || !event.isTrusted) return;
+    const value = String(event.target.value || '');
+    typed = value.trim() !== '' ? {value, until: Date.now() + 3000} : null;
+    keepTypedSeed();
+  }, true);
+  // The person's own click on "random" ends the keeping at once.
+  document.addEventListener('click', (event) => {
+    if (event.isTrusted && event.target.closest && event.target.closest('#random-seed')) typed = null;
   }, true);
 
   // Every tune on the page, as it is now (edited or transposed), for the tunebook.
