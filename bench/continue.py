@@ -19,7 +19,8 @@ Per case it prints:
 - identical: the paste (the first tune, for two) comes back byte for byte as the tune's start,
   also once the harmoniser has added chords for the page's guitar (`fill_from`);
 - form: for cuts at a part's end, the tune is AABB (AB where A is not repeated) with the new
-  part as long as A; for mid cuts, the first part is completed to its length in the original;
+  part as long as A; for mid cuts, the first part is completed to its length in the original
+  (and, printed apart, to any regular length: a 16-bar part cut at bar 4 reads like half of an 8);
   the parts' bar counts are tallied against the paste's;
 - meter kept (M/L after K: only): the prompt reads the paste's own M: and L:;
 - tonic: the last note is the tonic of the key in force (`bot.notation.form.read_form`);
@@ -201,6 +202,9 @@ def main(argv: list[str] | None = None) -> int:
                 parts = reading.parts
                 if case == "mid":
                     ok = bool(parts) and parts[0].bars == original_a.bars
+                    # Finished to a regular length (4, 8, 12, 16 bars), whatever the original's was:
+                    # four bars of a 16-bar part read as well as half of an 8-bar one.
+                    row["regular"] += bool(parts) and parts[0].regular
                     shapes[case][f"A{original_a.bars} cut at 4 -> " + " ".join(str(p.bars) for p in parts)] += 1
                 else:
                     a = paste_reading.parts[0] if paste_reading.parts else None
@@ -245,6 +249,9 @@ def main(argv: list[str] | None = None) -> int:
         ms = statistics.median(first_bar_ms[case]) if first_bar_ms[case] else float("nan")
         print(f"{case:14s}{n:>7d}{pct(r['identical'], n):>10s}{pct(r['form'], n):>7s}{pct(r['tonic'], n):>7s}"
               f"{pct(r['new bars'] - r['new bars flagged'], r['new bars']):>11s}{rests:>18s}{ms:>13.0f}")
+    r = rows["mid"]
+    print(f"\nmid: the cut part finished to a regular length (4, 8, 12 or 16 bars) in {pct(r['regular'], r['pastes'])}; "
+          f"to its length in the original tune in {pct(r['form'], r['pastes'])} (the form column)")
     r = rows["M/L after K"]
     print(f"\nM/L after K: meter and unit read as the paste's own in {pct(r['meter kept'], r['pastes'])}")
     for case in CASES:

@@ -1,5 +1,8 @@
 """ABC text -> MIDI -> audio: bound the tune, then parse and synthesise it in a child process.
 
+(Over 400 lines: the parent's side of one protocol: bounds, the worker's start, its socket, its
+kill on cancel and the outputs' byte limits share the same request state.)
+
     prepare_tune(abc, tempo)     fast bounds check in this process (no music21, no FluidSynth)
     render(abc, out_dir)         -> Rendered(midi, wav, compressed, seconds, notes)
     python -m bot.render IN.abc OUT.wav [--tempo BPM] [--instrument NAME] [--midi OUT.mid]

@@ -1,5 +1,8 @@
 """The render child: ABC -> MIDI (music21, repaired, abc2midi last) -> FluidSynth -> clean audio.
 
+(Over 400 lines: the child's side of one protocol, run in a forked process that imports
+music21 once; its repairs of music21's readings each need the score it is building.)
+
 `python -m bot.render_worker SOCKET` runs the server that bot.render starts: it imports music21
 once, listens on a Unix socket and forks one child per connection. The child leads its own
 process group, sets its resource limits, reads one JSON job, and answers with its pid (so the

@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_browser import CHROMIUM_ARGS, play_tune, send  # noqa: E402
 from test_play import REEL  # noqa: E402
 
-RUNS = 8  # page loads, each typing its seed 0.2 s after the load event
+RUNS = 20  # page loads, each typing its seed 0.2 s after the load event
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,9 @@
 """Playing a given tune, no generating: a pasted tune with "play", /play, the cards' transpose,
 edit, PDF and MusicXML, the tunebook, and opening a "Link to this tune".
 
+(Over 400 lines: every request on a given tune goes through one order of steps, so that a
+card, its link and a move of either agree byte for byte; split, each would repeat it.)
+
 A tune is played in one order, so that a card, its link and a move of either agree byte for
 byte: the first tune of the text, titled; chords written for the accompaniment (before it
 moves, so the chords are part of what the link carries); then moved by semitones or to a key.

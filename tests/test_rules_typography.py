@@ -1,0 +1,92 @@
+"""Typography (bot/compose/rules/typography.py): no backticks, no rest in a tuplet, chords that are chords."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from bot.compose.begin import begin, replay
+from bot.compose.headers import Heading
+from bot.compose.rules import rules_for
+from bot.compose.settings import Settings
+from bot.compose.state import TuneState
+from bot.prompt import Prompt
+from bot.compose.rules.typography import ChordLengths, ChordPitches, NoBackticks, NoRestInTuplet, tuplet_left
+
+VOCAB = "\n" + "".join(chr(i) for i in range(32, 127))  # a tiny alphabet: every printable character
+
+
+def tune(text: str = "", meter: str = "4/4", key: str = "D", rhythm: str | None = "reel", bars: int = 16,
+         form: bool = True, paste: str = "") -> TuneState:
+    """The state after `text` written as new music (after pasted `paste`, if any)."""
+    prompt = Prompt(headers="X:1\n", prime=f"M:{meter}\nL:1/8\nK:{key}\n{paste}" if paste else "", music=paste,
+                    meter=meter, unit="1/8", key=key, rhythm=rhythm, is_continuation=bool(paste))
+    heading = Heading("X:1\n", meter, "1/8", rhythm, key, "")
+    return replay(begin(prompt, Settings(bars=bars, form=form), heading, []), text)
+
+
+def chars(mask) -> set[str]:
+    """The characters a mask bans."""
+    return set() if mask is False else {VOCAB[i] for i in np.flatnonzero(mask)}
+
+
+def rule(cls):
+    """The shared instance of a rule class."""
+    return next(r for r in rules_for(VOCAB) if type(r) is cls)
+
+
+def test_no_backtick_in_music_in_a_new_tune_or_a_continuation():
+    assert "`" in chars(rule(NoBackticks).banned(tune("A<A")))
+    assert "`" in chars(rule(NoBackticks).banned(tune("A<A", form=False)))
+    assert "`" in chars(rule(NoBackticks).banned(tune("dc", paste="A2FA dAFA|")))
+    assert "`" in chars(rule(NoBackticks).banned(tune("A2FA dAFA|")))  # nor right after a bar line
+    assert rule(NoBackticks).banned(tune('A2 "^D.C')) is False  # an annotation's text is not music
+
+
+def test_tuplet_left_counts_members_as_the_bar_reader_does():
+    assert tuplet_left("A2 (3") == 3
+    assert tuplet_left("A2 (3AB") == 1 and tuplet_left("A2 (3ABc") == 0
+    assert tuplet_left("(3(D/2") == 2  # a slur inside the tuplet is no tuplet mark
+    assert tuplet_left("(3:2:4AB") == 2 and tuplet_left("(3::A") == 2  # r covers r notes
+    assert tuplet_left("(3[Ac]B") == 1  # a chord is one member
+    assert tuplet_left("A2 (Bc") == 0 and tuplet_left("dc BA") == 0
+
+
+def test_no_rest_while_a_tuplet_waits_for_its_notes():
+    assert {"z", "x"} <= chars(rule(NoRestInTuplet).banned(tune("A2 (3")))  # right after the mark
+    assert {"z", "x"} <= chars(rule(NoRestInTuplet).banned(tune("G2 (3(D/2 ")))  # `(3(D/2 z/2)` is not written
+    assert {"z", "x"} <= chars(rule(NoRestInTuplet).banned(tune("A2 (3A[B")))  # nor inside a chord it holds
+    assert "A" not in chars(rule(NoRestInTuplet).banned(tune("A2 (3AB")))  # notes may follow
+    assert rule(NoRestInTuplet).banned(tune("A2 (3ABc ")) is False  # the tuplet is full: a rest may follow
+    assert rule(NoRestInTuplet).banned(tune("A2 (AB) ")) is False  # a slur is no tuplet
+    assert rule(NoRestInTuplet).banned(tune("A2FA d")) is False
+
+
+def test_no_pitch_twice_in_a_chord():
+    banned = chars(rule(ChordPitches).banned(tune("A2 [B4")))
+    assert "B" in banned and "b" not in banned and "d" not in banned  # `[B4B4]` not, `[B4b4]` yes
+    assert "B" in chars(rule(ChordPitches).banned(tune("A2 [^B")))  # accidentals aside: one letter, one octave
+    assert "b" in chars(rule(ChordPitches).banned(tune("A2 [B,b")))  # every note counts, the open one too
+    assert "B" not in chars(rule(ChordPitches).banned(tune("A2 [B,")))  # `[B,B]`, an octave, may be written
+
+
+def test_no_octave_mark_that_would_make_a_note_of_the_chord_again():
+    assert "," in chars(rule(ChordPitches).banned(tune("A2 [Bb")))  # `[Bb,]` is `[BB]`
+    assert "'" in chars(rule(ChordPitches).banned(tune("A2 [bB")))  # `[bB']` is `[bb]`
+    octave = chars(rule(ChordPitches).banned(tune("A2 [B,B")))
+    assert "," in octave and "'" not in octave  # `[B,B,]` doubles B,; `[B,B']` is fine
+
+
+def test_no_chord_rules_outside_a_chord_or_in_an_inline_field():
+    for text in ("A2 B", "A2 [K:", "A2 [B2]"):
+        assert rule(ChordPitches).banned(tune(text)) is False
+        assert rule(ChordLengths).banned(tune(text)) is False
+
+
+def test_chord_notes_are_written_the_length_of_the_first():
+    assert chars(rule(ChordLengths).banned(tune("A2 [E4c"))) == set(VOCAB) - {"4", ",", "'"}  # its length, after any octave mark
+    written = chars(rule(ChordLengths).banned(tune("A2 [E4c4")))
+    assert {"4", "/"} <= written and not {"]", "g", "^"} & written  # no more of it: the chord closes or goes on
+    assert chars(rule(ChordLengths).banned(tune("A2 [E3/2c3"))) == set(VOCAB) - {"/"}  # a length of three characters
+    assert "2" in chars(rule(ChordLengths).banned(tune("A2 [Ec")))  # `[Ec2]` not; `[Ec]2` yes
+    assert "]" not in chars(rule(ChordLengths).banned(tune("A2 [Ec")))
+    assert rule(ChordLengths).banned(tune("A2 [E4")) is False  # the first note's length is free
