@@ -10,14 +10,17 @@ memory bandwidth (weight bytes read per character over the bandwidth of a large-
 measured here); the time from a 200-character seed to the first sampled character; and
 16 concurrent tunes written by one shared BatchEngine against 16 threads stepping alone and
 against the same 16 written one after another. The fused step is also timed on the other
-compute path (float32 beside bfloat16; on a CPU without native bfloat16, its emulated
-bfloat16 step: the path float32 replaces there).
+compute paths, in turns with this run's: float32, bfloat16 (on a CPU without native bfloat16,
+its emulated step: the path float32 replaces there) and int8 weights. The bandwidth-bound line
+says what fraction of its bound this run's step reaches.
 
     ABC_BOT_PRECISION=float32 python bench/generate_speed.py   # the float32 path, forced
+    ABC_BOT_PRECISION=int8 python bench/generate_speed.py      # the int8-weight path, forced
 
 Also printed: where a sampled character's time goes (the LSTM step, the draw, each rule's
-`banned` and `judge`), measured by wrapping the rules in timing proxies for one run; the
-composer itself has no hook, so this costs nothing when off.
+`banned` and `judge`, and all rules together against the goal of at most 25%), measured by
+wrapping the rules in timing proxies for one run; the composer itself has no hook, so this
+costs nothing when off.
 
     python bench/generate_speed.py --compare-ref main --rounds 5
 
@@ -52,7 +55,7 @@ from bot.compose.rules import Rule, rules_for  # noqa: E402
 from bot.engine import BatchEngine  # noqa: E402
 from bot.generate import Settings, compose, generate  # noqa: E402
 from bot.prompt import parse_prompt  # noqa: E402
-from bot.compute import ComputePath, cpu_bfloat16  # noqa: E402
+from bot.compute import ComputePath, cpu_bfloat16, int8_available  # noqa: E402
 from bot.stepper import Ask, Stepper, answer, stepper_for  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -218,6 +221,7 @@ def print_breakdown(loaded, tunes: int) -> None:
     for name, seconds in sorted(parts.items(), key=lambda kv: -kv[1]):
         print(f"  {name:32s} {seconds / chars * 1e6:7.2f} us  {100 * seconds / total:5.1f}%")
     print(f"  {'the loop (reading the bar, rest)':32s} {rest / chars * 1e6:7.2f} us  {100 * rest / total:5.1f}%")
+    print(f"  {'all rules together':32s} {rules / chars * 1e6:7.2f} us  {100 * rules / total:5.1f}%  (goal <= 25%)")
 
 
 # One side of --compare-ref: the generator's chars/s in a fresh process, importing `bot` from
@@ -416,17 +420,24 @@ def main(argv: list[str] | None = None) -> int:
           f"vocabulary {config.vocab_size}; torch threads {torch.get_num_threads()}")
     stepper = stepper_for(loaded.model)
 
-    other_dtype = torch.float32 if stepper.path.bfloat16 else torch.bfloat16
-    other = Stepper(loaded.model, ComputePath("cpu", other_dtype, "bench"))
-    # The three loops take turns for ROUNDS rounds and each keeps its median: timed once, the
+    # The other compute paths' steps (float32, bfloat16 (emulated where not native), int8 weights)
+    # on the same weights, timed in turns with this run's.
+    others = {}
+    for name, other_path in (("float32", ComputePath("cpu", torch.float32, "bench")),
+                             ("bfloat16", ComputePath("cpu", torch.bfloat16, "bench")),
+                             ("int8", ComputePath("cpu", stepper.path.dtype, "bench", int8=True))):
+        if other_path.name != stepper.path.name and (name != "int8" or int8_available()):
+            others[other_path.name] = Stepper(loaded.model, other_path)
+    # The loops take turns for ROUNDS rounds and each keeps its median: timed once, the
     # naive loop alone read 327 to 471 chars/s in one session, and every ratio with it.
-    naives, steps, others = [], [], []
+    naives, steps = [], []
+    other_rates: dict[str, list[float]] = {name: [] for name in others}
     for _ in range(ROUNDS):
         naives.append(naive_chars_per_second(loaded.model, config.vocab_size, args.chars))
         steps.append(step_chars_per_second(stepper, args.chars, np.random.default_rng(0)))
-        others.append(step_chars_per_second(other, args.chars, np.random.default_rng(0)))
-    naive, step, other_step = (statistics.median(x) for x in (naives, steps, others))
-    other_name = other.path.name + ("" if other.path.bfloat16 is False or cpu_bfloat16()[0] else " (emulated: no native bfloat16 here)")
+        for name, other in others.items():
+            other_rates[name].append(step_chars_per_second(other, args.chars, np.random.default_rng(0)))
+    naive, step = statistics.median(naives), statistics.median(steps)
     rates, gen_naive = generator_chars_per_second(loaded, args.tunes, args.chars // 4)
     (gen, made), (plain, plain_made) = rates[True], rates[False]
     bandwidth = copy_bandwidth()
@@ -435,16 +446,20 @@ def main(argv: list[str] | None = None) -> int:
     print(f"naive nn.LSTM loop (batch 1)        {naive:10.0f} chars/s   (median of {ROUNDS} rounds, "
           f"{min(naives):.0f} to {max(naives):.0f}, taking turns with both fused steps)")
     print(f"fused step + sampling (batch 1)     {step:10.0f} chars/s   {step / naive:5.1f}x naive  ({stepper.path.name})")
-    print(f"the same on the other path          {other_step:10.0f} chars/s   {other_step / naive:5.1f}x naive  ({other_name}); "
-          f"this run's path at {step / other_step:.2f}x it")
+    for name, values in other_rates.items():
+        other_step = statistics.median(values)
+        emulated = "" if name != "cpu-bfloat16" or cpu_bfloat16()[0] else "; emulated: no native bfloat16 here"
+        print(f"the same on path {name:18s} {other_step:10.0f} chars/s   {other_step / naive:5.1f}x naive  "
+              f"({others[name].bytes_per_step / 1e6:.1f} MB of weights{emulated}); this run's path at {step / other_step:.2f}x it")
     print(f"generator, bar checks, form control {gen:10.0f} chars/s   {gen / gen_naive:5.1f}x naive  ({made} chars in {args.tunes} tunes; "
           f"the naive loop at {gen_naive:.0f} chars/s in turns with them)")
     print(f"generator, bar checks, form off     {plain:10.0f} chars/s   {plain / gen_naive:5.1f}x naive  ({plain_made} chars; "
           f"form control runs at {gen / plain:.3f} of this)")
     print(f"copy bandwidth                      {bandwidth / 1e9:10.2f} GB/s")
     print(f"weights read per char: fused {stepper.path.name} {stepper.bytes_per_step / 1e6:.1f} MB, nn.LSTM fp32 {fp32_bytes / 1e6:.1f} MB")
-    print(f"bandwidth bound (fused)             {bandwidth / stepper.bytes_per_step:10.0f} chars/s   "
-          "(weights that fit in the caches can beat it)")
+    bound = bandwidth / stepper.bytes_per_step
+    print(f"bandwidth bound (fused)             {bound:10.0f} chars/s   "
+          f"(weights that fit in the caches can beat it); the fused step at {step / bound:.2f} of it (goal >= 0.8)")
     print(f"bandwidth bound (nn.LSTM, fp32)     {bandwidth / fp32_bytes:10.0f} chars/s")
     print(f"first character after a {seed_chars}-char seed {first:6.1f} ms (prime + first draw); "
           f"first streamed bar {first_bar:.1f} ms")

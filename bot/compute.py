@@ -10,6 +10,7 @@ loaded, never found by catching the first crash, and `ABC_BOT_PRECISION` overrid
     ABC_BOT_PRECISION=auto       # default: bfloat16 where native, float32 elsewhere
     ABC_BOT_PRECISION=float32    # force float32 (the path of a CPU without bfloat16)
     ABC_BOT_PRECISION=bfloat16   # force bfloat16; refused where the CPU cannot run it
+    ABC_BOT_PRECISION=int8       # force int8 weights in the sampling step (see below)
 
     python -m bot.compute        # prints the path this machine takes, and why
 
@@ -30,7 +31,8 @@ from pathlib import Path
 import torch
 
 ENV = "ABC_BOT_PRECISION"
-CHOICES = ("auto", "float32", "bfloat16")
+CHOICES = ("auto", "float32", "bfloat16")  # what training takes (`python -m bot.train --precision`)
+INT8 = "int8"  # sampling only: training_path reads it as auto
 
 
 class ComputeError(RuntimeError):
@@ -44,6 +46,7 @@ class ComputePath:
     device: str  # "cpu" or "cuda"
     dtype: torch.dtype  # torch.bfloat16 or torch.float32: the matrix products' precision
     reason: str  # one line a person can read: what the machine has, and what chose this
+    int8: bool = False  # the step reads int8 weights (per-row scales) with bfloat16 inputs; priming runs in `dtype`
 
     @property
     def bfloat16(self) -> bool:
@@ -52,8 +55,8 @@ class ComputePath:
 
     @property
     def name(self) -> str:
-        """Short form for logs and benches: 'cpu-bfloat16', 'cpu-float32', 'cuda-bfloat16'."""
-        return f"{self.device}-{str(self.dtype).removeprefix('torch.')}"
+        """Short form for logs and benches: 'cpu-bfloat16', 'cpu-float32', 'cpu-int8', 'cuda-bfloat16'."""
+        return f"{self.device}-" + ("int8" if self.int8 else str(self.dtype).removeprefix("torch."))
 
     def describe(self) -> str:
         """One line: the path, then why."""
@@ -109,16 +112,28 @@ def cpu_bfloat16() -> tuple[bool, str]:
     return native, found
 
 
+def int8_available() -> bool:
+    """Whether torch has the int8 weight-only product the int8 path steps with."""
+    return hasattr(torch.ops.aten, "_weight_int8pack_mm")
+
+
 def _setting(value: str | None) -> str:
     value = (value if value is not None else os.environ.get(ENV, "auto")).strip().lower() or "auto"
-    if value not in CHOICES:
-        raise ComputeError(f"{ENV}={value!r}: expected one of {', '.join(CHOICES)}")
+    if value not in (*CHOICES, INT8):
+        raise ComputeError(f"{ENV}={value!r}: expected one of {', '.join((*CHOICES, INT8))}")
     return value
 
 
 @lru_cache(maxsize=None)
 def _inference(setting: str) -> ComputePath:
     native, found = cpu_bfloat16()
+    if setting == INT8:
+        if not int8_available():
+            raise ComputeError(f"{ENV}=int8, but this torch ({torch.__version__}) has no "
+                               f"aten._weight_int8pack_mm. Unset {ENV} to run in floating point.")
+        # Priming (nn.LSTM, full weights) runs as the float path would: bfloat16 autocast where native.
+        return ComputePath("cpu", torch.bfloat16 if native else torch.float32,
+                           f"{found}; int8 weights forced by {ENV}", int8=True)
     if setting == "float32":
         return ComputePath("cpu", torch.float32, f"{found}; float32 forced by {ENV}")
     if setting == "bfloat16":
@@ -141,6 +156,8 @@ def training_path(setting: str | None = None) -> ComputePath:
     """The path training takes: a CUDA GPU when there is one (bfloat16 where it supports it),
     else the CPU as `inference_path` chooses."""
     chosen = _setting(setting)
+    if chosen == INT8:
+        chosen = "auto"  # int8 is a sampling path; weights train in the float path auto picks
     if torch.cuda.is_available():
         name = torch.cuda.get_device_name(0)
         bf16 = torch.cuda.is_bf16_supported()
@@ -150,7 +167,10 @@ def training_path(setting: str | None = None) -> ComputePath:
         if chosen == "bfloat16" and not bf16:
             raise ComputeError(f"{ENV}=bfloat16, but the GPU {name} has no bfloat16")
         return ComputePath("cuda", torch.bfloat16, f"CUDA GPU {name}: bfloat16")
-    return inference_path(chosen)
+    path = inference_path(chosen)
+    if path.int8:  # auto may pick int8 for sampling; training stays in floating point
+        return ComputePath(path.device, path.dtype, path.reason.replace("int8", "float weights"))
+    return path
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,6 +15,10 @@ oneDNN's float32 products give each row the same result for any batch of 2 or mo
 (the second row a copy, thrown away). Either way a sequence sampled alone or stepped beside
 others draws the same characters from the same seed (see `bot.engine`). Where torch has no
 oneDNN, float32 rows are computed one at a time: still the same for any batch, only slower.
+On the int8 path (`ABC_BOT_PRECISION=int8`) the step's weights are int8 with one float scale per
+output row (weight-only: the inputs stay bfloat16, never quantized, so no scale depends on the
+batch), multiplied by ATen's `_weight_int8pack_mm`, which gives each row the same bits alone or
+in any batch (tests/test_stepper.py checks 1 to 32); a quarter of float32's bytes per character.
 State c and the gates stay float32.
 """
 
@@ -50,6 +54,34 @@ def _linear_f32(x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
 def _pack(w: torch.Tensor) -> torch.Tensor:
     """A float32 weight in oneDNN's blocked layout, laid out for small batches."""
     return torch.ops.mkldnn._reorder_linear_weight(w.contiguous(), 2)
+
+
+class Int8Weight(NamedTuple):
+    """A weight (N, K) as int8 rows and a bfloat16 scale per row: w ~= q * scale[:, None]."""
+
+    q: torch.Tensor  # (N, K) int8
+    scale: torch.Tensor  # (N,) bfloat16
+
+    @staticmethod
+    def of(w: torch.Tensor) -> Int8Weight:
+        """Symmetric per-row quantization of a float weight. The scale is rounded to bfloat16
+        (the dtype the product takes it in) upwards before the rows are divided by it, so the
+        rounding of the scale costs nothing and no value leaves [-127, 127]."""
+        w = w.detach().float()
+        step = w.abs().amax(1).clamp_min(1e-12) / 127
+        scale = (step * (1 + 2**-7)).to(torch.bfloat16)  # bfloat16 rounds by at most 2**-8: scale >= step
+        q = torch.round(w / scale.float()[:, None]).clamp_(-127, 127).to(torch.int8)
+        return Int8Weight(q.contiguous(), scale.contiguous())
+
+
+def _linear_int8(x: torch.Tensor, w: Int8Weight) -> torch.Tensor:
+    """x (B, K) bfloat16 @ (int8 w (N, K) * scale).T -> (B, N) float32; rows independent of B."""
+    return torch.ops.aten._weight_int8pack_mm(x, w.q, w.scale).float()
+
+
+def _nbytes(w) -> int:
+    """Bytes of a weight as the step holds it (a tensor or an Int8Weight)."""
+    return sum(t.numel() * t.element_size() for t in (w if isinstance(w, Int8Weight) else (w,)))
 
 
 def _linear_rows(x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
@@ -94,8 +126,12 @@ class Stepper:
         self.path = path or inference_path()
         if self.path.device != "cpu":
             raise ValueError(f"Stepper samples on the CPU, not {self.path.device}")
-        dtype = self.dtype = self.path.dtype
-        if dtype == torch.bfloat16:
+        # The step's dtype (h and the products' inputs): bfloat16 on the int8 path, whose
+        # priming still runs in path.dtype (float32 where the CPU has no bfloat16).
+        dtype = self.dtype = torch.bfloat16 if self.path.int8 else self.path.dtype
+        if self.path.int8:
+            self._linear, self._pad = _linear_int8, False
+        elif dtype == torch.bfloat16:
             self._linear, self._pad = _linear_bf16, False
         elif _ONEDNN:
             self._linear, self._pad = _linear_f32, True
@@ -126,6 +162,12 @@ class Stepper:
             if self._linear is _linear_f32:
                 self.w_hh0, self.w_out = _pack(self.w_hh0), _pack(self.w_out)
                 self.w_upper = [_pack(w) for w in self.w_upper]
+            elif self._linear is _linear_int8:  # quantized from the float32 weights, not from bfloat16
+                self.w_hh0 = Int8Weight.of(lstm.weight_hh_l0[order])
+                self.w_out = Int8Weight.of(model.head.weight)
+                self.w_upper = [Int8Weight.of(torch.cat([getattr(lstm, f"weight_ih_l{k}"),
+                                                          getattr(lstm, f"weight_hh_l{k}")], 1)[order])
+                                for k in range(1, self.layers)]
         # One (1,) index tensor per character, made once: a batch-1 step then builds none.
         self.token = [torch.tensor([i]) for i in range(self.vocab_size)]
 
@@ -138,7 +180,7 @@ class Stepper:
     def bytes_per_step(self) -> int:
         """Weight bytes read for one character (the memory-bandwidth cost of a step)."""
         tensors = [self.w_hh0, self.w_out, self.b_out, *self.w_upper, *self.b_upper]
-        return sum(t.numel() * t.element_size() for t in tensors) + 4 * self.input0.shape[1]
+        return sum(_nbytes(t) for t in tensors) + 4 * self.input0.shape[1]
 
     def zero(self, batch: int = 1) -> State:
         """Zero state for `batch` sequences."""

@@ -128,3 +128,29 @@ def test_bfloat16_training_is_refused_on_a_gpu_without_it(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: False)
     with pytest.raises(ComputeError, match="Made-up GPU has no bfloat16"):
         training_path("bfloat16")
+
+
+def test_int8_can_be_forced_and_is_printed_and_training_stays_in_floating_point():
+    done = run_compute(ABC_BOT_PRECISION="int8")
+    assert done.returncode == 0, done.stderr
+    assert "inference compute path: cpu-int8" in done.stdout and "int8 weights forced" in done.stdout
+    # Training reads int8 as auto: the float path this CPU's own flags call for.
+    expected = "cpu-bfloat16" if cpu_has_bfloat16() else "cpu-float32"
+    assert f"training  compute path: {expected}" in done.stdout
+    path = inference_path("int8")
+    assert path.int8 and path.name == "cpu-int8" and path.device == "cpu"
+    # Priming (nn.LSTM with its float weights) runs in bfloat16 only where the CPU has it.
+    assert path.dtype == (torch.bfloat16 if cpu_has_bfloat16() else torch.float32)
+    assert not training_path("int8").int8
+
+
+def test_int8_is_refused_clearly_where_torch_lacks_its_product(monkeypatch):
+    from bot import compute
+
+    compute._inference.cache_clear()
+    monkeypatch.setattr(compute, "int8_available", lambda: False)
+    try:
+        with pytest.raises(ComputeError, match="int8.*_weight_int8pack_mm"):
+            inference_path("int8")
+    finally:
+        compute._inference.cache_clear()

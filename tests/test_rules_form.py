@@ -11,7 +11,7 @@ from bot.compose.settings import Settings
 from bot.compose.state import Closing, TuneState
 from bot.notation.bars import measure
 from bot.prompt import Prompt
-from bot.compose.rules.form import Cadence, FirstEndings, FormJudge, PartLines, StayInKey
+from bot.compose.rules.form import Cadence, FilledCadence, FirstEndings, FormJudge, PartLines, StayInKey
 from bot.compose.rules.bar_length import BarLength
 
 VOCAB = "\n" + "".join(chr(i) for i in range(32, 127))  # a tiny alphabet: every printable character
@@ -77,3 +77,9 @@ def test_a_part_that_misses_its_cadence_is_sampled_again():
         assert verdict.ok  # right in length
         judged = rule(FormJudge).judge(state, bar, verdict)
         assert judged.ok is ok and (ok or judged.kind == "form")
+
+
+def test_a_parts_closing_bar_holds_no_rest():
+    closing = "A2FA dAFA|" * 7 + "A2FA "  # the A part's eighth bar, half written
+    assert set("zx") <= chars(rule(FilledCadence).banned(tune(closing)))
+    assert rule(FilledCadence).banned(tune("A2FA dAFA|A2FA ")) is False  # inside the part rests may come

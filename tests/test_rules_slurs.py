@@ -55,6 +55,10 @@ def test_an_open_slur_blocks_a_repeat_sign():
     assert rule(SlurInsidePart).banned(tune("(A2FA) dAFA|")) is False
 
 
+def test_a_chord_inside_a_slur_can_close():
+    assert "]" not in chars(rule(SlurInsidePart).banned(tune("(A[Bd")))  # `]` ends the chord, not a part
+
+
 def test_the_tunes_last_bar_closes_its_slur_before_the_bar_line():
     last = "A2FA dAFA|" * 15 + "(A2FA dAFA"  # the 16th bar of a 16-bar tune, full, a slur open
     assert "|" in chars(rule(SlurClosedAtEnd).banned(tune(last, form=False)))

@@ -14,7 +14,7 @@ import numpy as np
 
 from bot.compose.rules.bar_length import BarLength, FullBar, TuneEnd
 from bot.compose.rules.base import ALWAYS, CHECKED, STEER, Rule
-from bot.compose.rules.form import Cadence, FirstEndings, FormJudge, PartLines, StayInKey
+from bot.compose.rules.form import Cadence, FilledCadence, FirstEndings, FormJudge, PartLines, StayInKey
 from bot.compose.rules.idiom import PasteIdiom
 from bot.compose.rules.opening import OpeningNote, PartOpening
 from bot.compose.rules.slurs import SlurBalance, SlurClosedAtEnd, SlurInsidePart
@@ -47,6 +47,7 @@ RULES: tuple[type[Rule], ...] = (
     OpeningNote,
     PartOpening,
     Cadence,
+    FilledCadence,
     FormJudge,
     TuneEnd,
     FullBar,

@@ -131,6 +131,27 @@ class Cadence(Rule):
         return cadence_mask(self.syntax, state.key, form.tonic, final) | self.chord
 
 
+class FilledCadence(Rule):
+    """A part's closing bar holds no rest: its cadence note fills the bar (`G4`, `G2 G2`, `G3 A`
+    with the next part's pickup), as people write it, not `G3 z :|`.
+
+    In 100 generated tunes 66 had a rest and 73 of the 114 bars with one closed a part: the
+    cadence was reached early and padded out (session tunes: 10% of tunes hold a rest at all).
+    """
+
+    needs_form = True
+
+    def __init__(self, syntax):
+        super().__init__(syntax)
+        self.rests = syntax.banned_set(set("zxZX"))
+
+    def banned(self, state: TuneState) -> Mask:
+        split = state.splitter
+        if (split.in_music or split.mode in ("(", "[")) and state.at_closing_bar():
+            return self.rests
+        return False
+
+
 class FormJudge(Rule):
     """A bar that ends a part closes with the part's bar line and cadence; none other ends one."""
 

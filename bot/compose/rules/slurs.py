@@ -35,6 +35,8 @@ class SlurInsidePart(Rule):
     def banned(self, state: TuneState) -> Mask:
         if state.open_slurs() <= 0:
             return False
+        if state.splitter.mode == "[":
+            return False  # inside a chord `]` closes the chord, not a part (`(A[Bd]` must close)
         return self.part_edge | (self.section_growth if state.splitter.token else False)
 
 
