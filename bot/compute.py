@@ -7,12 +7,24 @@ primitive descriptor for the LSTM forward propagation primitive") and bfloat16 m
 are emulated, slower than float32. So the choice is read from the machine when a model is
 loaded, never found by catching the first crash, and `ABC_BOT_PRECISION` overrides it:
 
-    ABC_BOT_PRECISION=auto       # default: bfloat16 where native, float32 elsewhere
+    ABC_BOT_PRECISION=auto       # default: int8 where measured faster (below), else bfloat16
+                                 # where native, float32 elsewhere
     ABC_BOT_PRECISION=float32    # force float32 (the path of a CPU without bfloat16)
     ABC_BOT_PRECISION=bfloat16   # force bfloat16; refused where the CPU cannot run it
-    ABC_BOT_PRECISION=int8       # force int8 weights in the sampling step (see below)
+    ABC_BOT_PRECISION=int8       # force int8 weights in the sampling step
 
     python -m bot.compute        # prints the path this machine takes, and why
+
+The int8 path (sampling only; training reads it as auto) holds the step's weights as int8 with
+one scale per output row and multiplies them with bfloat16 inputs (`aten._weight_int8pack_mm`,
+weight-only: no scale depends on the batch, so a seed's tune is the same alone or batched): a
+quarter of float32's bytes. Auto takes it where it was measured faster, and only there: on an
+x86 CPU with native bfloat16 and AVX-512 (Intel Xeon with AMX, 2 cores, torch 2.13: the step
+with sampling 2,636 chars/s against bfloat16's 1,448 and float32's 1,151, the generator 1.6x,
+held-out bits/char 1.3752 against float32's 1.3751; `bench/generate_speed.py`,
+`bench/path_quality.py`). A batch of 16 rows costs it about 2.8x bfloat16's (its kernel is
+made for one or two rows); BatchEngine's mean batch of 8 still ran faster. On AVX2 (measured
+only with the ISA capped) and on ARM, auto keeps the float path until measured there.
 
 Sampling always runs on the CPU: it steps one character at a time, so a step is a few small
 matrix-vector products whose cost on a GPU is launch latency, not arithmetic (not measured
@@ -124,16 +136,22 @@ def _setting(value: str | None) -> str:
     return value
 
 
-@lru_cache(maxsize=None)
-def _inference(setting: str) -> ComputePath:
+def int8_chosen_by_auto() -> tuple[bool, str]:
+    """(whether auto takes the int8 path here, why): where it was measured faster. That is an
+    x86 CPU with native bfloat16 and AVX-512 in ATen (an Intel Xeon with AMX: the step 1.8x
+    bfloat16's, 2.3x float32's, held-out bits/char +0.0001); not measured on an AVX2 CPU or on
+    ARM, which keep their float path."""
+    native, _ = cpu_bfloat16()
+    x86 = platform.machine().lower() in ("x86_64", "amd64")
+    avx512 = torch.backends.cpu.get_cpu_capability().startswith("AVX512")
+    if x86 and native and avx512 and int8_available():
+        return True, "int8 weights chosen (the measured-faster step on x86 AVX-512 with native bfloat16)"
+    return False, ""
+
+
+def _float_path(setting: str) -> ComputePath:
+    """The CPU's floating-point path for auto, float32 or bfloat16 (what training runs)."""
     native, found = cpu_bfloat16()
-    if setting == INT8:
-        if not int8_available():
-            raise ComputeError(f"{ENV}=int8, but this torch ({torch.__version__}) has no "
-                               f"aten._weight_int8pack_mm. Unset {ENV} to run in floating point.")
-        # Priming (nn.LSTM, full weights) runs as the float path would: bfloat16 autocast where native.
-        return ComputePath("cpu", torch.bfloat16 if native else torch.float32,
-                           f"{found}; int8 weights forced by {ENV}", int8=True)
     if setting == "float32":
         return ComputePath("cpu", torch.float32, f"{found}; float32 forced by {ENV}")
     if setting == "bfloat16":
@@ -146,15 +164,34 @@ def _inference(setting: str) -> ComputePath:
     return ComputePath("cpu", torch.float32, f"{found}: float32 chosen")
 
 
+@lru_cache(maxsize=None)
+def _inference(setting: str) -> ComputePath:
+    native, found = cpu_bfloat16()
+    # Priming (nn.LSTM, full weights) on the int8 path runs as the float path would: bfloat16
+    # autocast where native, else float32.
+    prime = torch.bfloat16 if native else torch.float32
+    if setting == INT8:
+        if not int8_available():
+            raise ComputeError(f"{ENV}=int8, but this torch ({torch.__version__}) has no "
+                               f"aten._weight_int8pack_mm. Unset {ENV} to run in floating point.")
+        return ComputePath("cpu", prime, f"{found}; int8 weights forced by {ENV}", int8=True)
+    if setting == "auto":
+        chosen, why = int8_chosen_by_auto()
+        if chosen:
+            return ComputePath("cpu", prime, f"{found}: {why}", int8=True)
+    return _float_path(setting)
+
+
 def inference_path(setting: str | None = None) -> ComputePath:
-    """The path sampling takes: CPU, bfloat16 where native, else float32; `setting` (or the
-    environment's ABC_BOT_PRECISION) overrides. ComputeError for a setting this machine refuses."""
+    """The path sampling takes: CPU; int8 weights where measured faster (`int8_chosen_by_auto`),
+    else bfloat16 where native, else float32; `setting` (or the environment's
+    ABC_BOT_PRECISION) overrides. ComputeError for a setting this machine refuses."""
     return _inference(_setting(setting))
 
 
 def training_path(setting: str | None = None) -> ComputePath:
     """The path training takes: a CUDA GPU when there is one (bfloat16 where it supports it),
-    else the CPU as `inference_path` chooses."""
+    else the CPU's floating-point path (bfloat16 where native, else float32; never int8)."""
     chosen = _setting(setting)
     if chosen == INT8:
         chosen = "auto"  # int8 is a sampling path; weights train in the float path auto picks
@@ -167,10 +204,7 @@ def training_path(setting: str | None = None) -> ComputePath:
         if chosen == "bfloat16" and not bf16:
             raise ComputeError(f"{ENV}=bfloat16, but the GPU {name} has no bfloat16")
         return ComputePath("cuda", torch.bfloat16, f"CUDA GPU {name}: bfloat16")
-    path = inference_path(chosen)
-    if path.int8:  # auto may pick int8 for sampling; training stays in floating point
-        return ComputePath(path.device, path.dtype, path.reason.replace("int8", "float weights"))
-    return path
+    return _float_path(chosen)
 
 
 def main(argv: list[str] | None = None) -> int:
