@@ -220,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
                     fields = split_abc(tune)[0]
                     prompt = parse_prompt(paste, loaded.vocab)
                     row["meter kept"] += (prompt.meter == normalise_field("M", fields["M"])
-                                          and prompt.unit == fields["L"].strip())
+                                          and prompt.written_unit == fields["L"].strip())
                 # New bars: those after the paste's, by the same reader.
                 all_bars, given_bars = bars_of(out), bars_of(kept)
                 given = sum(1 for b in given_bars if b.events)

@@ -19,12 +19,13 @@ The int8 path (sampling only; training reads it as auto) holds the step's weight
 one scale per output row and multiplies them with bfloat16 inputs (`aten._weight_int8pack_mm`,
 weight-only: no scale depends on the batch, so a seed's tune is the same alone or batched): a
 quarter of float32's bytes. Auto takes it where it was measured faster, and only there: on an
-x86 CPU with native bfloat16 and AVX-512 (Intel Xeon with AMX, 2 cores, torch 2.13: the step
-with sampling 2,636 chars/s against bfloat16's 1,448 and float32's 1,151, the generator 1.6x,
-held-out bits/char 1.3752 against float32's 1.3751; `bench/generate_speed.py`,
-`bench/path_quality.py`). A batch of 16 rows costs it about 2.8x bfloat16's (its kernel is
-made for one or two rows); BatchEngine's mean batch of 8 still ran faster. On AVX2 (measured
-only with the ISA capped) and on ARM, auto keeps the float path until measured there.
+x86 CPU with native bfloat16 and AVX-512 (an Intel Xeon with AMX, 2 cores, torch 2.13, in
+turns in one run: the step with sampling 2,855 chars/s against bfloat16's 1,484 and float32's
+1,176; the generator 1.96x the bfloat16 path's; held-out bits/char 1.3752 against float32's
+1.3751; `bench/generate_speed.py`, `bench/path_quality.py`). A batch of 16 rows costs it about
+2.8x bfloat16's (its kernel is made for one or two rows), yet 16 tunes in one BatchEngine ran
+as fast as on bfloat16 (2,003 against 1,933 chars/s, mean batch 4-5). On AVX2 (measured only
+with the ISA capped) and on ARM, auto keeps the float path until measured there.
 
 Sampling always runs on the CPU: it steps one character at a time, so a step is a few small
 matrix-vector products whose cost on a GPU is launch latency, not arithmetic (not measured

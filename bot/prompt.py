@@ -107,6 +107,12 @@ class Prompt:
     scale: Fraction = Fraction(1)  # new music is written at `unit` x scale: the paste's own unit where the model reads another
     halves: str = "/"  # how the paste writes half a unit ("/" or "/2"): the new bars write it so
 
+    @property
+    def written_unit(self) -> str:
+        """The unit the tune's new bars are written in: the paste's own where the model reads another."""
+        unit = Fraction(self.unit) / self.scale
+        return f"{unit.numerator}/{unit.denominator}"
+
     def shown(self, new: str) -> str:
         """New music as it is shown: in the paste's own unit and spelling (`scale`, `halves`)."""
         return new if self.scale == 1 else rescale(new, self.scale, self.halves)

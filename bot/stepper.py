@@ -40,8 +40,8 @@ _ONEDNN = torch.backends.mkldnn.is_available() and hasattr(torch.ops.mkldnn, "_l
 
 
 def _linear_bf16(x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
-    """x (B, K) bfloat16 @ w (N, K).T -> (B, N) float32; rows independent of B (oneDNN bf16)."""
-    return F.linear(x, w).float()
+    """x (B, K) bfloat16 @ w (N, K).T -> (B, N) bfloat16; rows independent of B (oneDNN bf16)."""
+    return F.linear(x, w)
 
 
 def _linear_f32(x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
@@ -54,6 +54,9 @@ def _linear_f32(x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
 def _pack(w: torch.Tensor) -> torch.Tensor:
     """A float32 weight in oneDNN's blocked layout, laid out for small batches."""
     return torch.ops.mkldnn._reorder_linear_weight(w.contiguous(), 2)
+
+
+INT8_BLOCK = 16  # `_weight_int8pack_mm` needs each row's length (K) a multiple of this (measured: 8 gives inf, 40 garbage)
 
 
 class Int8Weight(NamedTuple):
@@ -75,8 +78,8 @@ class Int8Weight(NamedTuple):
 
 
 def _linear_int8(x: torch.Tensor, w: Int8Weight) -> torch.Tensor:
-    """x (B, K) bfloat16 @ (int8 w (N, K) * scale).T -> (B, N) float32; rows independent of B."""
-    return torch.ops.aten._weight_int8pack_mm(x, w.q, w.scale).float()
+    """x (B, K) bfloat16 @ (int8 w (N, K) * scale).T -> (B, N) bfloat16; rows independent of B."""
+    return torch.ops.aten._weight_int8pack_mm(x, w.q, w.scale)
 
 
 def _nbytes(w) -> int:
@@ -126,6 +129,11 @@ class Stepper:
         self.path = path or inference_path()
         if self.path.device != "cpu":
             raise ValueError(f"Stepper samples on the CPU, not {self.path.device}")
+        if self.path.int8 and model.config.hidden % INT8_BLOCK:
+            # The int8 product reads its rows in blocks of 16 (rows of other widths come out wrong or crash):
+            # such a model (only tiny test ones) steps in the floating-point path of the same dtype.
+            self.path = ComputePath("cpu", self.path.dtype, f"{self.path.reason}; hidden size "
+                                    f"{model.config.hidden} is no multiple of {INT8_BLOCK}: float weights")
         # The step's dtype (h and the products' inputs): bfloat16 on the int8 path, whose
         # priming still runs in path.dtype (float32 where the CPU has no bfloat16).
         dtype = self.dtype = torch.bfloat16 if self.path.int8 else self.path.dtype
@@ -216,34 +224,36 @@ class Stepper:
         last = out[0, -1:].to(self.dtype)
         if self._pad:
             last = last.repeat(2, 1)
-        logits = self._linear(last, self.w_out)[:1].add_(self.b_out)
+        logits = torch.add(self.b_out, self._linear(last, self.w_out)[:1])  # float32
         return logits[0], State(h.to(self.dtype).contiguous(), c.float().contiguous())
 
 
-def _cell(gates: torch.Tensor, c: torch.Tensor, hidden: int, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
+def _cell(gates: torch.Tensor, c: torch.Tensor, hidden: int, h_out: torch.Tensor, c_out: torch.Tensor) -> torch.Tensor:
     """One LSTM cell: gates (B, 4H) float32 in i, f, o, g order (a fresh tensor, overwritten),
-    c (B, H) float32 -> new h (B, H) in `dtype`, new c."""
+    c (B, H) float32; writes the new c into c_out (B, H) float32 and the new h into h_out
+    (B, H) in its dtype (rounded once, as `.to` would), and returns h_out."""
     sig = gates[:, : 3 * hidden].sigmoid_()
-    c = torch.addcmul(sig[:, hidden : 2 * hidden] * c, sig[:, :hidden], gates[:, 3 * hidden :].tanh_())
-    return (sig[:, 2 * hidden :] * c.tanh()).to(dtype), c
+    torch.addcmul(sig[:, hidden : 2 * hidden] * c, sig[:, :hidden], gates[:, 3 * hidden :].tanh_(), out=c_out)
+    return torch.mul(sig[:, 2 * hidden :], c_out.tanh(), out=h_out)
 
 
-def _step(tokens: torch.Tensor, h: torch.Tensor, c: torch.Tensor, input0: torch.Tensor, w_hh0: torch.Tensor,
-          w_upper: list[torch.Tensor], b_upper: list[torch.Tensor], w_out: torch.Tensor, b_out: torch.Tensor,
+def _step(tokens: torch.Tensor, h: torch.Tensor, c: torch.Tensor, input0: torch.Tensor, w_hh0,
+          w_upper: list, b_upper: list[torch.Tensor], w_out, b_out: torch.Tensor,
           hidden: int, linear) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """The step's maths; h, c (layers, B, H) -> logits (B, V), new h, new c."""
-    dtype = h.dtype
-    gates = input0[tokens] + linear(h[0], w_hh0)  # (B, 4H) float32
-    x, c0 = _cell(gates, c[0], hidden, dtype)
-    hs, cs = [x], [c0]
+    """The step's maths; h, c (layers, B, H) -> logits (B, V), new h, new c.
+
+    A product may come back in bfloat16; adding it to a float32 term widens it exactly, so the
+    sums are float32 and the same bits as widening first. The new state is written in place
+    into fresh tensors (no per-layer copies stacked afterwards)."""
+    new_h, new_c = torch.empty_like(h), torch.empty_like(c)
+    gates = input0.index_select(0, tokens) + linear(h[0], w_hh0)  # (B, 4H) float32
+    x = _cell(gates, c[0], hidden, new_h[0], new_c[0])
     for k in range(len(w_upper)):
         both = torch.cat([x, h[k + 1]], 1)  # (B, 2H) in the products' dtype
-        gates = linear(both, w_upper[k]).add_(b_upper[k])
-        x, ck = _cell(gates, c[k + 1], hidden, dtype)
-        hs.append(x)
-        cs.append(ck)
-    logits = linear(x, w_out).add_(b_out)
-    return logits, torch.stack(hs), torch.stack(cs)
+        gates = torch.add(b_upper[k], linear(both, w_upper[k]))
+        x = _cell(gates, c[k + 1], hidden, new_h[k + 1], new_c[k + 1])
+    logits = torch.add(b_out, linear(x, w_out))
+    return logits, new_h, new_c
 
 
 class Ask(NamedTuple):

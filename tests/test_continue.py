@@ -76,6 +76,7 @@ def test_fields_after_k_set_the_meter_and_unit_and_nothing_is_written_into_the_l
     prompt = parse_prompt(AFTER_K, loaded.vocab)
     # Read as 4/4 in crotchets (L:1/4), which the model reads in quavers and writes back in crotchets.
     assert (prompt.meter, prompt.unit, prompt.scale, prompt.key) == ("4/4", "1/8", Fraction(1, 2), "Am")
+    assert prompt.written_unit == "1/4"  # the unit its new bars are written in: the paste's
     assert prompt.headers + prompt.music == AFTER_K  # no R:, M: or L: added
     assert prompt.prime.startswith("M:4/4\nL:1/8\nK:Am\n|:A2 AB c2 e2|")
     assert any(n.startswith("read as a tune in 4/4 (L:1/4), in A minor") for n in prompt.notices)

@@ -212,7 +212,10 @@ def test_int8_keeps_held_out_bits_per_char_within_0_01_of_float32(shipped):
 def test_int8_weights_round_each_row_to_its_own_step_and_the_product_uses_them():
     from bot.stepper import Int8Weight, _linear_int8
 
-    w = torch.tensor([[0.5, -1.0, 0.25, 0.0], [3.0, 1.5, -0.75, 0.1], [1e-3, 0.0, 0.0, -2e-3]])
+    # Rows of 16 (the product's block: `INT8_BLOCK`), with some large values to set each row's scale.
+    w = torch.zeros(3, 16)
+    w[:, :4] = torch.tensor([[0.5, -1.0, 0.25, 0.0], [3.0, 1.5, -0.75, 0.1], [1e-3, 0.0, 0.0, -2e-3]])
+    w[:2, 4:] = torch.linspace(-0.9, 0.9, 12)
     q = Int8Weight.of(w)
     assert q.q.dtype == torch.int8 and q.scale.dtype == torch.bfloat16
     top = torch.tensor([1.0, 3.0, 2e-3])  # each row's largest magnitude
@@ -221,8 +224,21 @@ def test_int8_weights_round_each_row_to_its_own_step_and_the_product_uses_them()
     assert torch.all(q.q.abs() <= 127)
     assert torch.all((q.q.float() * scale[:, None] - w).abs() <= scale[:, None] / 2 + 1e-9)
     # The product is x times the dequantized rows (float64 here), up to its bfloat16 output.
-    x = torch.tensor([[1.0, 2.0, -0.5, 4.0], [0.25, 0.0, 1.0, -1.0]])
+    x = torch.linspace(-2, 2, 32).view(2, 16)
     expected = x.double() @ (q.q.double() * scale.double()[:, None]).T
     got = _linear_int8(x.to(torch.bfloat16), q)
-    assert got.dtype == torch.float32
+    assert got.dtype == torch.bfloat16  # widened to float32 by the bias it is added to
     assert torch.allclose(got.double(), expected, rtol=2**-7, atol=1e-6)
+
+
+def test_int8_falls_back_to_float_weights_for_a_hidden_size_its_product_cannot_read():
+    from bot.model import CharLSTM, ModelConfig
+
+    torch.manual_seed(0)
+    model = CharLSTM(ModelConfig(vocab_size=12, embedding=8, hidden=8, layers=2, dropout=0.0)).eval()
+    stepper = Stepper(model, PATHS["int8"][0])
+    assert not stepper.path.int8 and "no multiple of 16" in stepper.path.reason
+    logits, _ = stepper.step(torch.tensor([3]), stepper.zero(1))
+    with torch.no_grad():
+        expected, _ = model(torch.tensor([[3]]))
+    assert torch.allclose(logits[0], expected[0, 0], atol=0.05)

@@ -146,8 +146,10 @@ class FilledCadence(Rule):
         self.rests = syntax.banned_set(set("zxZX"))
 
     def banned(self, state: TuneState) -> Mask:
+        # A continuation writes rests only where its paste does (`rules.idiom`): its closing bars
+        # are left to that rule, so that a paste with rests keeps its own way of closing.
         split = state.splitter
-        if (split.in_music or split.mode in ("(", "[")) and state.at_closing_bar():
+        if not state.given and (split.in_music or split.mode in ("(", "[")) and state.at_closing_bar():
             return self.rests
         return False
 
