@@ -49,10 +49,13 @@ def test_the_readme_links_to_files_that_exist():
     assert [link for link in local if not (ROOT / link).exists()] == []
 
 
-def test_the_benchmarks_doc_keeps_a_marked_place_for_this_sessions_figures():
+def test_the_benchmarks_doc_has_a_section_for_every_bench_with_its_command():
     text = (ROOT / "docs" / "benchmarks.md").read_text()
-    assert "## Added this session (placeholder: the lead fills these in)" in text
-    assert all(bench in text for bench in ("bench/continue.py", "bench/generate_speed.py", "Render flood"))
+    assert "placeholder" not in text.lower() and "TODO" not in text  # every figure filled in
+    benches = sorted(p.name for p in (ROOT / "bench").glob("*.py") if not p.name.startswith("_"))
+    # Every bench a person runs for a figure is named in the doc (machine.py and golden.py are helpers).
+    named = [b for b in benches if b not in ("machine.py", "__init__.py") and f"bench/{b}" not in text]
+    assert named == [], f"benches with no figures in docs/benchmarks.md: {named}"
 
 
 def test_nothing_shipped_names_a_folder_on_a_machine():

@@ -79,7 +79,9 @@ def test_a_part_that_misses_its_cadence_is_sampled_again():
         assert judged.ok is ok and (ok or judged.kind == "form")
 
 
-def test_a_parts_closing_bar_holds_no_rest():
+def test_an_inner_parts_closing_bar_holds_no_rest():
     closing = "A2FA dAFA|" * 7 + "A2FA "  # the A part's eighth bar, half written
     assert set("zx") <= chars(rule(FilledCadence).banned(tune(closing)))
     assert rule(FilledCadence).banned(tune("A2FA dAFA|A2FA ")) is False  # inside the part rests may come
+    last = "|:" + "A2FA dAFA|" * 7 + "A2FA d4:|" + "|:" + "d2fd adfd|" * 7 + "d2fd "
+    assert rule(FilledCadence).banned(tune(last)) is False  # the tune's last bar: the cadence rule's

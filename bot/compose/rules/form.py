@@ -132,11 +132,14 @@ class Cadence(Rule):
 
 
 class FilledCadence(Rule):
-    """A part's closing bar holds no rest: its cadence note fills the bar (`G4`, `G2 G2`, `G3 A`
-    with the next part's pickup), as people write it, not `G3 z :|`.
+    """An inner part's closing bar holds no rest: its cadence note fills the bar (`G4`, `G2 G2`,
+    `G3 A` with the next part's pickup), as people write it, not `G3 z :|`.
 
     In 100 generated tunes 66 had a rest and 73 of the 114 bars with one closed a part: the
     cadence was reached early and padded out (session tunes: 10% of tunes hold a rest at all).
+    The tune's last bar is left alone: there no note may start off the beat, and banning its
+    rests too left wrong cadences (4 in 50 tunes) and slowed the form control by a third. A
+    continuation writes rests only where its paste does (`rules.idiom`).
     """
 
     needs_form = True
@@ -146,10 +149,10 @@ class FilledCadence(Rule):
         self.rests = syntax.banned_set(set("zxZX"))
 
     def banned(self, state: TuneState) -> Mask:
-        # A continuation writes rests only where its paste does (`rules.idiom`): its closing bars
-        # are left to that rule, so that a paste with rests keeps its own way of closing.
-        split = state.splitter
-        if not state.given and (split.in_music or split.mode in ("(", "[")) and state.at_closing_bar():
+        split, form = state.splitter, state.form
+        if state.given or form.index >= len(form.plan.parts) - 1:
+            return False
+        if (split.in_music or split.mode in ("(", "[")) and state.at_closing_bar():
             return self.rests
         return False
 
