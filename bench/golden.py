@@ -126,6 +126,28 @@ def path_name() -> str:
     return inference_path().name
 
 
+# Text stepped through the LSTM one character at a time for the kernel's fingerprint.
+_FINGERPRINT_TEXT = "\n\nM:6/8\nL:1/8\nK:D\n|:A|dAF DFA|dAF A2d|cBA GFE|"
+
+
+def kernel_fingerprint(loaded) -> str:
+    """sha256 of the logits this machine's step gives for a fixed text, one character at a time.
+
+    Two CPUs on one compute path may round their products differently (AMX against AVX-512,
+    oneDNN's kernels per ISA): the tunes' hashes hold only where this fingerprint is the same.
+    """
+    import torch
+
+    from bot.stepper import stepper_for
+
+    stepper = stepper_for(loaded.model)
+    state, out = stepper.zero(1), hashlib.sha256()
+    for char_id in loaded.encode(_FINGERPRINT_TEXT):
+        logits, state = stepper.step(torch.tensor([char_id]), state)
+        out.update(logits.float().numpy().tobytes())
+    return out.hexdigest()
+
+
 def compute(loaded, only: list[int] | None = None) -> list[str]:
     """Hashes of every case (or of the indexes in `only`), in order."""
     all_cases = cases()
@@ -163,6 +185,7 @@ def main(argv: list[str] | None = None) -> int:
         stored = json.loads(GOLDEN.read_text()) if GOLDEN.exists() else {"paths": {}}
         stored["cases"] = [asdict(c) for c in cases()]
         stored["paths"][path] = compute(loaded)
+        stored.setdefault("fingerprints", {})[path] = kernel_fingerprint(loaded)
         GOLDEN.parent.mkdir(parents=True, exist_ok=True)
         GOLDEN.write_text(json.dumps(stored, indent=1) + "\n")
         print(f"wrote {len(stored['cases'])} hashes for {path} to {GOLDEN} in {time.perf_counter() - start:.1f} s")
