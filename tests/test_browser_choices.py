@@ -18,6 +18,7 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from browser import chromium_executable  # noqa: E402  (Debian's chromium, else Playwright's)
 from test_browser import CHROMIUM_ARGS, play_tune, send  # noqa: E402
 from test_play import REEL  # noqa: E402
 
@@ -27,7 +28,7 @@ RUNS = 20  # page loads, each typing its seed 0.2 s after the load event
 @pytest.fixture(scope="module")
 def browser():
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=chromium_executable(p), headless=True, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
 

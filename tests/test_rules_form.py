@@ -85,3 +85,12 @@ def test_an_inner_parts_closing_bar_holds_no_rest():
     assert rule(FilledCadence).banned(tune("A2FA dAFA|A2FA ")) is False  # inside the part rests may come
     last = "|:" + "A2FA dAFA|" * 7 + "A2FA d4:|" + "|:" + "d2fd adfd|" * 7 + "d2fd "
     assert rule(FilledCadence).banned(tune(last)) is False  # the tune's last bar: the cadence rule's
+
+
+def test_a_continuations_part_ends_on_a_double_bar_but_its_pickup_does_not():
+    half = "d2e fed|fed e2A|d2e fed|e3 d2A|\n"  # four bars of an unrepeated air's first part, pasted
+    closing = tune("d2e fed|fed e2A|d2e fed|e3 d3|", meter="6/8", rhythm=None, paste=half)
+    assert closing.form.plan.marked and not closing.form.plan.repeated and closing.form.plan.parts == (8, 8)
+    assert chars(rule(PartLines).banned(closing)) == set(VOCAB) - {"|"}  # A ends `||`, so readers see where
+    pickup = tune("d2e fed|fed e2A|d2e fed|e3 d3||A|", meter="6/8", rhythm=None, paste=half)
+    assert rule(PartLines).banned(pickup) is False  # the bar line after B's pickup leads into B

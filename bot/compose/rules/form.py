@@ -59,8 +59,9 @@ class PartLines(Rule):
             pickup = state.form.at_part_start and bars < 1
             if not pickup and not state.form.closes_part(bars):
                 return self.section_growth
-            if state.form.plan.marked and state.splitter.token == "|" and not state.form.closes_tune(bars):
-                return self.double_bar
+            if (state.form.plan.marked and state.splitter.token == "|" and state.form.closes_part(bars)
+                    and not state.form.closes_tune(bars)):
+                return self.double_bar  # not after a pickup: that bar line leads into the part
         return False
 
 
