@@ -23,6 +23,9 @@ import sys
 DEBIAN = "/usr/bin/chromium"  # a system path: where Debian's chromium package installs the browser
 ENV = "ABC_BOT_CHROMIUM"
 INSTALL = ".venv/bin/python -m playwright install --with-deps chromium"
+# How every browser test starts it: no sandbox (root in a container), no network of its own.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--autoplay-policy=no-user-gesture-required"]
 
 
 class NoBrowser(RuntimeError):

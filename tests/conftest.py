@@ -56,3 +56,16 @@ def app_url():
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium, the one tests/browser.py chooses (Debian's, else Playwright's)."""
+    from playwright.sync_api import sync_playwright
+
+    from browser import CHROMIUM_ARGS, chromium_executable
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_executable(p), headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

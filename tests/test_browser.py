@@ -16,16 +16,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from browser import chromium_executable  # noqa: E402  (Debian's chromium, else Playwright's)
 from test_play import OLD_LINK, REEL  # noqa: E402  (the frozen link and its tune)
 from bot.web.names import slug  # noqa: E402
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--autoplay-policy=no-user-gesture-required"]
 
 # Records every text the newest bot message shows, and whether a live score was drawn in it.
 WATCH_CHAT = """
@@ -42,14 +39,6 @@ WATCH_CHAT = """
 """
 
 CARD = "document.querySelectorAll('.tune-card:has(audio)')[{n}]"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_executable(p), headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

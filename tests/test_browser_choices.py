@@ -15,22 +15,13 @@ import time
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from browser import chromium_executable  # noqa: E402  (Debian's chromium, else Playwright's)
-from test_browser import CHROMIUM_ARGS, play_tune, send  # noqa: E402
+from test_browser import play_tune, send  # noqa: E402
 from test_play import REEL  # noqa: E402
 
 RUNS = 20  # page loads, each typing its seed 0.2 s after the load event
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_executable(p), headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def seed_of_reply(page, n: int) -> int:

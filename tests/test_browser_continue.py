@@ -12,23 +12,20 @@ import sys
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from browser import chromium_executable  # noqa: E402
-from test_browser import CARD, CHROMIUM_ARGS, send  # noqa: E402
+from test_browser import CARD, send  # noqa: E402
 from test_continue import REEL_A  # noqa: E402
 
 from bot.notation.form import read_form  # noqa: E402
 
 
-@pytest.fixture(scope="module")
-def page():
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_executable(p), headless=True, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1100})
-        yield page
-        browser.close()
+@pytest.fixture
+def page(browser):  # conftest's browser: the one tests/browser.py chooses
+    page = browser.new_page(viewport={"width": 1400, "height": 1100})
+    yield page
+    page.close()
 
 
 def test_a_pasted_a_part_comes_back_unchanged_as_aabb_and_its_link_brings_it_back(app_url, page):

@@ -15,12 +15,11 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from payloads import MARK, PAYLOADS  # noqa: E402
-from browser import chromium_executable  # noqa: E402  (Debian's chromium, else Playwright's)
-from test_browser import CHROMIUM_ARGS, send  # noqa: E402
+from test_browser import send  # noqa: E402
 
 _INVISIBLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 GROUP = 5  # payloads per title: 12 plays in all
@@ -57,14 +56,6 @@ def tune(title: str, n: int) -> str:
 def shown(title: str) -> str:
     """What the headline shows of a title: its first 60 characters, controls dropped, one line."""
     return " ".join(_INVISIBLE.sub("", title[:60].strip()).split())
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_executable(p), headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def test_every_payload_title_is_shown_as_text_and_fetches_nothing(app_url, browser):

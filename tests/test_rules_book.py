@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from bot.compose.begin import begin, replay
-from bot.compose.headers import Heading
 from bot.compose.rules import rules_for
-from bot.compose.settings import Settings
 from bot.compose.state import TuneState
-from bot.prompt import Prompt
 import importlib
 import inspect
 from pathlib import Path
@@ -18,27 +14,8 @@ from bot.compose import rules as rules_pkg
 from bot.compose.rules import RULES, Rulebook
 from bot.compose.rules.base import ALWAYS, CHECKED, STEER, Rule
 from bot.compose.rules.ties import TiePartner
+from rule_states import chars, rule, tune, VOCAB
 
-VOCAB = "\n" + "".join(chr(i) for i in range(32, 127))  # a tiny alphabet: every printable character
-
-
-def tune(text: str = "", meter: str = "4/4", key: str = "D", rhythm: str | None = "reel", bars: int = 16,
-         form: bool = True, paste: str = "") -> TuneState:
-    """The state after `text` written as new music (after pasted `paste`, if any)."""
-    prompt = Prompt(headers="X:1\n", prime=f"M:{meter}\nL:1/8\nK:{key}\n{paste}" if paste else "", music=paste,
-                    meter=meter, unit="1/8", key=key, rhythm=rhythm, is_continuation=bool(paste))
-    heading = Heading("X:1\n", meter, "1/8", rhythm, key, "")
-    return replay(begin(prompt, Settings(bars=bars, form=form), heading, []), text)
-
-
-def chars(mask) -> set[str]:
-    """The characters a mask bans."""
-    return set() if mask is False else {VOCAB[i] for i in np.flatnonzero(mask)}
-
-
-def rule(cls):
-    """The shared instance of a rule class."""
-    return next(r for r in rules_for(VOCAB) if type(r) is cls)
 
 ROOT = Path(__file__).resolve().parent.parent
 

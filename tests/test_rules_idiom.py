@@ -11,8 +11,7 @@ from bot.compose.rules.idiom import PasteIdiom
 from bot.compose.settings import Settings
 from bot.compose.state import TuneState
 from bot.prompt import Prompt
-
-VOCAB = "\n" + "".join(chr(i) for i in range(32, 127))  # a tiny alphabet: every printable character
+from rule_states import VOCAB
 
 
 def tune(paste: str, text: str = "") -> TuneState:
