@@ -51,7 +51,7 @@ def app_url():
 
     threading.Thread(target=pump, daemon=True).start()
     try:
-        assert ready.wait(120), "app did not start:\n" + "".join(log[-30:])
+        assert ready.wait(240), "app did not start:\n" + "".join(log[-30:])  # a loaded 2-core machine is slow to start it
         yield f"http://127.0.0.1:{port}/"
     finally:
         os.killpg(proc.pid, signal.SIGTERM)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.titles import (DEFAULT_CHECKPOINT, TitleCheckpointError, clean, load, load_cached, make_title,
-                        prompt_words, slug, uses_words)
+                        prompt_words, uses_words)
 from bot.titles.model import TitleConfig, TitleModel
 from bot.titles.ngram import EOS, Ngram
 
@@ -130,21 +130,6 @@ def test_at_most_five_percent_are_a_training_title():
     titles = [make_title(seed, RHYTHMS[seed % len(RHYTHMS)]) for seed in range(500)]
     copies = [t for t in titles if _loose(t) in training]
     assert len(copies) / len(titles) <= 0.05, copies
-
-
-@pytest.mark.parametrize("title, stem", [
-    ("The Humours of Ballyloughlin", "the-humours-of-ballyloughlin"),
-    ("Miss O'Neill's Fancy", "miss-oneills-fancy"),
-    ("../../etc/passwd", "etc-passwd"),
-    ("a/b\\c", "a-b-c"),
-    ("...", "tune"),
-    ("", "tune"),
-    ("Ó Riada's Réel ♪", "o-riadas-reel"),
-    ("x" * 200, "x" * 60),
-])
-def test_slug_is_a_safe_file_name(title, stem):
-    assert slug(title) == stem
-    assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", slug(title))
 
 
 @pytest.mark.parametrize("raw, titles", [

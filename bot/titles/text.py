@@ -2,7 +2,7 @@
 
 Nothing here knows the model or the corpus: the trainer cleans the corpus's titles with
 `clean`, the sampler writes a title with `title_case`, the chat bans a prompt's words with
-`prompt_words` and names files with `slug`.
+`prompt_words` (files are named by `bot.web.names.slug`).
 """
 
 from __future__ import annotations
@@ -187,13 +187,3 @@ def uses_words(title: str, words: Iterable[str]) -> bool:
             if part in tokens or _stem(part) in tokens:
                 return True
     return False
-
-
-def slug(title: str) -> str:
-    """A safe ASCII file-name stem: "The Humours of Ballyloughlin" -> "the-humours-of-ballyloughlin".
-
-    Only a-z, 0-9 and single hyphens; no dots or path separators; at most 60 characters;
-    "tune" when nothing is left."""
-    text = re.sub(r"'", "", ascii_text(str(title)).lower())
-    text = re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:60].strip("-")
-    return text or "tune"
