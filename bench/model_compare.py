@@ -292,25 +292,19 @@ def human_tunes(corpus, rhythms: tuple[str, ...]) -> tuple[dict[str, list[str]],
     training tunes by; each source is read as the corpus reads it (`read_tune_of`) and a tune
     counts once, where the corpus kept it.
     """
-    from bot.corpus import corpus_sources, read_abc_file, read_tune_of
+    from bot.corpus import corpus_sources, raw_reads
     from bot.rhythm_labels import SOURCES
 
     members = set(corpus.train) | set(corpus.held_out)
     found: dict[str, list[str]] = {r: [] for r in rhythms}
     how: dict[str, dict[str, int]] = {r: dict.fromkeys(SOURCES, 0) for r in rhythms}
-    for source in corpus_sources(with_nmd=True):
-        for path in source.files:
-            for raw in read_abc_file(path):
-                try:
-                    read = read_tune_of(source, path, raw)
-                except AbcError:
-                    continue
-                if read.tune not in members:
-                    continue  # a duplicate, or a tune the corpus leaves out (the NMD test split)
-                members.discard(read.tune)
-                if read.rhythm in found:
-                    found[read.rhythm].append(read.tune)
-                    how[read.rhythm][read.rhythm_from] += 1
+    for _, _, read in raw_reads(corpus_sources(with_nmd=True)):
+        if read is None or read.tune not in members:
+            continue  # unreadable, a duplicate, or a tune the corpus leaves out (the NMD test split)
+        members.discard(read.tune)
+        if read.rhythm in found:
+            found[read.rhythm].append(read.tune)
+            how[read.rhythm][read.rhythm_from] += 1
     return found, how
 
 

@@ -47,22 +47,15 @@ def loose(title: str) -> str:
 
 def raw_training_titles() -> set[str]:
     """The training tunes' T: lines in `loose` form, read from the corpus without bot.titles's cleaning."""
-    from bot.corpus import corpus_sources, is_held_out, read_abc_file, read_tune_of
-    from bot.notation.abc import AbcError
+    from bot.corpus import corpus_sources, is_held_out, raw_reads
 
     found = set()
-    for source in corpus_sources(with_nmd=True):
-        for path in source.files:
-            for raw in read_abc_file(path):
-                try:
-                    read = read_tune_of(source, path, raw)
-                except AbcError:
-                    continue
-                if (read.part != "train") if read.part is not None else is_held_out(read.plain):
-                    continue
-                for value in re.findall(r"(?m)^T:(.*)$", raw.split("\nK:")[0]):
-                    for part in re.split(r",\s*or\s+", value.split(" -- ")[0]):
-                        found.add(loose(part))
+    for _, raw, read in raw_reads(corpus_sources(with_nmd=True)):
+        if read is None or ((read.part != "train") if read.part is not None else is_held_out(read.plain)):
+            continue
+        for value in re.findall(r"(?m)^T:(.*)$", raw.split("\nK:")[0]):
+            for part in re.split(r",\s*or\s+", value.split(" -- ")[0]):
+                found.add(loose(part))
     return found
 
 

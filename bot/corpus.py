@@ -19,7 +19,7 @@ import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, NamedTuple
+from typing import Callable, Iterator, NamedTuple
 
 from bot import nmd, style
 from bot.notation.abc import TUNE_END, AbcError, normalise, split_tunes
@@ -179,6 +179,17 @@ def read_tune_of(source: Source, path: Path, raw: str) -> Read:
     rhythm, where = rhythm_of(raw, path.name if source.name == NMD else "")
     tune = labelled(plain, rhythm) if rhythm and where != "R:" else plain
     return Read(tune, plain, rhythm, where, source.split(raw) if source.split is not None else None)
+
+
+def raw_reads(sources: list[Source]) -> Iterator[tuple[Source, str, Read | None]]:
+    """Every raw tune of `sources` with its reading (`read_tune_of`), None where the corpus drops it."""
+    for source in sources:
+        for path in source.files:
+            for raw in read_abc_file(path):
+                try:
+                    yield source, raw, read_tune_of(source, path, raw)
+                except AbcError:
+                    yield source, raw, None
 
 
 def collect(sources: list[Source], held_out: Callable[[str], bool] = is_held_out,

@@ -93,23 +93,15 @@ def test_titles_never_name_a_rhythm_and_are_plain_text():
 
 def _training_titles() -> set[str]:
     """The corpus's training titles, read from its T: lines here, without bot.titles's cleaning."""
-    from bot.corpus import corpus_sources, is_held_out, read_abc_file, read_tune_of
-    from bot.notation.abc import AbcError
+    from bot.corpus import corpus_sources, is_held_out, raw_reads
 
     found = set()
-    for source in corpus_sources(with_nmd=True):
-        for path in source.files:
-            for raw in read_abc_file(path):
-                try:
-                    read = read_tune_of(source, path, raw)
-                except AbcError:
-                    continue
-                held = (read.part != "train") if read.part is not None else is_held_out(read.plain)
-                if held:
-                    continue
-                for value in re.findall(r"(?m)^T:(.*)$", raw.split("\nK:")[0]):
-                    for part in re.split(r",\s*or\s+", value.split(" -- ")[0]):
-                        found.add(_loose(part))
+    for _, raw, read in raw_reads(corpus_sources(with_nmd=True)):
+        if read is None or ((read.part != "train") if read.part is not None else is_held_out(read.plain)):
+            continue
+        for value in re.findall(r"(?m)^T:(.*)$", raw.split("\nK:")[0]):
+            for part in re.split(r",\s*or\s+", value.split(" -- ")[0]):
+                found.add(_loose(part))
     return found
 
 

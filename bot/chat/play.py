@@ -25,7 +25,7 @@ from bot import links
 from bot.chat.intent import Intent, Session, title_in, with_title
 from bot.chat.options import NAMED_KEYS, ChatError, Options, check_accompaniment
 from bot.chat.reply import Reply, bot_message, card_data, final_text, our_failure, plain_notes, refusal
-from bot.notation.abc import parse_key, split_tunes
+from bot.notation.abc import key_in_words, parse_key, split_tunes
 from bot.notation.transpose import semitones_to_key, transpose_tune
 from bot.render import (
     DEFAULT_INSTRUMENT, INSTRUMENTS, LIMITS, Rendered, RenderError, RenderSettings, musicxml, prepare_tune,
@@ -174,15 +174,9 @@ def _chord_count(abc: str) -> int:
     return sum(1 for tok in tokenize(abc) if tok.kind == "quote" and parse_symbol(tok.text.strip('"')) is not None)
 
 
-# The transpose menu's named keys in words (the note that a tune already fits one names it so).
-_MODE_WORDS = {"": "", "m": " minor", "dor": " dorian", "phr": " phrygian", "lyd": " lydian",
-               "mix": " mixolydian", "loc": " locrian"}
-
-
 def key_label(key: str) -> str:
-    """A K: value in words: "Amix" -> "A mixolydian"."""
-    parsed = parse_key(key)
-    return f"{parsed[0]}{_MODE_WORDS[parsed[1]]}" if parsed else key
+    """A K: value in words as the transpose menu names keys: "Amix" -> "A mixolydian", "D" -> "D"."""
+    return key_in_words(key).removesuffix(" major")
 
 
 # A key named in a title ("A jig in D", "Air in G minor", "in F# dorian"): group 1 is the tonic.

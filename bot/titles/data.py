@@ -45,32 +45,27 @@ def raw_titles(raw: str) -> list[str]:
 
 def read_titles(with_nmd: bool = True) -> Titles:
     """The default corpus's titles (O'Neill's, Aird's, Ryan's, misc and the NMD), split as its tunes are."""
-    from bot.corpus import corpus_sources, is_held_out, read_abc_file, read_tune_of
-    from bot.notation.abc import AbcError
+    from bot.corpus import corpus_sources, is_held_out, raw_reads
 
     titles = Titles()
     seen: dict[str, str] = {}  # key of a cleaned title -> the split it went to
-    for source in corpus_sources(with_nmd=with_nmd):
-        for path in source.files:
-            for raw in read_abc_file(path):
-                try:
-                    read = read_tune_of(source, path, raw)
-                except AbcError:
-                    titles.dropped["tune the corpus drops"] += 1
+    for source, raw, read in raw_reads(corpus_sources(with_nmd=with_nmd)):
+        if read is None:
+            titles.dropped["tune the corpus drops"] += 1
+            continue
+        if read.part == "test":
+            continue  # the NMD's test part: never read for training or tuning
+        held = (read.part == "validation") if read.part is not None else is_held_out(read.plain)
+        for value in raw_titles(raw):
+            titles.counts[source.name] += 1
+            cleaned = clean(value)
+            if not cleaned:
+                titles.dropped["no title left after cleaning"] += 1
+            for title in cleaned:
+                k = key(title)
+                if k in seen:
+                    titles.dropped["duplicate"] += 1
                     continue
-                if read.part == "test":
-                    continue  # the NMD's test part: never read for training or tuning
-                held = (read.part == "validation") if read.part is not None else is_held_out(read.plain)
-                for value in raw_titles(raw):
-                    titles.counts[source.name] += 1
-                    cleaned = clean(value)
-                    if not cleaned:
-                        titles.dropped["no title left after cleaning"] += 1
-                    for title in cleaned:
-                        k = key(title)
-                        if k in seen:
-                            titles.dropped["duplicate"] += 1
-                            continue
-                        seen[k] = "held" if held else "train"
-                        (titles.held_out if held else titles.train).append((title, read.rhythm or ""))
+                seen[k] = "held" if held else "train"
+                (titles.held_out if held else titles.train).append((title, read.rhythm or ""))
     return titles
