@@ -123,9 +123,9 @@ def settings() -> dict[str, gr.components.Component]:
     """The settings column, by the names in handlers.CONTROLS."""
     temperature = gr.Slider(*links.TEMPERATURE_RANGE, value=1.0, step=0.05, label="Temperature",
                             info="Low: safe and repetitive. High: adventurous.", elem_id="temperature")
-    bars = gr.Slider(*links.BARS_RANGE, value=16, step=1, label="Length (bars, the whole tune)",
-                     info="The whole tune in whole parts, a pasted tune's bars included: 16 bars of a reel is AABB, "
-                          "two 8-bar parts.", elem_id="bars")
+    bars = gr.Slider(*links.BARS_RANGE, value=0, step=1, label="Length (bars, the whole tune; 0: the rhythm's usual)",
+                     info="The whole tune in whole parts, a pasted tune's bars included. 0 lays it out as tunebooks do "
+                          "its rhythm: a reel 16 bars (AABB), a waltz 32 (two 16-bar parts).", elem_id="bars")
     with gr.Row():
         # A text box, not gr.Number: with "random" ticked it is empty (a Number shows 0),
         # and after each tune it shows the seed that wrote it.
@@ -161,7 +161,7 @@ def api_components() -> Api:
         compose_in = [
             gr.Textbox(label="prompt"),
             gr.Slider(*links.TEMPERATURE_RANGE, value=1.0, label="temperature"),
-            gr.Slider(*links.BARS_RANGE, value=16, step=1, label="bars"),
+            gr.Slider(*links.BARS_RANGE, value=0, step=1, label="bars (0: the rhythm's usual)"),
             gr.Number(value=None, precision=0, label="seed"),
             gr.Dropdown(list(ACCOMPANIMENTS), value=OFF, label="accompaniment"),
         ]

@@ -30,7 +30,7 @@ from urllib.parse import urlencode
 
 # Ranges the page's controls allow; the same bounds are enforced on the server.
 TEMPERATURE_RANGE = (0.1, 2.0)
-BARS_RANGE = (1, 64)
+BARS_RANGE = (0, 64)  # 0: the rhythm's usual length
 TOP_K_RANGE = (0, 100)
 TEMPO_RANGE = (30, 300)
 SEED_RANGE = (0, 2**31 - 1)

@@ -193,3 +193,29 @@ def test_each_rhythms_timing_is_the_corpus_s_own():
     assert {"reel", "jig", "waltz", "slip jig", "air"} <= set(checked)
     # The two chosen otherwise are still among the corpus's usual pairings for them.
     assert all(RHYTHM_TIMING[r] in dict(timings[r].most_common(3)) for r in ("hornpipe", "march"))
+
+
+def test_a_rhythm_asked_in_a_meter_it_is_never_in_is_written_in_its_own_and_the_reply_says_so():
+    prompt = parse_prompt("a jig in 7/8", VOCAB)
+    assert (prompt.meter, prompt.rhythm) == ("6/8", "jig")
+    assert any("a jig is in" in n and "not 7/8" in n and "6/8" in n for n in prompt.notices), prompt.notices
+    waltz = parse_prompt("a waltz in 6/8 in D", VOCAB)
+    assert waltz.meter == "3/4" and any("not 6/8" in n for n in waltz.notices)
+    assert parse_prompt("a march in 6/8", VOCAB).meter == "6/8"  # marches come in 6/8: no clash
+    assert parse_prompt("an air in 7/8", VOCAB).meter == "7/8"  # an air takes any meter
+
+
+def test_reels_and_hornpipes_are_shown_in_four_four_and_read_by_the_model_in_two_two():
+    reel = parse_prompt("a reel in D", VOCAB)
+    assert reel.meter == "2/2" and "M:2/2\n" in reel.prime  # the meter the model's reels carry
+    assert "M:4/4\n" in reel.headers and "M:2/2" not in reel.headers  # as today's tunebooks write it
+    old = parse_prompt("a hornpipe in D like O'Neill's", VOCAB)
+    assert "M:2/2\n" in old.headers  # the old books' manner keeps their 2/2
+    assert "M:2/2\n" in parse_prompt("a reel in D in 2/2", VOCAB).headers  # asked for: kept
+
+
+def test_words_name_the_instrument_and_dotted_rhythm():
+    assert parse_prompt("a reel for whistle", VOCAB).instrument == "whistle"
+    assert parse_prompt("a slow air on the tin whistle in G", VOCAB).instrument == "whistle"
+    assert parse_prompt("a jig in D", VOCAB).instrument is None
+    assert parse_prompt("a dotted hornpipe", VOCAB).dotted and not parse_prompt("a hornpipe", VOCAB).dotted

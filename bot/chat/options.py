@@ -37,7 +37,7 @@ class Options:
     """The page's settings for the next tune (sliders, seed box, Advanced section)."""
 
     temperature: float = 1.0  # sampling temperature, 0.1 (safe) to 2.0 (wild)
-    bars: int = 16  # bars of new music
+    bars: int = 0  # the whole tune's length in bars; 0: the rhythm's usual (`bot.notation.layouts`)
     seed: int | None = None  # None: draw a fresh seed for each tune
     top_k: int = 0  # sample among the k likeliest characters; 0: all of them
     meter: str | None = None  # force M: for a new tune; None: from the words or the model
@@ -84,7 +84,8 @@ class Options:
 
     def settings(self, seed: int) -> Settings:
         """The generator's settings for one tune."""
-        return Settings(temperature=self.temperature, top_k=self.top_k, bars=self.bars, seed=seed)
+        return Settings(temperature=self.temperature, top_k=self.top_k, bars=self.bars or None, seed=seed,
+                        instrument=self.instrument)
 
     def render_settings(self) -> RenderSettings:
         """The renderer's settings for one tune."""

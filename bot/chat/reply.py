@@ -86,7 +86,8 @@ def writing_headline(intent: Intent, options: Options) -> str:
         "seed": "Same words, new seed",
         "new": f"Writing a tune for “{one_line(asked_for(intent))}”" if intent.prompt else "Surprise!",
     }[intent.kind]
-    return f"{what} (seed {intent.seed}, {options.bars} bars, temperature {_num(options.temperature)})…"
+    length = f"{options.bars} bars" if options.bars else "its rhythm's usual length"
+    return f"{what} (seed {intent.seed}, {length}, temperature {_num(options.temperature)})…"
 
 
 def done_headline(title: str, options: Options, update: Update, continued: bool = False) -> str:

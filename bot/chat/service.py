@@ -33,7 +33,7 @@ from bot.engine import BatchEngine
 from bot.generate import Settings, compose
 from bot.longest_first import LongestFirst
 from bot.notation.transpose import transpose_tune
-from bot.prompt import PromptError
+from bot.prompt import PromptError, instrument_in
 from bot.render import LONG_RENDER_COST, RenderError, RenderSettings, prepare_tune, render
 from bot.stepper import stepper_for
 from bot.web import cards
@@ -260,6 +260,9 @@ class Chat(Player):
 
     def _write(self, intent: Intent, history: list[dict], session: Session, options: Options,
                cancel: threading.Event, owner: str | None = None) -> Iterator[Reply]:
+        asked = instrument_in(intent.prompt)
+        if asked:  # "a reel for whistle": written in its range and played on it, whatever the page's
+            options = replace(options, instrument=asked)
         headline = writing_headline(intent, options)
         folder = self.config.outputs / uuid.uuid4().hex  # never user text in a path
         finished = False

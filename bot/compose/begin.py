@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from fractions import Fraction
 
 from bot.compose.headers import Heading
+from bot.compose.marks import absent_in_new
+from bot.instruments import describe
 from bot.compose.settings import Settings
 from bot.compose.state import TuneState
 from bot.notation.bars import BarRules, BarSplitter, Timing, measure, read_body
+from bot.notation.layouts import usual_bars
 from bot.notation.form import FormTracker, plan_continuation, plan_form, read_parts, strong_beat
 from bot.notation.tokens import pitch_class, tokenize, tonic
 from bot.prompt import Prompt
 
 
-def begin(prompt: Prompt, settings: Settings, heading: Heading, notices: list[str]) -> TuneState:
-    """The state before the first sampled character (notes on the form go to `notices`)."""
+def begin(prompt: Prompt, settings: Settings, heading: Heading, notices: list[str], seed: int = 0) -> TuneState:
+    """The state before the first sampled character (notes on the form go to `notices`); `seed`
+    draws what a new tune may write (`bot.compose.marks`)."""
+    if prompt.instrument:  # the words name one ("a reel for whistle"): its range, whatever the page's
+        settings = replace(settings, instrument=prompt.instrument)
+        notices.append(f"written for {prompt.instrument}, in its range ({describe(prompt.instrument)})")
     rules = BarRules(timing=Timing(heading.meter, unit_fraction(heading.unit)))
     splitter = BarSplitter()
     given = given_music(prompt)
@@ -35,13 +43,17 @@ def begin(prompt: Prompt, settings: Settings, heading: Heading, notices: list[st
         # closed by the first sampled characters: it is the paste's bar, not a new one.
         pasted_open=1 if (splitter.token or splitter.content.strip()) else 0,
         before_gen=given[-1:] or "\n",
-        absent=absent_marks(prompt.music) if prompt.is_continuation else frozenset(),
+        absent=(absent_marks(prompt.music) if prompt.is_continuation
+                else absent_in_new(heading.rhythm, seed, prompt.style, prompt.dotted)),
     )
-    state.form = _plan(state, prompt, given[:closed], heading, notices)
+    state.form = _plan(state, prompt, given[:closed], heading, notices, seed)
+    if settings.bars is None:  # the rhythm's usual length: the form's, or two 8-bar parts
+        state.settings = replace(settings, bars=state.form.plan.bars if state.form else usual_bars(heading.rhythm))
     return state
 
 
-def _plan(state: TuneState, prompt: Prompt, given: str, heading: Heading, notices: list[str]) -> FormTracker | None:
+def _plan(state: TuneState, prompt: Prompt, given: str, heading: Heading, notices: list[str],
+          seed: int) -> FormTracker | None:
     """The form to write in (None: form control off, or a meter with no bars); sets the state's key and beat."""
     settings, timing = state.settings, state.bar_rules.timing
     if not (settings.form and settings.bar_check) or timing.bar is None:
@@ -51,7 +63,8 @@ def _plan(state: TuneState, prompt: Prompt, given: str, heading: Heading, notice
         if given_bars:
             state.key = given_bars[-1].key  # the key the pasted music ends in (a `K:` may change it)
         parts, open_bars = read_parts(given_bars, timing.bar, close_last=False)
-        plan = plan_continuation(state.rhythm, parts, open_bars, settings.bars, prompt.parts)
+        bars = settings.bars if settings.bars is not None else usual_bars(state.rhythm)
+        plan = plan_continuation(state.rhythm, parts, open_bars, bars, prompt.parts)
         # The part's last bar can only be whole or the complement of the pickup a repeat
         # goes back to (the bar rules, as abc2midi counts): where the pasted bars add up to
         # some other fraction (a half bar written as a bar), the part is counted from the
@@ -63,7 +76,7 @@ def _plan(state: TuneState, prompt: Prompt, given: str, heading: Heading, notice
             open_bars = open_bars // 1 + allowed
     else:
         open_bars = 0
-        plan = plan_form(state.rhythm, settings.bars)
+        plan = plan_form(state.rhythm, settings.bars, seed, prompt.parts)
     if plan.note:
         notices.append(plan.note)
     state.beat = strong_beat(timing.meter)

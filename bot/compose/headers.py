@@ -57,7 +57,8 @@ class HeaderWriter:
             yield from self.seq.feed(style.line(tag))
         key = yield from self._field("K", p.key, is_plain_key, "C")
         block = f"M:{meter}\nL:{unit}\n" + (f"R:{rhythm}\n" if rhythm else "") + f"K:{key}\n"
-        return Heading("X:1\n" + block, meter, unit, rhythm, key, tag)
+        shown = p.shown_block(block) if meter == p.meter else block  # the model chose no other meter
+        return Heading("X:1\n" + shown, meter, unit, rhythm, key, tag)
 
     def _choose_line(self, prefix: str, valid: Callable[[str], bool]) -> Generator[Ask, object, str | None]:
         """Let the model write a header line after `prefix` until `valid`; None (state unchanged) if it never is."""

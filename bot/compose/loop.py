@@ -67,7 +67,7 @@ class Composer:
         self.head = heading.headers + self.prompt.music
         self.new_from = len(self.head)
         yield Update(self.head, self.new_from, False, self.seed, list(self.notices), style=self.style)
-        self.state = begin(self.prompt, self.settings, heading, self.notices)
+        self.state = begin(self.prompt, self.settings, heading, self.notices, self.seed)
         self.book = Rulebook(self.rules, self.state)
         self.visible = 0  # gen[:visible] has been streamed
         # The bar line at the end of the streamed text, and how much of it is already shown

@@ -14,7 +14,7 @@ from fractions import Fraction
 
 from bot.compose.sequence import Snapshot
 from bot.compose.settings import Settings
-from bot.notation.bars import BarRules, BarSplitter, Measure, Verdict, final_token, measure
+from bot.notation.bars import TICKS, BarRules, BarSplitter, Measure, Verdict, final_token, measure
 from bot.notation.form import FormTracker
 from bot.notation.tokens import without
 
@@ -72,7 +72,7 @@ class TuneState:
     given: str  # the pasted music in model form ("" for a new tune)
     pasted_open: int  # 1 when the paste's last bar is still open (the first sampled characters close it)
     before_gen: str  # the character before the first sampled one
-    absent: frozenset[str] = frozenset()  # marks the paste never writes, kept out of the new bars (`rules.idiom`)
+    absent: frozenset[str] = frozenset()  # marks kept out of the new bars: the paste's idiom, or a new tune's (`rules.idiom`)
     gen: str = ""  # generated text on the current path (model form)
     reading: Measure | None = None  # the bar being written, read before each draw (`read`)
     last: HeldBar | None = None  # the newest accepted bar, held back from the stream
@@ -107,6 +107,19 @@ class TuneState:
         tries closed wrong or were lost before closing (a model that wants its bar line too soon)."""
         left, bar = self.part_left(), self.bar_rules.timing.bar
         return left is not None and bar is not None and left <= bar
+
+    def cadence_start(self) -> Fraction | None:
+        """Where the closing bar's cadence begins (offset in the bar, whole notes); None: the bar
+        being written does not close its part. From there a note on a beat is the cadence's.
+
+        In a closing bar of two beats or fewer (a pickup's complement) that is its start: held
+        over the last beat (`B2 :|` in G, a waltz), its first note is the cadence.
+        """
+        length, bar, beat = self.part_left(), self.bar_rules.timing.bar, self.beat
+        if length is None or bar is None or beat is None or length > bar:
+            return None
+        last_beat = (length - 1 / Fraction(TICKS)) // beat * beat
+        return Fraction(0) if length <= 2 * beat else min(length / 2, last_beat)
 
     def part_left(self) -> Fraction | None:
         """Whole notes still to write in the current part (None: no form, or all written).

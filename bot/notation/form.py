@@ -26,6 +26,7 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
 from bot.notation.abc import blank_comments, default_unit, normalise_field, parse_meter
+from bot.notation import layouts
 from bot.notation.bars import Bar, beat_of, read_body
 from bot.notation.tokens import pitch_class, tokenize, tonic
 
@@ -271,17 +272,25 @@ def _round_parts(bars: int, size: int) -> int:
     return (bars + size // 2) // size
 
 
-def plan_form(rhythm: str | None, bars: int) -> FormPlan:
-    """The form for a new tune of `rhythm` (None or an air: phrases) about `bars` bars long."""
-    if rhythm in DANCE_RHYTHMS:
-        # Parts of 8 bars, each played twice: the length picks how many (two at least, the
-        # shape of nearly every dance tune; 16 bars = AABB).
-        plan = FormPlan((PART_BARS,) * max(2, min(MAX_PARTS, _round_parts(bars, PART_BARS))), True)
-    elif bars >= PART_BARS - PHRASE_BARS // 2:
-        plan = FormPlan((PART_BARS,) * max(1, min(MAX_PARTS, _round_parts(bars, PART_BARS))), False)
+def plan_form(rhythm: str | None, bars: int | None, seed: int = 0, asked_parts: int | None = None) -> FormPlan:
+    """The form for a new tune of `rhythm` about `bars` bars long (None: the rhythm's usual length).
+
+    A dance tune, or an air, is laid out as today's tunebooks lay its rhythm out
+    (`bot.notation.layouts`, drawn by `seed`): parts of its length, two or three of them (as
+    many as `asked_parts` asks), repeated or played once (then, as in the NMD, a section line
+    between them is the model's choice). A tune of no rhythm is written in 8-bar phrases.
+    """
+    if rhythm in DANCE_RHYTHMS or rhythm in layouts.LAYOUTS:
+        drawn = layouts.draw(rhythm, bars, seed, asked_parts)
+        least = 1 if rhythm not in DANCE_RHYTHMS else 2  # nearly every dance tune has two parts at least
+        count = max(least, min(MAX_PARTS, 64 // drawn.part_bars, drawn.parts))
+        plan = FormPlan((drawn.part_bars,) * count, drawn.repeated)
+    elif bars is None or bars >= PART_BARS - PHRASE_BARS // 2:
+        count = 2 if bars is None else _round_parts(bars, PART_BARS)
+        plan = FormPlan((PART_BARS,) * max(1, min(MAX_PARTS, count)), False)
     else:
         plan = FormPlan((PHRASE_BARS,), False)  # a short air or song: one 4-bar phrase
-    if plan.bars != bars:
+    if bars is not None and plan.bars != bars:
         plan = replace(plan, note=f"{bars} bars make no whole form of this kind, so it has {plan.bars}")
     return plan
 

@@ -16,6 +16,8 @@ from bot.compose.rules.bar_length import BarLength, FullBar, TuneEnd
 from bot.compose.rules.base import ALWAYS, CHECKED, STEER, Rule
 from bot.compose.rules.form import Cadence, FilledCadence, FirstEndings, FormJudge, PartLines, StayInKey
 from bot.compose.rules.idiom import PasteIdiom
+from bot.compose.rules.instrument_range import InRange
+from bot.compose.rules.last_bar import FilledEnding
 from bot.compose.rules.opening import OpeningNote, PartOpening
 from bot.compose.rules.slurs import SlurBalance, SlurClosedAtEnd, SlurInsidePart
 from bot.compose.rules.syntax import NoQuotes, Syntax
@@ -29,6 +31,7 @@ RULES: tuple[type[Rule], ...] = (
     BarLength,  # first: its judge gives the verdict the others refine
     Syntax,
     PasteIdiom,
+    InRange,
     FirstEndings,
     SlurBalance,
     NoBackticks,
@@ -48,6 +51,7 @@ RULES: tuple[type[Rule], ...] = (
     PartOpening,
     Cadence,
     FilledCadence,
+    FilledEnding,
     FormJudge,
     TuneEnd,
     FullBar,

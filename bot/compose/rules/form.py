@@ -9,14 +9,13 @@ steered (`Cadence`) and, when it still misses, sampled again (`FormJudge`).
 
 from __future__ import annotations
 
-from fractions import Fraction
 from functools import lru_cache
 
 import numpy as np
 
 from bot.compose.rules.base import ALWAYS, Mask, Rule, missed
 from bot.compose.state import Closing, TuneState
-from bot.notation.bars import TICKS, Measure, Verdict, bar_events
+from bot.notation.bars import Measure, Verdict, bar_events
 from bot.notation.syntax import SyntaxGuard
 from bot.notation.tokens import key_signature, pitch_class
 
@@ -110,17 +109,12 @@ class Cadence(Rule):
         chooses the note, its octave and length, and whether a note falls there at all;
         without this, a closing bar missed its cadence in most tries.
         """
-        form, bar, length = state.form, reading.timing.bar, state.part_left()
-        if length is None or bar is None or length > bar:
+        form, bar = state.form, reading.timing.bar
+        start = state.cadence_start()
+        if start is None or bar is None:
             return False  # not the part's closing bar
-        # `length` is this bar's: a full bar, or the complement of the part's pickup.
         beat = state.beat
         offset = reading.duration
-        last_beat = (length - 1 / Fraction(TICKS)) // beat * beat
-        # In a closing bar of two beats or fewer (a pickup's complement) the first note is steered
-        # too: held over the last beat (`B2 :|` in G, a waltz), it is the cadence, and no note
-        # starts where the steer began.
-        start = 0 if length <= 2 * beat else min(length / 2, last_beat)
         if offset < start:
             return False
         final = form.index == len(form.plan.parts) - 1

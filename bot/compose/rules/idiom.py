@@ -1,9 +1,10 @@
-"""Idiom: a continuation's new bars keep the paste's notation.
+"""Idiom: a continuation's new bars keep the paste's notation; a new tune keeps its rhythm's.
 
 Marks its music never writes (rests, decorations, bowings, backtick beam spacing: worked out
 once, `bot.compose.begin.absent_marks`) the new bars do not write either. Model 4 padded
 cadences with rests in pastes that had none (`g2 z (3d/2 z/2 z/2 :|`), and wrote Aird's
-backticks into tunes that never used them (`e``c/A/`).
+backticks into tunes that never used them (`e``c/A/`). A new tune's marks are drawn from its rhythm's idiom (`bot.compose.marks`): rests
+at the rate people's tunes of the rhythm write them, hornpipes straight.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ _NOT_MUSIC = ('"', "!", "+", "F")
 
 
 class PasteIdiom(Rule):
-    """In music, none of the marks the pasted music never writes."""
+    """In music, none of the marks the tune keeps out (`TuneState.absent`)."""
 
     phase = ALWAYS
 

@@ -1,0 +1,51 @@
+"""Which marks a new tune may write: rests at the rate people's tunes of its rhythm write them,
+and hornpipes straight unless dotted ones are asked for.
+
+Model 4 wrote a rest in 66% of its tunes where session tunes hold one in 10%: rests are part of
+some rhythms' idiom (a third of the corpus's airs) and nearly absent from others (strathspeys
+2%, waltzes 4%, polkas none). So each new tune is allowed rests with its rhythm's share, drawn
+by its seed, and written without them otherwise (`rules.idiom` masks them). Where it may, the
+model still decides whether it writes one; the tunes of a rhythm hold rests at most as often as
+people's.
+
+Today's tunebooks (the NMD, session collections) write hornpipes straight: 4% use `>`, as the
+swing is played, not written. O'Neill's and Ryan's dotted them; asking for their manner or for
+"dotted" keeps `>` and `<`.
+"""
+
+from __future__ import annotations
+
+import random
+
+from bot.style import OLD_BOOKS
+
+REST_MARKS = frozenset("zxZX")
+BROKEN_RHYTHM = frozenset("<>")
+
+# Share of the training tunes of each rhythm (R: line, else title) holding a rest: `load_corpus().train`,
+# checked by tests/test_marks.py. Rhythms with under 20 tunes take the nearest kind's.
+REST_SHARE = {
+    None: 0.208, "air": 0.31, "jig": 0.108, "waltz": 0.04, "march": 0.14, "reel": 0.171,
+    "slip jig": 0.158, "hornpipe": 0.108, "strathspey": 0.024,
+    # Under 20 tunes each: polkas (6, none) and slides (2, none) as the NMD's dance tunes;
+    # flings (15) as strathspeys, their Highland cousins; minuets and mazurkas as waltzes.
+    "polka": 0.0, "slide": 0.0, "fling": 0.024, "minuet": 0.04, "mazurka": 0.04,
+}
+
+
+def rests_allowed(rhythm: str | None, seed: int) -> bool:
+    """Whether a new tune of `rhythm` written with `seed` may hold rests (drawn at the rhythm's share)."""
+    share = REST_SHARE.get(rhythm, REST_SHARE[None])
+    # A generator of its own: the draw must not move the model's sampling.
+    return random.Random(f"rests {seed}").random() < share
+
+
+def absent_in_new(rhythm: str | None, seed: int, asked_style: str | None, dotted: bool) -> frozenset[str]:
+    """Marks a new tune does not write: rests unless drawn, `>`/`<` in a hornpipe unless a
+    dotted one is asked for (words, or an old book's manner)."""
+    absent = set()
+    if not rests_allowed(rhythm, seed):
+        absent |= REST_MARKS
+    if rhythm == "hornpipe" and not dotted and asked_style not in OLD_BOOKS:
+        absent |= BROKEN_RHYTHM
+    return frozenset(absent)

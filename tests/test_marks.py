@@ -1,0 +1,50 @@
+"""A new tune's marks: rests at its rhythm's human rate, hornpipes straight unless asked dotted."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from bot.compose.marks import BROKEN_RHYTHM, REST_MARKS, REST_SHARE, absent_in_new, rests_allowed
+
+
+def test_the_rest_shares_are_the_training_tunes():
+    from bot.corpus import load_corpus
+    from bot.notation.tokens import tokenize
+    from bot.rhythm_labels import rhythm_of
+
+    tunes, rests = Counter(), Counter()
+    for tune in load_corpus().train:
+        rhythm = rhythm_of(tune)[0]
+        tunes[rhythm] += 1
+        body = tune.partition("\nK:")[2].partition("\n")[2]
+        rests[rhythm] += any(t.kind == "rest" and not t.inside for t in tokenize(body))
+    for rhythm, count in tunes.items():
+        if count >= 20:
+            assert abs(REST_SHARE[rhythm] - rests[rhythm] / count) < 0.015, (rhythm, rests[rhythm] / count)
+
+
+def test_rests_are_allowed_at_the_rhythms_share_by_seed():
+    allowed = sum(rests_allowed("air", seed) for seed in range(2000)) / 2000
+    assert abs(allowed - REST_SHARE["air"]) < 0.04
+    assert not any(rests_allowed("polka", seed) for seed in range(200))  # people's polkas hold none
+    assert rests_allowed("jig", 7) == rests_allowed("jig", 7)  # the seed decides
+
+
+def test_hornpipes_are_straight_unless_dotted_ones_are_asked_for():
+    assert BROKEN_RHYTHM <= absent_in_new("hornpipe", 1, None, False)
+    assert not BROKEN_RHYTHM & absent_in_new("hornpipe", 1, None, True)  # "a dotted hornpipe"
+    assert not BROKEN_RHYTHM & absent_in_new("hornpipe", 1, "oneill", False)  # "like O'Neill's"
+    assert not BROKEN_RHYTHM & absent_in_new("reel", 1, None, False)
+    assert REST_MARKS <= absent_in_new("polka", 1, None, False)
+
+
+def test_a_new_tune_writes_none_of_its_absent_marks():
+    from bot.checkpoint import load_cached
+    from bot.generate import Settings, generate
+
+    shipped = load_cached()
+    for seed in range(3):
+        abc = generate("a hornpipe in G", Settings(seed=seed, bars=8), shipped).abc
+        assert ">" not in abc and "<" not in abc, abc
+        abc = generate("a polka in D", Settings(seed=seed, bars=8), shipped).abc
+        assert "z" not in abc.partition("\nK:")[2], abc

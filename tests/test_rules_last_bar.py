@@ -1,0 +1,37 @@
+"""The tune's last bar is filled by its cadence notes (`FilledEnding`), on states built by hand."""
+
+from __future__ import annotations
+
+from bot.compose.rules.last_bar import FilledEnding
+from rule_states import chars, rule, tune
+
+# An AABB reel in D (8-bar parts): both parts but the last bar, which is being written.
+BODY = "|:" + "A2FA dAFA|" * 7 + "A2FA d4:|" + "|:" + "d2fd adfd|" * 7
+
+
+def test_from_the_cadence_on_no_rest_starts_on_a_beat():
+    at_beat = rule(FilledEnding).banned(tune(BODY + "d2fd "))  # half way: the cadence's tonic comes here
+    assert {"z", "x"} <= chars(at_beat)
+    assert "d" not in chars(at_beat)  # the tonic itself may come
+
+
+def test_a_note_in_the_cadence_may_only_end_on_a_beat_or_the_bars_end():
+    after = chars(rule(FilledEnding).banned(tune(BODY + "d2fd d")))  # d on the 5th quaver: 1, 3 end off the beat
+    assert {"1", "3", "5", "7", "9"} <= after  # d3 would leave a quaver only a rest could fill
+    assert "2" not in after and "4" not in after  # d2 (a beat) and d4 (the bar's end)
+    assert {" ", "|", "z"} <= after  # a quaver d ends off the beat: it must grow first
+    grown = chars(rule(FilledEnding).banned(tune(BODY + "d2fd d2")))
+    assert " " not in grown and "d" not in grown and "z" in grown  # on the beat: another tonic, not a rest
+
+
+def test_before_the_cadence_and_in_inner_parts_nothing_is_banned():
+    assert rule(FilledEnding).banned(tune(BODY + "d2 ")) is False  # the first half of the last bar
+    inner = "|:" + "A2FA dAFA|" * 7 + "A2FA "
+    assert rule(FilledEnding).banned(tune(inner)) is False  # A's closing bar: FilledCadence's
+    assert FilledEnding.needs_form  # no form, no cadence: the rulebook leaves it out
+
+
+def test_a_continuation_keeps_its_pastes_idiom():
+    paste = "|:A2FA dAFA|" + "A2FA dAFA|" * 6 + "A2FA d3z:|\n"
+    state = tune("|:" + "d2fd adfd|" * 7 + "d2fd ", paste=paste)
+    assert rule(FilledEnding).banned(state) is False
