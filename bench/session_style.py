@@ -5,7 +5,7 @@
     python bench/session_style.py --tunes-per-prompt 4     # a quicker run
 
 Writes 10 seeds of each of 10 prompts ("a jig" ... "a strathspey", and "" for a surprise; T=1.0,
-16 bars) with `bot.generate.generate`, each titled as the chat titles it (`bot.chat.intent.title_for`,
+the Length's default: each rhythm's usual layout, `bot.notation.layouts`) with `bot.generate.generate`, each titled as the chat titles it (`bot.chat.intent.title_for`,
 no conversation: the title model's own variety), and reads, in the same run, the human tunes of
 the same rhythms: the NMD's test split (`bot.nmd`, never trained on) and the corpus's held-out
 split (`bot.corpus.load_corpus().held_out`); a human tune's rhythm is its R: line, title or NMD
@@ -132,7 +132,7 @@ def write_tunes(loaded, per_prompt: int, sides: dict[str, tuple | None], batch: 
     from bot.stepper import stepper_for
 
     def one(prompt: str, seed: int, rules, engine):
-        settings = Settings(seed=seed, bars=16, temperature=1.0)
+        settings = Settings(seed=seed, temperature=1.0)  # bars None: the rhythm's usual length, as the page's default
         try:
             if rules is None:
                 return generate(prompt, settings, loaded, engine=engine).abc
@@ -430,7 +430,7 @@ def main(argv: list[str] | None = None) -> int:
 
     names = {"off": "ours, before", "on": "ours, after"} if len(sides) == 2 else {s: "ours" for s in sides}
     order = [s for s in ("off", "on") if s in sides]
-    print(f"{args.tunes_per_prompt} tunes per prompt x {len(PROMPTS)} prompts (T=1.0, 16 bars) per side; "
+    print(f"{args.tunes_per_prompt} tunes per prompt x {len(PROMPTS)} prompts (T=1.0, Length: the rhythm's usual) per side; "
           f"sides: {', '.join(f'{names[s]} (typography rules {s})' for s in order)}; "
           f"written in {written_s:.0f} s ({args.batch} at a time)")
     if args.classifier_tunes:
