@@ -20,8 +20,10 @@ from bot.notation.bars import measure
 
 # Lengths a single note cannot be written with in standard notation (5, 7 or 9 units need a tie).
 _UNWRITABLE = "579"
-# What may follow a note without ending it: its length, octave marks, a tie, broken rhythm.
-_EXTENDERS = "0123456789/,'-><"
+# What may follow a note without ending it: its length, octave marks, broken rhythm. Not a tie:
+# from the cadence on, a note fills its beats by its length (a tie there left tries with
+# nothing to draw: its partner could not start off the beat).
+_EXTENDERS = "0123456789/,'><"
 
 
 class FilledEnding(Rule):
@@ -34,6 +36,7 @@ class FilledEnding(Rule):
         self.vocab = syntax.vocab
         self.terminators = syntax.only(_EXTENDERS)  # everything that would end the note
         self.rests = syntax.banned_set(set("zxZX"))
+        self.space = syntax.char(" ")
         self.lengths = {c: syntax.char(c) for c in "0123456789/<>"}
 
     def banned(self, state: TuneState) -> Mask:
@@ -51,8 +54,12 @@ class FilledEnding(Rule):
 
         banned: Mask = False
         if reading.open and reading.elements:
+            if reading.duration > start:
+                banned = self.syntax.tie
             if not on_grid(reading.duration):
-                banned = self.terminators  # the note may not end here: it must grow to a beat
+                banned = banned | self.terminators  # the note may not end here: it must grow to a beat
+            elif reading.duration == limit and state.open_slurs() > 0:
+                banned = banned | self.space  # the slur's `)` must follow the last note directly
             for c, mask in self.lengths.items():
                 grown = measure(split.content + c, reading.timing).duration
                 if grown > limit or not on_grid(grown) or c in _UNWRITABLE:
