@@ -483,8 +483,9 @@ def _free_prompt(hints: Hints, notices: list[str]) -> Prompt:
     if hints.rhythm:
         rhythm_meter, rhythm_unit = RHYTHM_TIMING.get(hints.rhythm, (None, None))
         if meter and rhythm_meter and meter not in RHYTHM_METERS.get(hints.rhythm, {meter}):
-            notices.append(f"a {hints.rhythm} is in {' or '.join(sorted(RHYTHM_METERS[hints.rhythm]))}, not {meter}: "
-                           f"this one is in {rhythm_meter}")
+            others = sorted(RHYTHM_METERS[hints.rhythm] - {rhythm_meter}, key=lambda m: (len(m), m))
+            also = f" (or {', '.join(others)})" if others else ""
+            notices.append(f"a {hints.rhythm} is in {rhythm_meter}{also}, not {meter}: this one is in {rhythm_meter}")
             meter = None
         if hints.rhythm in SHOWN_IN_FOUR and meter in (None, "4/4") and unit in (None, "1/8") \
                 and hints.style not in style.OLD_BOOKS:

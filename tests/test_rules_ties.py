@@ -53,3 +53,4 @@ def test_a_tie_left_open_at_the_final_bar_line_loses_the_try():
     assert ok.ok
     assert not rule(TieClosedAtEnd).judge(state, Closing(reading, "|]", final=True), ok).ok
     assert rule(TieClosedAtEnd).judge(state, Closing(reading, "|", final=False), ok).ok  # inside the tune it ties on
+

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.compose.rules.typography import ChordLengths, ChordPitches, NoBackticks, NoRestInTuplet, tuplet_left
+from bot.compose.rules.typography import RollLength, ChordLengths, ChordPitches, NoBackticks, NoRestInTuplet, tuplet_left
 from rule_states import chars, rule, tune, VOCAB
 
 
@@ -62,3 +62,12 @@ def test_chord_notes_are_written_the_length_of_the_first():
     assert "2" in chars(rule(ChordLengths).banned(tune("A2 [Ec")))  # `[Ec2]` not; `[Ec]2` yes
     assert "]" not in chars(rule(ChordLengths).banned(tune("A2 [Ec")))
     assert rule(ChordLengths).banned(tune("A2 [E4")) is False  # the first note's length is free
+
+
+def test_a_roll_sits_on_a_crotchet_or_longer():
+    after = chars(rule(RollLength).banned(tune("A2FA A~B")))
+    assert {" ", "c", "|", "/", "1", "-"} <= after  # `A~Bc`: a roll on a quaver
+    assert not {"2", "3", "4", ",", "'"} & after  # `~B2`, `~B3`, `~B,2`
+    assert rule(RollLength).banned(tune("A2F ~B2")) is False  # its length is written
+    assert "~" in chars(rule(RollLength).banned(tune("A2FA dAF")))  # one quaver left: no roll
+    assert rule(RollLength).banned(tune("A2FA ")) is False

@@ -22,7 +22,7 @@ from bot.compose.rules.opening import OpeningNote, PartOpening
 from bot.compose.rules.slurs import SlurBalance, SlurClosedAtEnd, SlurInsidePart
 from bot.compose.rules.syntax import NoQuotes, Syntax
 from bot.compose.rules.ties import NoTieIntoCadence, TieClosedAtEnd, TieInsidePart, TiePartner
-from bot.compose.rules.typography import ChordLengths, ChordPitches, NoBackticks, NoRestInTuplet
+from bot.compose.rules.typography import ChordLengths, ChordPitches, NoBackticks, NoRestInTuplet, RollLength
 from bot.compose.state import Closing, TuneState
 from bot.notation.bars import Verdict
 from bot.notation.syntax import SyntaxGuard
@@ -38,6 +38,7 @@ RULES: tuple[type[Rule], ...] = (
     NoRestInTuplet,
     ChordPitches,
     ChordLengths,
+    RollLength,
     TiePartner,
     SlurInsidePart,
     SlurClosedAtEnd,

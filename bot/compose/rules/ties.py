@@ -119,3 +119,4 @@ class TieClosedAtEnd(Rule):
         if bar.final and verdict.ok and bar.reading.text.rstrip().endswith("-"):
             return missed(verdict)
         return verdict
+

@@ -8,6 +8,7 @@ drawn; all but the first read only a chord or a tuplet, and cost nothing elsewhe
 from __future__ import annotations
 
 import re
+from fractions import Fraction
 
 from bot.compose.rules.base import ALWAYS, Mask, Rule
 from bot.compose.state import TuneState
@@ -173,3 +174,36 @@ class ChordLengths(Rule):
         if mask is None:
             mask = self._only.setdefault(allowed, self.syntax.only(allowed))
         return mask
+
+
+class RollLength(Rule):
+    """A roll (`~`) sits on a crotchet or longer (`~B2`, `~B3`), as players write it: a roll takes
+    a beat to play. On a single quaver (`A~Bcd`) it is no roll, and abc2midi, which swings a
+    4/4 hornpipe's quaver pairs, counted that bar as 34/9 beats of 4.
+
+    After `~` and a quaver-unit note with no length yet, only octave marks and the lengths of a
+    crotchet or longer may follow; and no roll starts where less than a crotchet is left.
+    """
+
+    phase = ALWAYS
+
+    def __init__(self, syntax):
+        super().__init__(syntax)
+        self.grow = syntax.only(",'23468")
+        self.roll = syntax.char("~")
+
+    def banned(self, state: TuneState) -> Mask:
+        split = state.splitter
+        if not split.in_music or state.bar_rules.timing.unit != _QUAVER:
+            return False
+        content = split.content
+        if content.endswith("~") or _ROLLED.search(content) is None:
+            limit, reading = state.limit(), state.reading
+            room = limit is not None and reading is not None and limit - reading.duration < 2 * _QUAVER
+            return self.roll if room and not content.endswith("~") else False
+        return self.grow
+
+
+_QUAVER = Fraction(1, 8)
+# A rolled note being written, its length not begun (`~B`, `~^c'`).
+_ROLLED = re.compile(r"~[=^_]*[A-Ga-g][,']*$")
