@@ -44,6 +44,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from bot.harmony.cadences import cadence_chords, closing_slots
 from bot.harmony.reading import PHRASE_BARS, Reading, Slot
 from bot.harmony.scales import mode_triads
 from bot.notation.chords import Chord
@@ -190,6 +191,13 @@ def decode(scores: np.ndarray, slots: list[Slot], stay_bar: float, stay_in: floa
             keep = scores[t, pinned[t]]
             scores[t] = NEG
             scores[t, pinned[t]] = keep
+    for t, final in closing_slots(slots):  # chords that land (bot.harmony.cadences)
+        if pinned[t] is None:
+            wanted = [class_of(c) for c in cadence_chords(slots[t], final)]
+            if wanted and (scores[t, wanted] > NEG / 2).any():
+                keep = scores[t, wanted].copy()
+                scores[t] = NEG
+                scores[t, wanted] = keep
     stay = {True: stay_bar * np.eye(size), False: stay_in * np.eye(size)}
     no_change = np.full((size, size), NEG)
     np.fill_diagonal(no_change, 0.0)
