@@ -51,6 +51,9 @@ class Score:
     cadences: int = 0  # scored slots that start a section's closing bar
     tonic_cadences: int = 0  # ... where the chosen chord is the tonic chord
     human_tonic_cadences: int = 0
+    endings: int = 0  # tunes whose last slot has a human chord
+    tonic_endings: int = 0  # ... where the chosen last chord is on the tonic root
+    human_tonic_endings: int = 0
     parts: int = 0  # 8-bar phrases with a human chord on every bar
     monotonous: int = 0  # ... where one chosen chord starts more than MONOTONY_BARS of the 8 bars
     human_monotonous: int = 0
@@ -105,6 +108,11 @@ class Score:
                 self.human_vocabulary[degree(human, slot.tonic)] += 1
                 previous_human, previous = human, chord
         self.bars += len(bars)
+        last = reading.slots[-1] if reading.slots else None
+        if last is not None and last.human is not None:  # how the tune ends: on the tonic chord?
+            self.endings += 1
+            self.tonic_endings += chosen[-1].root == last.tonic
+            self.human_tonic_endings += last.human.root == last.tonic
         self._count_monotony(reading, chosen)
 
     def _count_monotony(self, reading: Reading, chosen: list[Chord]) -> None:
@@ -134,13 +142,16 @@ class Score:
                 f"   {100.0 * self.tonic_cadences / max(1, self.cadences):5.1f}% vs "
                 f"{100.0 * self.human_tonic_cadences / max(1, self.cadences):4.1f}%"
                 f"   {100.0 * self.monotonous / max(1, self.parts):4.1f}% vs {100.0 * self.human_monotonous / max(1, self.parts):4.1f}%"
+                f"   {100.0 * self.tonic_endings / max(1, self.endings):5.1f}% vs "
+                f"{100.0 * self.human_tonic_endings / max(1, self.endings):4.1f}%"
                 f"   {self.answered}/{self.tunes}")
 
     @staticmethod
     def header() -> str:
         """The column names line() fills."""
         return (f"{'chooser':<28} {'root':>7} {'chord':>7}   {'changes/bar vs human':<21}"
-                f"   {'chord tones vs human':<20}   {'tonic cadence vs human':<20}   {'monotonous parts':<16}   answered")
+                f"   {'chord tones vs human':<20}   {'tonic cadence vs human':<20}   {'monotonous parts':<16}"
+                f"   {'ends on tonic vs human':<20}   answered")
 
 
 def eight_bar_parts(reading: Reading) -> list[list[int]]:
