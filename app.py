@@ -291,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
     demo.launch(
         server_name=args.host, server_port=args.port, share=args.share, prevent_thread_lock=True,
         css=page.PAGE_CSS, head=page.page_head(), max_threads=2 * bot.capacity + 8, show_error=False,
-        max_file_size=MAX_UPLOAD_BYTES, app_kwargs=serving.app_kwargs(),
+        max_file_size=MAX_UPLOAD_BYTES, app_kwargs=serving.app_kwargs(demo),
     )
     if args.share and not demo.share_url:
         print(

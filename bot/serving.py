@@ -80,8 +80,11 @@ class LongLinks:
         await self.app(scope, receive, send)
 
 
-def app_kwargs() -> dict:
-    """launch(app_kwargs=...): the FastAPI app's middleware for overlong links."""
+def app_kwargs(demo=None) -> dict:
+    """launch(app_kwargs=...): the FastAPI app's middleware for overlong links, and for API calls
+    with too few values (`bot.web.arity`, given the built `demo`)."""
     from starlette.middleware import Middleware
 
-    return {"middleware": [Middleware(LongLinks)]}
+    from bot.web.arity import CheckArity
+
+    return {"middleware": [Middleware(LongLinks), Middleware(CheckArity, demo=demo)]}

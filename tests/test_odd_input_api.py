@@ -96,3 +96,17 @@ def test_the_page_names_no_server_folder(app_url):
     assert event == "complete" and root not in text and '"path": "outputs/' in text, text[:300]
     audio = json.loads(text)[1]
     assert audio["path"].endswith("/paths.ogg") and requests.get(audio["url"], timeout=30).status_code == 200
+
+
+@pytest.mark.parametrize("endpoint,sent", [("play", []), ("play", ["X:1\nK:D\nDFA|]\n", 0, 0]), ("compose", ["a jig"])])
+def test_a_call_with_too_few_values_is_told_what_the_endpoint_takes(app_url, endpoint, sent):
+    event, text = call(app_url, endpoint, sent)  # Gradio itself answered `error: null`
+    assert event == "http" and text.startswith("422 "), (event, text[:300])
+    message = json.loads(text[4:])["detail"]
+    assert f"/{endpoint} takes" in message and f"this call sent {len(sent)}" in message, message
+    assert not LEAKS.search(message)
+
+
+def test_a_call_with_every_value_still_runs(app_url):
+    event, text = call(app_url, "play", ["X:1\nM:2/4\nL:1/8\nK:D\nDFA2|]\n", 0, 0, "fiddle", "Off"])
+    assert event == "complete", (event, text[:300])
