@@ -37,7 +37,7 @@ def rests_allowed(rhythm: str | None, seed: int) -> bool:
     """Whether a new tune of `rhythm` written with `seed` may hold rests (drawn at the rhythm's share)."""
     share = REST_SHARE.get(rhythm, REST_SHARE[None])
     # A generator of its own: the draw must not move the model's sampling.
-    return random.Random(f"rests {seed}").random() < share
+    return random.Random(f"rests {rhythm} {seed}").random() < share
 
 
 def absent_in_new(rhythm: str | None, seed: int, asked_style: str | None, dotted: bool) -> frozenset[str]:

@@ -61,7 +61,9 @@ def draw(rhythm: str | None, bars: int | None, seed: int, asked_parts: int | Non
     as `asked_parts` asks, else drawn at the rhythm's shares. A Length under two of the rhythm's
     parts takes 8-bar parts (a 16-bar waltz is AABB)."""
     layout = layout_of(rhythm)
-    rng = random.Random(f"layout {seed}")  # its own generator: the model's sampling is not moved
+    # Its own generator (the model's sampling is not moved), drawn per rhythm: tunes of several
+    # rhythms written with one seed are not all laid out alike.
+    rng = random.Random(f"layout {rhythm} {seed}")
     three, once = rng.random() < layout.three_parts, rng.random() < layout.unrepeated
     size = layout.part_bars
     if bars is None:
