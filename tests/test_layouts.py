@@ -32,3 +32,11 @@ def test_the_usual_length_follows_the_rhythm():
     assert plan_form("waltz", 16, 1).parts == (8, 8)  # a short waltz asked for: 8-bar parts
     assert plan_form("jig", None, 1, asked_parts=3).parts == (8, 8, 8)  # "a three-part jig"
     assert all(p <= 64 for p in (plan_form("waltz", 64, s, asked_parts=5).bars for s in range(5)))
+
+
+def test_a_dance_part_played_once_is_written_out_in_sixteen_bars():
+    drawn = [plan_form("reel", None, seed) for seed in range(200)]
+    once = [p for p in drawn if not p.repeated]
+    assert once and all(set(p.parts) == {16} for p in once)  # the NMD's written-out repeats
+    assert all(set(p.parts) == {8} for p in drawn if p.repeated)
+    assert all(set(plan_form("reel", 16, seed).parts) == {8} for seed in range(50))  # a Length asked: 8-bar parts

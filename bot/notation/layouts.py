@@ -4,7 +4,9 @@ has three parts or parts played once. A new tune's form is drawn from its rhythm
 Measured on the Nottingham Music Database, all splits (the modern tunebook the corpus holds;
 `python -m bot.notation.layout_survey` prints the table again, tests/test_layouts.py checks it):
 reels 11% three or more parts, 20% unrepeated; jigs 14%, 19%; hornpipes 6%, 10%; waltzes are
-32 bars, 55% unrepeated, mostly in 16-bar halves. Where the NMD has under 20 tunes of a rhythm
+32 bars, 55% unrepeated, mostly in 16-bar halves. The NMD's unrepeated dance tunes are repeats
+written out (a reel's 32 bars as one part, or A repeated and B written out as 16 bars): a part
+played once is written in 16 bars here too. Where the NMD has under 20 tunes of a rhythm
 (airs, marches, polkas, slip jigs, strathspeys) the corpus's tunes of it are used, rounded.
 Model 4 wrote every tune AABB of 8-bar parts, waltzes and airs too.
 """
@@ -68,6 +70,10 @@ def draw(rhythm: str | None, bars: int | None, seed: int, asked_parts: int | Non
     size = layout.part_bars
     if bars is None:
         parts = asked_parts or (3 if three else 2)
+        if once and size == 8:
+            # A part played once is written out in full, its 8 bars and their repeat as 16, as
+            # the NMD writes its unrepeated tunes (AB of 8 bars each, once, it hardly writes).
+            size = 16
     else:
         if bars < 2 * size:
             size = min(size, 8)
