@@ -37,6 +37,7 @@ ANY = ""  # the card's key for tunes that name no rhythm
 # The 18th- and 19th-century books: asked for their manner, a tune keeps their conventions
 # (reels and hornpipes in 2/2, hornpipes dotted) where today's tunebooks write 4/4, straight.
 OLD_BOOKS = frozenset({"oneill", "ryan", "aird"})
+TODAY = "nmd"  # the collection written as today's tunebooks write (4/4 reels, straight hornpipes)
 # Words that ask for a collection's manner ("a hornpipe like Ryan's", "an air from Aird's").
 _ASKED = (
     (re.compile(r"\bryan(?:['’]?s)?\b|\bmammoth\b", re.I), "ryan"),

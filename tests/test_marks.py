@@ -48,3 +48,19 @@ def test_a_new_tune_writes_none_of_its_absent_marks():
         assert ">" not in abc and "<" not in abc, abc
         abc = generate("a polka in D", Settings(seed=seed, bars=8), shipped).abc
         assert "z" not in abc.partition("\nK:")[2], abc
+
+
+def test_a_straight_hornpipe_is_written_in_todays_manner():
+    from bot import style
+    from bot.checkpoint import load_cached
+    from bot.compose.loop import Composer
+    from bot.generate import Settings
+    from bot.prompt import parse_prompt
+
+    shipped = load_cached()
+    for words, manner in (("a hornpipe in D", style.TODAY), ("a dotted hornpipe in D", None),
+                          ("a hornpipe in D like Ryan's", "ryan")):
+        update = None
+        for update in Composer(shipped, parse_prompt(words, shipped.vocab), Settings(seed=3, bars=8), 3, None).run():
+            pass
+        assert (update.style == manner) if manner else update.style in style.known(shipped.card), (words, update.style)

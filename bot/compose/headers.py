@@ -104,6 +104,10 @@ class HeaderWriter:
         if asked:
             self.notices.append(f"this model was not trained to write in the manner of {style.NAMES[asked]}; "
                                 "it wrote in its own")
+        if rhythm == "hornpipe" and not self.prompt.dotted and style.TODAY in style.known(self.card):
+            # A straight hornpipe is today's books' (bot.compose.marks): the old books' are dotted,
+            # and the model, primed with their manner, wrote their figures with the dots masked.
+            return style.TODAY
         return style.pick(self.card, rhythm, self.seed) or ""
 
 
