@@ -3,6 +3,7 @@
     python bench/session_style.py                          # 10 prompts x 10 seeds, the shipped model
     python bench/session_style.py --typography both        # also without the typography rules, in turns
     python bench/session_style.py --tunes-per-prompt 4     # a quicker run
+    python bench/session_style.py --instrument whistle     # written for whistle: its range checked
 
 Writes 10 seeds of each of 10 prompts ("a jig" ... "a strathspey", and "" for a surprise; T=1.0,
 the Length's default: each rhythm's usual layout, `bot.notation.layouts`) with `bot.generate.generate`, each titled as the chat titles it (`bot.chat.intent.title_for`,
@@ -121,7 +122,7 @@ def human_tunes() -> tuple[dict[str, list[str]], dict[str, list[str]]]:
 
 
 def write_tunes(loaded, per_prompt: int, sides: dict[str, tuple | None], batch: int,
-                prompts: tuple[str, ...] | list[str] = PROMPTS) -> tuple[dict, list[str]]:
+                prompts: tuple[str, ...] | list[str] = PROMPTS, instrument: str = "fiddle") -> tuple[dict, list[str]]:
     """({side: {prompt: [abc]}}, failures): per_prompt seeds of every prompt (PROMPTS unless
     given) with each side's rules (None: the composer's own, through `bot.generate.generate`),
     sides taking turns prompt by prompt; `batch` tunes written together through one BatchEngine."""
@@ -132,7 +133,8 @@ def write_tunes(loaded, per_prompt: int, sides: dict[str, tuple | None], batch: 
     from bot.stepper import stepper_for
 
     def one(prompt: str, seed: int, rules, engine):
-        settings = Settings(seed=seed, temperature=1.0)  # bars None: the rhythm's usual length, as the page's default
+        # bars None: the rhythm's usual length, as the page's default; the instrument's range
+        settings = Settings(seed=seed, temperature=1.0, instrument=instrument)
         try:
             if rules is None:
                 return generate(prompt, settings, loaded, engine=engine).abc
@@ -365,17 +367,18 @@ def range_flags(tunes: list[str], low: int, high: int) -> tuple[list[bool], list
     return notes, any_out, below
 
 
-def print_range(ours: dict[str, dict[str, list[str]]], humans: dict[str, dict[str, list[str]]]) -> None:
-    """Per prompt: the share of notes outside the fiddle's range (`bot.instruments.range_for`),
+def print_range(ours: dict[str, dict[str, list[str]]], humans: dict[str, dict[str, list[str]]],
+                instrument: str = "fiddle") -> None:
+    """Per prompt: the share of notes outside the instrument's range (`bot.instruments.range_for`),
     of tunes with any note outside it, and of tunes with one below it, ours beside people's."""
     from bot.instruments import range_for
 
-    low, high = range_for("fiddle")
+    low, high = range_for(instrument)
     columns = list(ours) + list(humans)
     flags = {c: {k: range_flags(t, low, high) for k, t in sets.items()}
              for c, sets in list(ours.items()) + list(humans.items())}
-    titles = ("share of notes outside the fiddle's range", "share of tunes with a note outside the fiddle's range",
-              "share of tunes with a note below the fiddle's range")
+    titles = (f"share of notes outside the {instrument}'s range", f"share of tunes with a note outside the {instrument}'s range",
+              f"share of tunes with a note below the {instrument}'s range")
     for i, title in enumerate(titles):
         print(f"\n{title} (MIDI {low}..{high}, bot.instruments; middle C 60)")
         print(f"  {'prompt':16s}" + "".join(f"{c:>15s}" for c in columns))
@@ -393,6 +396,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="with the typography rules (on, default), without (off), or both in turns")
     parser.add_argument("--checkpoint", default=None, help="checkpoint stem (default: the shipped one)")
     parser.add_argument("--batch", type=int, default=10, help="tunes written together through one BatchEngine (default 10)")
+    parser.add_argument("--instrument", default="fiddle",
+                        help="the instrument the tunes are written for, and whose range is checked (default fiddle)")
     parser.add_argument("--classifier-tunes", type=int, default=40, metavar="N",
                         help="extra tunes per rhythm for the classifier table: jig, reel, hornpipe and waltz, "
                              "4 keys x N/4 seeds (default 40; 0: only the run's own tunes)")
@@ -416,12 +421,12 @@ def main(argv: list[str] | None = None) -> int:
     every = rules_for(loaded.vocab)
     without = tuple(r for r in every if type(r).__module__ != typography.__name__)
     sides = {"on": None, "off": without} if args.typography == "both" else {args.typography: None if args.typography == "on" else without}
-    made, failed = write_tunes(loaded, args.tunes_per_prompt, sides, args.batch)
+    made, failed = write_tunes(loaded, args.tunes_per_prompt, sides, args.batch, instrument=args.instrument)
     written_s = time.perf_counter() - start
     last = "on" if "on" in sides else "off"  # the side the classifier's extra tunes are written with
     extra_s = time.perf_counter()
     extra, extra_failed = write_tunes(loaded, -(-args.classifier_tunes // 4), {last: sides[last]}, args.batch,
-                                      classifier_prompts(args.classifier_tunes))
+                                      classifier_prompts(args.classifier_tunes), instrument=args.instrument)
     extra_s = time.perf_counter() - extra_s
     failed += extra_failed
     titles = titles_for(args.tunes_per_prompt)
@@ -480,7 +485,7 @@ def main(argv: list[str] | None = None) -> int:
     print_classifier(with_more, humans, names[last] + (" with the --classifier-tunes ones" if more else ""))
     print(classifier_goal(with_more, humans))
     print_meters_and_forms(ours, {"held-out": held_out, "NMD all": nmd_every})
-    print_range(ours, humans)
+    print_range(ours, humans, args.instrument)
     print(f"\nbench time {time.perf_counter() - start:.0f} s")
     return 0
 
