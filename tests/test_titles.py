@@ -17,6 +17,8 @@ from bot.titles import (DEFAULT_CHECKPOINT, TitleCheckpointError, clean, load, l
 from bot.titles.model import TitleConfig, TitleModel
 from bot.titles.ngram import EOS, Ngram
 
+from bench.titles import loose, raw_training_titles  # the copy check's own reading of the T: lines
+
 ROOT = Path(__file__).resolve().parent.parent
 RHYTHMS = (None, "jig", "reel", "hornpipe", "polka", "waltz", "slip jig", "air", "march", "strathspey")
 
@@ -91,36 +93,11 @@ def test_titles_never_name_a_rhythm_and_are_plain_text():
         assert not _words(title) & {"reel", "jig", "hornpipe", "waltz", "polka", "march", "strathspey"}
 
 
-def _training_titles() -> set[str]:
-    """The corpus's training titles, read from its T: lines here, without bot.titles's cleaning."""
-    from bot.corpus import corpus_sources, is_held_out, raw_reads
-
-    found = set()
-    for _, raw, read in raw_reads(corpus_sources(with_nmd=True)):
-        if read is None or ((read.part != "train") if read.part is not None else is_held_out(read.plain)):
-            continue
-        for value in re.findall(r"(?m)^T:(.*)$", raw.split("\nK:")[0]):
-            for part in re.split(r",\s*or\s+", value.split(" -- ")[0]):
-                found.add(_loose(part))
-    return found
-
-
-def _loose(title: str) -> str:
-    """A title in a loose form: letters only, ", The" moved, "the" and a rhythm word at the end dropped."""
-    text = title.lower().strip().rstrip(".")
-    inverted = re.match(r"^(.*),\s*the$", text)
-    if inverted:
-        text = "the " + inverted.group(1)
-    text = " ".join(re.findall(r"[a-z]+", text.replace("'", "")))
-    text = re.sub(r"^the ", "", text)
-    return re.sub(r" (reel|jig|hornpipe|march|strathspey|waltz|polka|clog)$", "", text)
-
-
 def test_at_most_five_percent_are_a_training_title():
-    training = _training_titles()
+    training = raw_training_titles()
     assert len(training) > 3000
     titles = [make_title(seed, RHYTHMS[seed % len(RHYTHMS)]) for seed in range(500)]
-    copies = [t for t in titles if _loose(t) in training]
+    copies = [t for t in titles if loose(t) in training]
     assert len(copies) / len(titles) <= 0.05, copies
 
 

@@ -33,7 +33,6 @@ class FilledEnding(Rule):
 
     def __init__(self, syntax):
         super().__init__(syntax)
-        self.vocab = syntax.vocab
         self.terminators = syntax.only(_EXTENDERS)  # everything that would end the note
         self.rests = syntax.banned_set(set("zxZX"))
         self.space = syntax.char(" ")
