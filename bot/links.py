@@ -1,11 +1,15 @@
 """The "Link to this tune": the tune and the page's settings as URL query parameters, and back.
 
-Three formats:
+Four formats:
 
-* v=3 (`?v=3&transpose=2&tempo=110&abc=...`), what links are made as now: the tune itself, its
-  UTF-8 text raw-deflated (level 9, no zlib header or checksum) against a preset dictionary of
-  real ABC (`link_dictionary.abc`, frozen: every v=3 link needs its exact bytes), then
-  base64url without padding. 10-25% shorter than v=2 (bench figures in the report).
+* v=4 (`?v=4&transpose=2&tempo=110&abc=...`), what links are made as now: the tune itself,
+  packed by a context model over a frozen prior of tunes (`bot.link_packing`): about half the
+  length of v=3 on the bot's tunes, so a 32-bar tune's link stays under 300 characters
+  (`python bench/link_length.py`).
+* v=3: the tune's UTF-8 text raw-deflated (level 9, no zlib header or checksum) against a preset
+  dictionary of real ABC (`link_dictionary.abc`, frozen: every v=3 link needs its exact bytes),
+  then base64url without padding; every such link still opens its tune byte for byte
+  (tests/data/links_v3.json).
 * v=2 (`?v=2&...&abc=eNpLtDI0...`): the same with plain zlib level 9 and no dictionary; every
   such link still opens its tune byte for byte (tests/data/old_links.json).
 * v=1 (no `v`, no `abc`: `?prompt=a+jig+in+D&seed=42&temperature=0.9&bars=16`) carries only
@@ -28,6 +32,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from urllib.parse import urlencode
 
+from bot import link_packing
+
 # Ranges the page's controls allow; the same bounds are enforced on the server.
 TEMPERATURE_RANGE = (0.1, 2.0)
 BARS_RANGE = (0, 64)  # 0: the rhythm's usual length
@@ -42,8 +48,8 @@ MAX_LINK_ABC = 20_000
 # Encoded `abc` longer than this cannot hold MAX_LINK_ABC characters (UTF-8 is at most 4 bytes
 # a character, deflate adds little to incompressible data, base64 adds a third).
 _MAX_ENCODED_ABC = 4 * MAX_LINK_ABC * 4 // 3 + 1000
-LINK_VERSION = 3  # the format to_query writes when the link carries the tune
-READ_VERSIONS = ("2", "3")  # the formats a link's `abc` is read from
+LINK_VERSION = 4  # the format to_query writes when the link carries the tune
+READ_VERSIONS = ("2", "3", "4")  # the formats a link's `abc` is read from
 # The preset dictionary of v=3 links: 32 KB of O'Neill's 1850 (out of copyright) and common
 # header lines. Frozen: a changed byte would open every v=3 link made so far as garbage, so a
 # test pins its hash; a new dictionary needs a new version number.
@@ -55,7 +61,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 @dataclass
 class TuneLink:
-    """Everything that decides a tune: the tune itself (v=2), or the prompt, seed and settings."""
+    """Everything that decides a tune: the tune itself (v=2 and later), or the prompt, seed and settings."""
 
     prompt: str = ""  # words or pasted ABC; "" means "surprise me"
     seed: int | None = None  # None: a random seed is drawn when generating
@@ -66,11 +72,11 @@ class TuneLink:
     key: str | None = None  # None: the prompt or the model decides
     tempo: int | None = None  # beats per minute; None: the tune's own Q: or the default
     instrument: str | None = None  # None: the renderer's default
-    # The instrument playing chords under the tune; None: the melody alone. A v=2 link's tune
-    # already holds the chords the card played (the harmoniser never writes into a bar that
-    # has a chord), so they come back as they were.
+    # The instrument playing chords under the tune; None: the melody alone. A tune-carrying
+    # link's tune already holds the chords the card played (the harmoniser never writes into a
+    # bar that has a chord), so they come back as they were.
     accompaniment: str | None = None
-    abc: str | None = None  # the tune itself (v=2 links); None: regenerate it from prompt and seed
+    abc: str | None = None  # the tune itself (v=2 and later); None: regenerate it from prompt and seed
     transpose: int = 0  # semitones the tune is played and shown moved by
     # Values ignored on reading. Compared too: a damaged link (`?v=2&abc=!!!***`) is not an
     # empty one, and the page must say what was wrong with it rather than open blank.
@@ -85,13 +91,19 @@ class TuneLink:
         """True when opening the link writes the tune again with the current model (no `abc`)."""
         return self.abc is None and self.has_tune()
 
-    def to_query(self) -> str:
+    def to_query(self, version: int | None = None) -> str:
         """The query string (without `?`); settings at their default are left out.
 
-        With `abc` it is a v=2 link, the tune last; ValueError for a tune over MAX_LINK_ABC.
+        With `abc` it is a link of `version` (2 to 4; by default v=4, or v=3 where deflate packs
+        the tune shorter, as it does a few lines of rare characters), the tune last;
+        ValueError for a tune over MAX_LINK_ABC.
         """
         default = TuneLink()
-        params = {"v": str(LINK_VERSION)} if self.abc is not None else {}
+        packed = None
+        if self.abc is not None and version is None:
+            version, packed = min(((v, encode_abc(self.abc, v)) for v in (LINK_VERSION, 3)),
+                                 key=lambda pair: len(pair[1]))  # a tie keeps v=4
+        params = {"v": str(version)} if self.abc is not None else {}
         for f in fields(self):
             if f.name in ("problems", "abc"):
                 continue
@@ -100,15 +112,17 @@ class TuneLink:
                 continue
             params[f.name] = _format(value)
         if self.abc is not None:
-            params["abc"] = encode_abc(self.abc)
+            params["abc"] = packed if packed is not None else encode_abc(self.abc, version)
         return urlencode(params)
 
 
 def encode_abc(abc: str, version: int = LINK_VERSION) -> str:
-    """ABC text as a link value of `version` (3: raw deflate with DICTIONARY; 2: zlib), base64url
-    without `=` padding."""
+    """ABC text as a link value of `version` (4: packed by `bot.link_packing`; 3: raw deflate
+    with DICTIONARY; 2: zlib), base64url without `=` padding."""
     if len(abc) > MAX_LINK_ABC:
         raise ValueError(f"a link can carry a tune of up to {MAX_LINK_ABC:,} characters, not {len(abc):,}")
+    if version == 4:
+        return link_packing.pack(abc)
     if version == 2:
         packed = zlib.compress(abc.encode("utf-8"), 9)
     else:
@@ -122,6 +136,11 @@ def decode_abc(value: str, version: int = LINK_VERSION) -> str:
     long, not text)."""
     if len(value) > _MAX_ENCODED_ABC:
         raise ValueError(f"{len(value):,} characters of encoded tune is more than a link can hold")
+    if version == 4:
+        abc = link_packing.unpack(value, MAX_LINK_ABC)  # its PackingError says what is wrong
+        if _CONTROL.search(abc):
+            raise ValueError("the tune holds control characters, which ABC text never does")
+        return abc
     if not _BASE64URL.fullmatch(value) or len(value) % 4 == 1:
         raise ValueError("it is not base64url text (the link may have been cut or changed)")
     try:
@@ -206,7 +225,7 @@ def from_query(params: Mapping[str, str], meters=(), keys=(), instruments=(), ac
 
 
 def _read_abc(params: Mapping[str, str], link: TuneLink) -> None:
-    """Set `link.abc` from a v=2 link's `abc`; a value that cannot be read goes to `problems`."""
+    """Set `link.abc` from a tune-carrying link's `abc`; a value that cannot be read goes to `problems`."""
     raw = params.get("abc")
     if raw is None or raw == "":
         return

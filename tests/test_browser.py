@@ -106,7 +106,7 @@ def test_a_jig_streams_draws_plays_and_downloads(app_url, page):
     names = card.locator(".tc-downloads a[download]").evaluate_all("els => els.map(a => a.download)")
     stem = slug(card.evaluate("el => el.__card.original.title"))  # named for the tune's title
     assert stem != "tune" and names == [f"{stem}.abc", f"{stem}.mid", f"{stem}.wav"], names
-    assert card.locator("a.tc-link").get_attribute("href").startswith("?v=3&")
+    assert card.locator("a.tc-link").get_attribute("href").startswith("?v=4&")
 
     (ROOT / "screenshots").mkdir(exist_ok=True)
     page.screenshot(path=str(ROOT / "screenshots" / "page.png"), full_page=True)

@@ -1,4 +1,4 @@
-"""Links that keep the tune (v=2): the ABC itself in the link, read back exactly or refused by name."""
+"""Links that keep the tune (v=2 and later): the ABC itself in the link, read back exactly or refused by name."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def encoded(data: bytes) -> str:
 def test_a_tune_round_trips_exactly():
     link = TuneLink(abc=KESH, transpose=3, tempo=96, instrument="flute", seed=7, prompt="a jig in G")
     query = link.to_query()
-    assert query.startswith("v=3&") and "&abc=" in query and "=&" not in query
+    assert query.startswith("v=4&") and "&abc=" in query and "=&" not in query
     assert "=" not in query.split("&abc=")[1] and "%" not in query  # base64url, no padding: nothing to escape
     back = read(query)
     assert back == link and back.abc == KESH and back.problems == []
@@ -106,9 +106,9 @@ def test_the_longest_tune_a_link_carries_and_one_past_it():
 
 def test_a_tune_without_v2_or_with_a_bad_transpose_is_refused_by_name():
     value = encoded(zlib.compress(KESH.encode(), 9))
-    for query in (f"abc={value}", f"v=4&abc={value}"):
+    for query in (f"abc={value}", f"v=5&abc={value}"):
         link = read(query)
-        assert link.abc is None and "v=3 links" in link.problems[0]
+        assert link.abc is None and "v=4 links" in link.problems[0]
     link = read(f"v=2&transpose=40&abc={value}")
     assert link.abc == KESH and link.transpose == 0 and "transpose='40'" in link.problems[0]
     assert links.TRANSPOSE_RANGE == (-12, 12)

@@ -186,9 +186,9 @@ def test_a_link_made_before_a_retrain_brings_back_the_same_tune(bot):
     assert final.tune == transpose_tune(REEL, 5) and "\nK:G\n" in final.tune
     card = card_of(final)
     assert (card["base"], card["transpose"], card["tempo"], card["instrument"]) == (REEL, 5, 150, "flute")
-    # Shared again, it is a v=3 link, shorter, that opens the very same tune.
+    # Shared again, it is a v=4 link, shorter, that opens the very same tune.
     again = links.from_query(dict(parse_qsl(card["link"])), instruments=chat.INSTRUMENT_CHOICES)
-    assert card["link"].startswith("v=3&") and len(card["link"]) < len(OLD_LINK)
+    assert card["link"].startswith("v=4&") and len(card["link"]) < len(OLD_LINK)
     assert (again.abc, again.transpose, again.tempo, again.instrument) == (REEL, 5, 150, "flute")
     assert chat.REGENERATED not in last_text(final)
 

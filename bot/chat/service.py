@@ -178,6 +178,8 @@ class Chat(Player):
             stage = f"writing a test tune ({stepper_for(loaded.model).path.describe()})"
             for _ in compose("", Settings(bars=1, seed=0), loaded, engine=engine):
                 pass
+            stage = "making a test link (the links' prior, about a second)"
+            links.TuneLink(abc="X:1\nK:C\nCDEF|]\n").to_query()
             stage = "transposing a test tune (music21)"
             transpose_tune("X:1\nK:C\nCDEF|]\n", 2)  # its music21 import, before the first card's transpose
             stage = "making test audio (music21, FluidSynth)"
