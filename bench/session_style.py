@@ -73,7 +73,7 @@ RHYTHMS = {"a jig": "jig", "a reel": "reel", "a hornpipe": "hornpipe", "a polka"
            "a waltz": "waltz", "a march": "march", "a slow air": "air", "a strathspey": "strathspey", "": ""}
 # A tuplet mark's numbers: `(p:q:r` covers r notes, `(p` p.
 _TUPLET_NUMBERS = re.compile(r"\((?P<p>\d+)(?::(?P<q>\d*))?(?::(?P<r>\d*))?")
-TRAITS = ("a rest in the music", "a backtick", "a rest in a tuplet", "a chord with a pitch twice",
+TRAITS = ("a rest in the music", "a double stop", "a backtick", "a rest in a tuplet", "a chord with a pitch twice",
           "chord notes of unequal lengths")
 
 
@@ -102,6 +102,7 @@ def traits(abc: str) -> dict[str, bool]:
                 found["a rest in a tuplet"] = True
             tuplet_left = max(0, tuplet_left - 1)
         if tok.kind == "chord":
+            found["a double stop"] = True
             notes = list(NOTE.finditer(tok.text.split("]", 1)[0]))
             pitches = [(m["letter"].upper(), (m["letter"].islower()) + m["oct"].count("'") - m["oct"].count(","))
                        for m in notes]

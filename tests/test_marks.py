@@ -4,23 +4,54 @@ from __future__ import annotations
 
 from collections import Counter
 
-from bot.compose.marks import BROKEN_RHYTHM, REST_MARKS, REST_SHARE, absent_in_new, rests_allowed
+from bot.compose.marks import (
+    BROKEN_RHYTHM, DOUBLE_STOP, DOUBLE_STOP_SHARE, REST_MARKS, REST_SHARE, absent_in_new, double_stops_allowed,
+    rests_allowed,
+)
 
 
-def test_the_rest_shares_are_the_training_tunes():
+def test_the_rest_and_double_stop_shares_are_the_training_tunes():
     from bot.corpus import load_corpus
     from bot.notation.tokens import tokenize
     from bot.rhythm_labels import rhythm_of
 
-    tunes, rests = Counter(), Counter()
+    tunes, rests, chords = Counter(), Counter(), Counter()
     for tune in load_corpus().train:
         rhythm = rhythm_of(tune)[0]
         tunes[rhythm] += 1
-        body = tune.partition("\nK:")[2].partition("\n")[2]
-        rests[rhythm] += any(t.kind == "rest" and not t.inside for t in tokenize(body))
+        tokens = list(tokenize(tune.partition("\nK:")[2].partition("\n")[2]))
+        rests[rhythm] += any(t.kind == "rest" and not t.inside for t in tokens)
+        chords[rhythm] += any(t.kind == "chord" for t in tokens)
     for rhythm, count in tunes.items():
         if count >= 20:
             assert abs(REST_SHARE[rhythm] - rests[rhythm] / count) < 0.015, (rhythm, rests[rhythm] / count)
+            assert abs(DOUBLE_STOP_SHARE[rhythm] - chords[rhythm] / count) < 0.005, (rhythm, chords[rhythm] / count)
+
+
+def test_double_stops_are_allowed_at_the_rhythms_share_by_seed():
+    allowed = sum(double_stops_allowed("waltz", seed) for seed in range(4000)) / 4000
+    assert abs(allowed - DOUBLE_STOP_SHARE["waltz"]) < 0.01
+    drawn = [seed for seed in range(200) if not double_stops_allowed("waltz", seed)]
+    assert DOUBLE_STOP <= absent_in_new("waltz", drawn[0], None, False)
+    kept = next(seed for seed in range(200) if double_stops_allowed("waltz", seed))
+    assert not DOUBLE_STOP & absent_in_new("waltz", kept, None, False)
+
+
+def test_a_waltz_not_drawn_to_hold_double_stops_writes_none(monkeypatch):
+    from bot.checkpoint import load_cached
+    from bot.compose import marks
+    from bot.generate import Settings, generate
+
+    shipped = load_cached()
+    seeds = [seed for seed in range(40) if not double_stops_allowed("waltz", seed)][:20]
+
+    def bodies():
+        return [generate("a waltz in G", Settings(seed=seed, bars=16), shipped).abc.partition("\nK:")[2]
+                for seed in seeds]
+
+    assert not any("[" in body for body in bodies())
+    monkeypatch.setitem(marks.DOUBLE_STOP_SHARE, "waltz", 1.0)  # every waltz allowed them
+    assert any("[" in body for body in bodies())  # so it was the draw that kept them out
 
 
 def test_rests_are_allowed_at_the_rhythms_share_by_seed():

@@ -1,5 +1,5 @@
-"""Which marks a new tune may write: rests at the rate people's tunes of its rhythm write them,
-and hornpipes straight unless dotted ones are asked for.
+"""Which marks a new tune may write: rests and double stops at the rate people's tunes of its
+rhythm write them, and hornpipes straight unless dotted ones are asked for.
 
 Model 4 wrote a rest in 66% of its tunes where session tunes hold one in 10%: rests are part of
 some rhythms' idiom (a third of the corpus's airs) and nearly absent from others (strathspeys
@@ -7,6 +7,11 @@ some rhythms' idiom (a third of the corpus's airs) and nearly absent from others
 by its seed, and written without them otherwise (`rules.idiom` masks them). Where it may, the
 model still decides whether it writes one; the tunes of a rhythm hold rests at most as often as
 people's.
+
+Double stops (`[B2g2]`) the same way: model 4 wrote them in 13% of its waltzes, 10% of its
+hornpipes and 6% of its reels and jigs, where the training tunes hold them in 4%, 3.8%, 2.6% and
+1.3%; the NMD's waltzes in none. A new tune not drawn to hold them writes no `[` (it writes its
+endings `|1` and no inline fields, so `[` only ever opens a chord of notes in it).
 
 Today's tunebooks (the NMD, session collections) write hornpipes straight: 4% use `>`, as the
 swing is played, not written. O'Neill's and Ryan's dotted them; asking for their manner or for
@@ -20,6 +25,7 @@ import random
 from bot.style import OLD_BOOKS
 
 REST_MARKS = frozenset("zxZX")
+DOUBLE_STOP = frozenset("[")
 BROKEN_RHYTHM = frozenset("<>")
 
 # Share of the training tunes of each rhythm (R: line, else title) holding a rest: `load_corpus().train`,
@@ -33,6 +39,24 @@ REST_SHARE = {
 }
 
 
+# Share of the training tunes of each rhythm holding a chord of notes (a double stop), measured
+# and checked the same way.
+DOUBLE_STOP_SHARE = {
+    None: 0.022, "air": 0.014, "jig": 0.013, "waltz": 0.04, "march": 0.038, "reel": 0.026,
+    "slip jig": 0.02, "hornpipe": 0.038, "strathspey": 0.06,
+    # Under 20 tunes each, as for rests: polkas and slides as the NMD's dance tunes (the NMD
+    # hardly writes double stops), flings as strathspeys, minuets and mazurkas as waltzes.
+    "polka": 0.02, "slide": 0.02, "fling": 0.06, "minuet": 0.04, "mazurka": 0.04,
+}
+
+
+def double_stops_allowed(rhythm: str | None, seed: int) -> bool:
+    """Whether a new tune of `rhythm` written with `seed` may hold double stops (drawn at the
+    rhythm's share)."""
+    share = DOUBLE_STOP_SHARE.get(rhythm, DOUBLE_STOP_SHARE[None])
+    return random.Random(f"double stops {rhythm} {seed}").random() < share
+
+
 def rests_allowed(rhythm: str | None, seed: int) -> bool:
     """Whether a new tune of `rhythm` written with `seed` may hold rests (drawn at the rhythm's share)."""
     share = REST_SHARE.get(rhythm, REST_SHARE[None])
@@ -41,11 +65,13 @@ def rests_allowed(rhythm: str | None, seed: int) -> bool:
 
 
 def absent_in_new(rhythm: str | None, seed: int, asked_style: str | None, dotted: bool) -> frozenset[str]:
-    """Marks a new tune does not write: rests unless drawn, `>`/`<` in a hornpipe unless a
-    dotted one is asked for (words, or an old book's manner)."""
+    """Marks a new tune does not write: rests and double stops unless drawn, `>`/`<` in a
+    hornpipe unless a dotted one is asked for (words, or an old book's manner)."""
     absent = set()
     if not rests_allowed(rhythm, seed):
         absent |= REST_MARKS
+    if not double_stops_allowed(rhythm, seed):
+        absent |= DOUBLE_STOP
     if rhythm == "hornpipe" and not dotted and asked_style not in OLD_BOOKS:
         absent |= BROKEN_RHYTHM
     return frozenset(absent)
