@@ -26,19 +26,22 @@ Per prompt and overall it also prints, beside people's tunes of the rhythm:
   indistinguishable) tells our tunes from the held-out split's, the NMD test split's and the
   whole NMD's (all splits: the test split has 6 waltzes), and the people-against-people
   baseline, NMD test against held-out. Ten tunes a prompt are too few for it, so
-  `--classifier-tunes N` (default 40) writes N more of each of jig, reel, hornpipe and waltz,
-  in four keys each (`CLASSIFIER_KEYS`: "a jig in D/G/A minor/E minor", N/4 seeds a key),
+  `--classifier-tunes N` (default 80) writes N more of each of jig, reel, hornpipe and waltz,
+  in four keys each (`CLASSIFIER_KEYS`: "a jig in D/G/A minor/E minor", N/4 seeds a key, each
+  key its own seeds from 1000 on, so each tune draws its own layout),
   added to the run's own tunes of those prompts; goal line: at most 65% for each (against the
   held-out split, or the whole NMD where held-out has under 20 of the rhythm);
 * meters (the first M: line, `C` as 4/4) with their shares, and the share of tunes with
   8-bar parts, 16-bar parts, AABB, AB unrepeated, three or more parts
   (`bot.notation.form.read_form`), against the held-out split and the whole NMD (all splits,
   the test split being too small per rhythm); goal line: meter and part-length shares within
-  10 points of the whole NMD's, for rhythms with 20 or more NMD tunes;
+  10 points of the whole NMD's, for rhythms with 20 or more NMD tunes, on the run's tunes and
+  the --classifier-tunes ones (ten a prompt put a share within +-13 points by chance alone);
+  parts counted in whole bars, rounded (the NMD writes pickups before its section lines);
 * range: the share of notes outside the fiddle's range (`bot.instruments.range_for`), of tunes
   with any note outside it, and of tunes with one below it (G3), every chord note counted.
 
-The default run (100 tunes and 160 for the classifier) takes about 50 s on 2 busy cores (the 160 extra tunes about 10 s of it);
+The default run (100 tunes and 320 for the classifier) takes about 70 s on 2 busy cores (the 160 extra tunes about 10 s of it);
 reading people's tunes' forms and ranges adds about 10 s.
 
 `--typography both` writes every tune twice, with and without the rules of
@@ -123,10 +126,13 @@ def human_tunes() -> tuple[dict[str, list[str]], dict[str, list[str]]]:
 
 
 def write_tunes(loaded, per_prompt: int, sides: dict[str, tuple | None], batch: int,
-                prompts: tuple[str, ...] | list[str] = PROMPTS, instrument: str = "fiddle") -> tuple[dict, list[str]]:
+                prompts: tuple[str, ...] | list[str] = PROMPTS, instrument: str = "fiddle",
+                first_seed: int = 0) -> tuple[dict, list[str]]:
     """({side: {prompt: [abc]}}, failures): per_prompt seeds of every prompt (PROMPTS unless
     given) with each side's rules (None: the composer's own, through `bot.generate.generate`),
-    sides taking turns prompt by prompt; `batch` tunes written together through one BatchEngine."""
+    sides taking turns prompt by prompt; `batch` tunes written together through one BatchEngine.
+    Seeds from `first_seed` on, a prompt's `per_prompt` after the previous prompt's where
+    first_seed is given (distinct seeds draw distinct layouts: `bot.notation.layouts`)."""
     from bot.compose.loop import Composer
     from bot.engine import BatchEngine
     from bot.generate import Settings, generate
@@ -151,8 +157,10 @@ def write_tunes(loaded, per_prompt: int, sides: dict[str, tuple | None], batch: 
     with BatchEngine(stepper_for(loaded.model)) as engine, ThreadPoolExecutor(batch) as pool:
         for prompt in prompts:
             for side, rules in sides.items():
-                results = pool.map(lambda seed: one(prompt, seed, rules, engine), range(per_prompt))
-                for seed, result in enumerate(results):
+                start = first_seed + (prompts.index(prompt) * per_prompt if first_seed else 0)
+                seeds = range(start, start + per_prompt)
+                results = pool.map(lambda seed: one(prompt, seed, rules, engine), seeds)
+                for seed, result in zip(seeds, results):
                     if isinstance(result, Exception):
                         failed.append(f"{side} {prompt!r} seed {seed}: {type(result).__name__}: {result}")
                     else:
@@ -192,10 +200,14 @@ def meter_of(abc: str) -> str:
 
 def form_of(abc: str) -> dict[str, bool]:
     """Which of FORMS a tune has (`bot.notation.form.read_form`): every part 8 bars, every part
-    16 bars, two parts each played twice (AABB), two parts neither repeated (AB), three or more."""
+    16 bars, two parts each played twice (AABB), two parts neither repeated (AB), three or more.
+
+    A part's length is counted in whole bars, rounded: the NMD often writes the next part's
+    pickup before the section line, so `read_form` reads its 16-bar parts as 65/4 and 63/4 bars
+    (a quarter of its reels); rounded, they are the 16 bars a player hears."""
     parts = read_form(abc).parts
-    return {"8-bar parts": bool(parts) and all(p.bars == 8 for p in parts),
-            "16-bar parts": bool(parts) and all(p.bars == 16 for p in parts),
+    return {"8-bar parts": bool(parts) and all(round(p.bars) == 8 for p in parts),
+            "16-bar parts": bool(parts) and all(round(p.bars) == 16 for p in parts),
             "AABB": len(parts) == 2 and all(p.repeated for p in parts),
             "AB unrepeated": len(parts) == 2 and not any(p.repeated for p in parts),
             "3+ parts": len(parts) >= 3}
@@ -314,9 +326,12 @@ def classifier_goal(ours: dict[str, list[str]], humans: dict[str, dict[str, list
     return f"  goal, classifier at most {100 * GOAL_CLASSIFIER:.0f}%: " + "; ".join(verdicts)
 
 
-def print_meters_and_forms(ours: dict[str, dict[str, list[str]]], humans: dict[str, dict[str, list[str]]]) -> None:
+def print_meters_and_forms(ours: dict[str, dict[str, list[str]]], humans: dict[str, dict[str, list[str]]],
+                           goal_tunes: dict[str, list[str]] | None = None) -> None:
     """Per prompt: the commonest first M: meters with their shares, then for each of FORMS the
-    share of tunes with it, ours (each side) beside each human set; then the goal line."""
+    share of tunes with it, ours (each side) beside each human set; then the goal line, on
+    `goal_tunes` where given (the last side's with the --classifier-tunes ones: ten tunes a
+    prompt put a share within +-13 points by chance alone)."""
     columns = list(ours) + list(humans)
     print("\nmeters (first M: line), share of tunes; people's: held-out split and the whole NMD (all splits)")
     print(f"  {'prompt':16s}" + "".join(f"{c:>30s}" for c in columns))
@@ -335,7 +350,7 @@ def print_meters_and_forms(ours: dict[str, dict[str, list[str]]], humans: dict[s
             cells += "".join(f"{share([f[kind] for f in forms[c][rhythm]])} ({len(forms[c][rhythm]):4d})".rjust(15)
                              for c in humans)
             print(f"  {prompt or 'surprise':16s}{cells}")
-    print(meter_form_goal(ours[list(ours)[-1]], humans["NMD all"]))
+    print(meter_form_goal(goal_tunes or ours[list(ours)[-1]], humans["NMD all"]))
 
 
 def meter_form_goal(ours: dict[str, list[str]], nmd: dict[str, list[str]]) -> str:
@@ -352,7 +367,8 @@ def meter_form_goal(ours: dict[str, list[str]], nmd: dict[str, list[str]]) -> st
                              - sum(form_of(t)[k] for t in nmd[rhythm]) / len(nmd[rhythm]))
                          for k in ("8-bar parts", "16-bar parts"))
         ok = max(meter_gap, length_gap) * 100 <= GOAL_POINTS
-        verdicts.append(f"{rhythm} {'met' if ok else 'NOT met'} (meter {100 * meter_gap:.0f}, lengths {100 * length_gap:.0f})")
+        verdicts.append(f"{rhythm} {'met' if ok else 'NOT met'} (meter {100 * meter_gap:.0f}, lengths "
+                        f"{100 * length_gap:.0f}; {len(ours[prompt])} tunes)")
     return (f"  goal, meter and part-length shares within {GOAL_POINTS} points of the whole NMD's "
             "(largest gap in points): " + "; ".join(verdicts))
 
@@ -399,9 +415,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, default=10, help="tunes written together through one BatchEngine (default 10)")
     parser.add_argument("--instrument", default="fiddle",
                         help="the instrument the tunes are written for, and whose range is checked (default fiddle)")
-    parser.add_argument("--classifier-tunes", type=int, default=40, metavar="N",
+    parser.add_argument("--classifier-tunes", type=int, default=80, metavar="N",
                         help="extra tunes per rhythm for the classifier table: jig, reel, hornpipe and waltz, "
-                             "4 keys x N/4 seeds (default 40; 0: only the run's own tunes)")
+                             "4 keys x N/4 seeds (default 80; 0: only the run's own tunes)")
     args = parser.parse_args(argv)
     if args.classifier_tunes < 0:
         parser.error(f"--classifier-tunes must be 0 or more, got {args.classifier_tunes}")
@@ -427,7 +443,8 @@ def main(argv: list[str] | None = None) -> int:
     last = "on" if "on" in sides else "off"  # the side the classifier's extra tunes are written with
     extra_s = time.perf_counter()
     extra, extra_failed = write_tunes(loaded, -(-args.classifier_tunes // 4), {last: sides[last]}, args.batch,
-                                      classifier_prompts(args.classifier_tunes), instrument=args.instrument)
+                                      classifier_prompts(args.classifier_tunes), instrument=args.instrument,
+                                      first_seed=1000)  # seeds the run's own tunes do not use
     extra_s = time.perf_counter() - extra_s
     failed += extra_failed
     titles = titles_for(args.tunes_per_prompt)
@@ -485,7 +502,7 @@ def main(argv: list[str] | None = None) -> int:
     humans = {"held-out": held_out, "NMD test": nmd_test, "NMD all": nmd_every}
     print_classifier(with_more, humans, names[last] + (" with the --classifier-tunes ones" if more else ""))
     print(classifier_goal(with_more, humans))
-    print_meters_and_forms(ours, {"held-out": held_out, "NMD all": nmd_every})
+    print_meters_and_forms(ours, {"held-out": held_out, "NMD all": nmd_every}, with_more)
     print_range(ours, humans, args.instrument)
     print(f"\nbench time {time.perf_counter() - start:.0f} s")
     return 0

@@ -109,10 +109,12 @@ def test_seeded_tunes_end_on_the_tonic_with_regular_parts(shipped):
             form = read_form(tune.abc)
             assert form.ends_on_tonic and form.regular, (prompt, seed, tune.abc, form)
             assert '"' not in tune.abc.split("\nK:", 1)[1]  # chords are the harmoniser's to write
-            if "air" not in prompt:  # laid out as drawn for the rhythm: two or three 8-bar parts
+            if "air" not in prompt:  # laid out as drawn for the rhythm (a written part may join phrases)
                 plan = plan_form(prompt.split()[1], None, seed)
-                assert [p.bars for p in form.parts] == list(plan.parts), (prompt, seed, tune.abc)
-                if plan.repeated:
+                assert [p.bars for p in form.parts] == [bars for bars, _ in plan.written()], (prompt, seed, tune.abc)
+                if plan.repeats:  # a layout of the NMD's: each part repeated as it is there
+                    assert [p.repeated for p in form.parts] == [r for _, r in plan.written()], (prompt, seed, tune.abc)
+                elif plan.repeated:
                     assert all(p.repeated for p in form.parts), (prompt, seed, tune.abc)
 
 
@@ -175,6 +177,32 @@ def test_tracker_judges_part_ends():
     assert second.needs_opening and not second.after(Fraction(0), "|:").needs_opening
     assert second.after(Fraction(0), "|:").judge(Fraction(1), "|", [], beat) == ""
     assert not seven.after(Fraction(1), "::").needs_opening  # `::` closes A and opens B
+
+
+def test_tracker_judges_a_written_layout():
+    # The NMD's 8r 16: A repeated, then B's 16 bars written out as one part (two joined phrases).
+    plan = FormPlan((8, 8, 8), False, repeats=(True, False, False), joined=frozenset({1}), marked=True)
+    assert plan.written() == ((8, True), (16, False)) and plan.describe() == "AAB: two parts of 8, 16 bars, A repeated"
+    beat = Fraction(3, 8)
+    a_end = FormTracker(plan, tonic=2, length=Fraction(7))
+    assert a_end.judge(Fraction(1), ":|", [(62, Fraction(0))], beat) == ""
+    b = a_end.after(Fraction(1), ":|")
+    assert not b.needs_opening and b.judge(Fraction(1), "|", [], beat) == ""  # B, played once, opens plainly
+    assert "not repeated" in b.judge(Fraction(0), "|:", [], beat)
+    b_half = FormTracker(plan, tonic=2, index=1, length=Fraction(7))
+    assert "inside a written part" in b_half.judge(Fraction(1), "||", [(62, Fraction(0))], beat)
+    assert b_half.judge(Fraction(1), "|", [(62, Fraction(0))], beat) == ""  # its phrase's cadence, no line
+    assert "tonic or the fifth" in b_half.judge(Fraction(1), "|", [(64, Fraction(0))], beat)
+    assert "not repeated" in b_half.judge(Fraction(1), ":|", [(62, Fraction(0))], beat)
+    b_end = FormTracker(plan, tonic=2, index=2, length=Fraction(7))
+    assert "not repeated" in b_end.judge(Fraction(1), ":|", [(62, Fraction(0))], beat)
+    assert b_end.judge(Fraction(1), "|]", [(62, Fraction(0))], beat) == ""
+    # A waltz's one 32-bar part repeated: `|:` only at its start, `:|` only at its end.
+    whole = FormPlan((16, 16), True, repeats=(True, True), joined=frozenset({0}), marked=True)
+    assert "inside" in FormTracker(whole, tonic=2, length=Fraction(15)).judge(Fraction(1), ":|", [(62, Fraction(0))], beat)
+    second = FormTracker(whole, tonic=2, index=1)
+    assert not second.needs_opening and second.judge(Fraction(1), "|", [], beat) == ""
+    assert FormTracker(whole, tonic=2, index=1, length=Fraction(15)).judge(Fraction(1), ":|", [(62, Fraction(0))], beat) == ""
 
 
 def test_explicit_repeats_open_a_part_that_only_closes_one():

@@ -131,7 +131,7 @@ class TuneState:
             self._left_of = form
             bar = self.bar_rules.timing.bar
             done = form is None or form.finished or bar is None
-            self._left = None if done else (form.plan.parts[form.index] - form.length) * bar
+            self._left = None if done else (form.phrase_end - form.length) * bar
         return self._left
 
     def read(self, reading: Measure) -> None:

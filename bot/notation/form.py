@@ -12,7 +12,9 @@ Two jobs, both on the repo's one tokenizer (`bot.notation.bars.read_body`):
   last sounding note against the tonic of the key in force (mode-aware: A dorian ends on A).
 * `plan_form(rhythm, bars)` chooses the form a new tune is written in, from the shapes of
   the training tunes of each rhythm (`python -m bot.notation.form` measures them; the
-  figures are in `DANCE_SHAPES` below), and rounds the asked-for length to that form.
+  figures are in `DANCE_SHAPES` below) and the NMD's layouts (`bot.notation.layouts`), and
+  rounds the asked-for length to that form. A layout's written part may join several
+  phrases, each closed on its cadence (`FormPlan.joined`): a 32-bar part played once.
 
 No torch and no music21 here: the generator consults this on every bar.
 """
@@ -20,6 +22,7 @@ No torch and no music21 here: the generator consults this on every bar.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections import Counter
 from dataclasses import dataclass, field, replace
@@ -52,7 +55,9 @@ DANCE_RHYTHMS = frozenset({
 PART_BARS = 8  # a dance tune's part, and an air's phrase
 PHRASE_BARS = 4  # the shortest phrase an air or song is written in
 MAX_PARTS = 8  # 64 bars at most, the length slider's top
-REGULAR_LENGTHS = (4, 8, 12, 16)  # a part of one of these lengths in bars is regular
+# A part of one of these lengths in bars is regular: 24 and 32 are whole 8-bar phrases written
+# as one part, the repeats written out (the NMD's 32-bar reels and most of its waltzes).
+REGULAR_LENGTHS = (4, 8, 12, 16, 24, 32)
 
 
 @dataclass(frozen=True)
@@ -65,7 +70,7 @@ class Part:
 
     @property
     def regular(self) -> bool:
-        """A whole 4, 8, 12 or 16 bars."""
+        """A whole 4, 8, 12, 16, 24 or 32 bars."""
         return self.bars.denominator == 1 and int(self.bars) in REGULAR_LENGTHS
 
 
@@ -84,7 +89,7 @@ class FormReading:
 
     @property
     def regular(self) -> bool:
-        """Every part is 4, 8, 12 or 16 bars long."""
+        """Every part is 4, 8, 12, 16, 24 or 32 bars long."""
         return bool(self.parts) and all(p.regular for p in self.parts)
 
     @property
@@ -256,14 +261,45 @@ class FormPlan:
     done: Fraction = Fraction(0)  # bars of the first part already written (pasted music that breaks off)
     after: int = 0  # closed parts before the first of these (pasted music): a part after them opens with `|:` too
     marked: bool = False  # each part but the last ends on a section line, so that readers see where (continuations)
+    # A layout drawn from the NMD's (`layouts.WRITTEN`): `parts` are then phrases, each closed on
+    # its cadence, and a written part may hold several. `repeats`: whether each phrase's part is
+    # played twice (empty: as `repeated` says); `joined`: phrases that run on into the next with
+    # no section line (the NMD's 32-bar part played once; its B written out in 16 bars).
+    repeats: tuple[bool, ...] = ()
+    joined: frozenset[int] = frozenset()
 
     @property
     def bars(self) -> int:
         """Written bars in all."""
         return sum(self.parts)
 
+    def repeats_at(self, index: int) -> bool:
+        """Whether the part holding phrase `index` is played twice."""
+        return self.repeats[index] if self.repeats else self.repeated
+
+    def ends_part(self, index: int) -> bool:
+        """Whether phrase `index` ends a written part (a section line or the tune's end follows it)."""
+        return index not in self.joined
+
+    def opens_repeat(self, index: int) -> bool:
+        """Whether phrase `index` begins a written part that is played twice."""
+        return 0 <= index < len(self.parts) and self.repeats_at(index) and (index == 0 or self.ends_part(index - 1))
+
+    def written(self) -> tuple[tuple[int, bool], ...]:
+        """The written parts: (bars, played twice) each, joined phrases as one."""
+        parts: list[tuple[int, bool]] = []
+        for i, bars in enumerate(self.parts):
+            if i and not self.ends_part(i - 1):
+                parts[-1] = (parts[-1][0] + bars, parts[-1][1])
+            else:
+                parts.append((bars, self.repeats_at(i)))
+        return tuple(parts)
+
     def describe(self) -> str:
         """"AABB: two 8-bar parts, each played twice"."""
+        if self.repeats or self.joined:
+            written = self.written()
+            return describe(tuple(b for b, _ in written), tuple(r for _, r in written))
         return describe(self.parts, (self.repeated,) * len(self.parts), "part" if self.repeated else "phrase")
 
 
@@ -276,12 +312,16 @@ def plan_form(rhythm: str | None, bars: int | None, seed: int = 0, asked_parts: 
     """The form for a new tune of `rhythm` about `bars` bars long (None: the rhythm's usual length).
 
     A dance tune, or an air, is laid out as today's tunebooks lay its rhythm out
-    (`bot.notation.layouts`, drawn by `seed`): parts of its length, two or three of them (as
-    many as `asked_parts` asks), repeated or played once (then, as in the NMD, a section line
-    between them is the model's choice). A tune of no rhythm is written in 8-bar phrases.
+    (`bot.notation.layouts`, drawn by `seed`): at its usual length one of the NMD's layouts of
+    the rhythm (`layouts.WRITTEN`), composed in phrases of the rhythm's part length whatever
+    the layout; else parts of its length, two or three of them (as many as `asked_parts` asks),
+    repeated or played once (then, as in the NMD, a section line between them is the model's
+    choice). A tune of no rhythm is written in 8-bar phrases.
     """
     if rhythm in DANCE_RHYTHMS or rhythm in layouts.LAYOUTS:
         drawn = layouts.draw(rhythm, bars, seed, asked_parts)
+        if drawn.written:
+            return _written_plan(drawn)
         least = 1 if rhythm not in DANCE_RHYTHMS else 2  # nearly every dance tune has two parts at least
         count = max(least, min(MAX_PARTS, 64 // drawn.part_bars, drawn.parts))
         plan = FormPlan((drawn.part_bars,) * count, drawn.repeated)
@@ -293,6 +333,27 @@ def plan_form(rhythm: str | None, bars: int | None, seed: int = 0, asked_parts: 
     if bars is not None and plan.bars != bars:
         plan = replace(plan, note=f"{bars} bars make no whole form of this kind, so it has {plan.bars}")
     return plan
+
+
+def _written_plan(drawn: layouts.Drawn) -> FormPlan:
+    """The plan of a drawn WRITTEN layout: its written parts cut into phrases of the rhythm's
+    part length (where that does not divide them all, the largest length that does: a waltz's
+    8r 16 is three 8-bar phrases, AABB with B written out; a hornpipe's 4r 8 three of 4), the
+    phrases of a part joined, so that the cadences fall
+    where AABB's would and only the section lines and repeat signs differ. Every written part
+    but the last ends on a section line (`marked`): where the NMD has none, the phrases are
+    joined instead."""
+    phrases: list[int] = []
+    repeats: list[bool] = []
+    joined: set[int] = set()
+    size = math.gcd(drawn.part_bars, *(bars for bars, _ in drawn.written))
+    for bars, repeated in drawn.written:
+        for _ in range(bars // size):
+            phrases.append(size)
+            repeats.append(repeated)
+            joined.add(len(phrases) - 1)
+        joined.discard(len(phrases) - 1)
+    return FormPlan(tuple(phrases), all(repeats), repeats=tuple(repeats), joined=frozenset(joined), marked=True)
 
 
 def plan_continuation(rhythm: str | None, given: list[Part], open_bars: Fraction, bars: int,
@@ -310,7 +371,7 @@ def plan_continuation(rhythm: str | None, given: list[Part], open_bars: Fraction
     """
     first = given[0] if given else None
     dance = rhythm in DANCE_RHYTHMS or any(p.repeated for p in given)
-    if first is not None and first.regular:
+    if first is not None and first.regular and first.bars <= 16:  # (a 32-bar part's phrases are 8 or 16)
         size = int(first.bars)
     else:
         size = PART_BARS if dance or open_bars > PHRASE_BARS or bars >= PART_BARS else PHRASE_BARS
@@ -377,21 +438,34 @@ class FormTracker:
     @property
     def needs_opening(self) -> bool:
         """A repeated part after the first has not yet been opened by `|:` (only a bar line may come)."""
-        return (self.plan.repeated and 0 < self.index + self.plan.after and not self.finished and self.length == 0
-                and not self.opened)
+        return (self.plan.opens_repeat(self.index) and 0 < self.index + self.plan.after and not self.finished
+                and self.length == 0 and not self.opened)
 
     @property
     def at_part_start(self) -> bool:
         """Nothing of the current part is written yet."""
         return self.length == 0
 
+    @property
+    def phrase_end(self) -> Fraction:
+        """Where the part being written ends, in bars counted as `length` counts them. A phrase
+        that runs on into the next ends on a whole bar (no section line, so no short bar): the
+        pickup its written part began with (`length`'s fraction) moves its end and is carried
+        on, to be made whole by the written part's short last bar."""
+        target = self.plan.parts[self.index]
+        return target if self.plan.ends_part(self.index) else target + self.length % 1
+
     def closes_part(self, bars: Fraction) -> bool:
         """Whether a bar `bars` long ends the part being written."""
-        return not self.finished and self.length + bars == self.plan.parts[self.index]
+        return not self.finished and self.length + bars == self.phrase_end
 
     def closes_part_soon(self, bars: Fraction) -> bool:
         """Whether a bar `bars` long ends the part, or leaves only the part's closing bar after it."""
-        return not self.finished and 0 <= self.plan.parts[self.index] - self.length - bars <= 1
+        return not self.finished and 0 <= self.phrase_end - self.length - bars <= 1
+
+    def closes_section(self, bars: Fraction) -> bool:
+        """Whether a bar `bars` long ends the part being written and a section line (or the tune's end) follows it."""
+        return self.closes_part(bars) and self.plan.ends_part(self.index)
 
     def closes_tune(self, bars: Fraction) -> bool:
         """Whether a bar `bars` long ends the last part."""
@@ -407,15 +481,21 @@ class FormTracker:
             return ""
         section = is_section_line(token) or not token
         new = self.length + bars
-        target = self.plan.parts[self.index]
-        if not self.plan.repeated and ":" in token:
+        target = self.phrase_end
+        # A repeat sign only where the plan repeats: closing a part played twice (`:|`) or
+        # opening one (`|:`: the next part's, or this one's at its start).
+        following = self.index if bars == 0 and self.length == 0 else self.index + 1
+        if ":" in token and not (self.plan.repeats_at(self.index) or self.plan.opens_repeat(following)):
             return "phrases are not repeated"
-        if self.plan.repeated and self.index + self.plan.after > 0 and self.length == 0 and bars > 0 and not self.opened:
+        if token.startswith(":") and not self.plan.repeats_at(self.index):
+            return "this part is played once"
+        if self.needs_opening and bars > 0:
             # Without `|:` music21 takes `A:| B:|` back to the tune's start (AABAAB), where
             # abc2midi and players go back to the last `:|` (AABB): the part says where.
             return "a repeated part after the first opens with |:"
         if bars == 0:
-            return "a section line inside a part" if section and self.length >= 1 else ""
+            inside = self.length >= 1 or not self.plan.ends_part(self.index - 1)  # or between joined phrases
+            return "a section line inside a part" if section and inside else ""
         if self.length == 0 and Fraction(1, 2) < bars < 1:
             return "a pickup longer than half a bar"  # its complement would be a bar of a note or two
         if new < target:
@@ -426,9 +506,12 @@ class FormTracker:
             return f"a part ends after {new} of its {target} bars" if section else ""
         if new > target:
             return f"a part runs past its {target} bars"
-        if self.plan.repeated and token and not token.startswith(":"):
+        ends = self.plan.ends_part(self.index)
+        if section and not ends:
+            return "a section line inside a written part"  # the phrase runs on: a plain bar line
+        if ends and self.plan.repeats_at(self.index) and token and not token.startswith(":"):
             return "a part played twice must end with a repeat"
-        if self.plan.marked and token and not is_section_line(token) and self.index < len(self.plan.parts) - 1:
+        if ends and self.plan.marked and token and not is_section_line(token) and self.index < len(self.plan.parts) - 1:
             return "a part ends on a section line"
         return "" if self.tonic is None else self.cadence(notes, beat)
 
@@ -457,10 +540,13 @@ class FormTracker:
             return self
         if bars == 0:
             return replace(self, opened=self.opened or token.endswith(":"))
-        if self.length + bars >= self.plan.parts[self.index]:
+        end = self.phrase_end
+        if self.length + bars >= end:
             # The part is over; past its length only when every try of its last bar failed
-            # and the closest was kept: the next part then starts afresh, in step again.
-            return replace(self, index=self.index + 1, length=Fraction(0), opened=token.endswith(":"))
+            # and the closest was kept: the next part then starts afresh, in step again. A
+            # phrase that runs on hands its pickup on to the next (`phrase_end`).
+            carry = end - self.plan.parts[self.index] if self.length + bars == end else Fraction(0)
+            return replace(self, index=self.index + 1, length=carry, opened=token.endswith(":"))
         return replace(self, length=self.length + bars)
 
 

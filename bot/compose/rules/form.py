@@ -41,8 +41,10 @@ class FirstEndings(Rule):
 
 
 class PartLines(Rule):
-    """Inside a part `|` may not grow into `||`, `|]` or `|:`: section lines end parts only. A
-    continuation's part ends on one (`||` where it is not repeated), so readers see where."""
+    """Inside a part `|` may not grow into `||`, `|]` or `|:`: section lines end parts only (not
+    the phrases a written part joins, `FormPlan.joined`). A continuation's part, and a part of
+    a drawn layout, ends on one (`||` where it is not repeated), so readers see where. No `:|`
+    closes a part played once or a phrase that runs on."""
 
     needs_form = True
 
@@ -50,17 +52,27 @@ class PartLines(Rule):
         super().__init__(syntax)
         self.section_growth = syntax.char("|") | syntax.char("]") | syntax.char(":")
         self.double_bar = syntax.only("|")
+        self.double_or_open = syntax.only("|:")
+        self.repeat_close = syntax.char(":")
 
     def banned(self, state: TuneState) -> Mask:
-        reading = state.reading
+        reading, form = state.reading, state.form
+        if state.splitter.in_music and not form.finished and not (
+                form.plan.repeats_at(form.index) and form.plan.ends_part(form.index)):
+            # `:|` and `::` close a part played twice only: not a part played once, nor a phrase
+            # that runs on (the model, used to AABB, pressed `:|` at a written-out A's 8th bar
+            # through all of its tries when only the judge said no).
+            return self.repeat_close
         if state.splitter.token and reading.elements and reading.timing.bar is not None:
             bars = reading.duration / reading.timing.bar
             pickup = state.form.at_part_start and bars < 1
-            if not pickup and not state.form.closes_part(bars):
-                return self.section_growth
-            if (state.form.plan.marked and state.splitter.token == "|" and state.form.closes_part(bars)
+            if not pickup and not state.form.closes_section(bars):
+                return self.section_growth  # inside a part, or where a phrase runs on into the next
+            if (state.form.plan.marked and state.splitter.token == "|" and state.form.closes_section(bars)
                     and not state.form.closes_tune(bars)):
-                return self.double_bar  # not after a pickup: that bar line leads into the part
+                # Not after a pickup: that bar line leads into the part. Before a repeated part
+                # (the NMD's 16 8r) `|:` marks it as well as `||` would.
+                return self.double_or_open if form.plan.opens_repeat(form.index + 1) else self.double_bar
         return False
 
 
