@@ -71,3 +71,13 @@ def test_a_roll_sits_on_a_crotchet_or_longer():
     assert rule(RollLength).banned(tune("A2F ~B2")) is False  # its length is written
     assert "~" in chars(rule(RollLength).banned(tune("A2FA dAF")))  # one quaver left: no roll
     assert rule(RollLength).banned(tune("A2FA ")) is False
+
+
+def test_a_trilled_note_is_not_tied():
+    from bot.compose.rules.typography import TrillUntied
+
+    assert "-" in chars(rule(TrillUntied).banned(tune("d2 TA")))
+    assert "-" in chars(rule(TrillUntied).banned(tune("d2 T^c'4")))  # its length written
+    assert rule(TrillUntied).banned(tune("d2 A4")) is False  # an untrilled note may be tied
+    assert rule(TrillUntied).banned(tune("d2 TA4 B")) is False  # the next note is another
+    assert rule(TrillUntied).banned(tune('d2 "T')) is False  # a chord symbol's text

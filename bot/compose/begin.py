@@ -7,7 +7,7 @@ from dataclasses import replace
 from fractions import Fraction
 
 from bot.compose.headers import Heading
-from bot.compose.marks import absent_in_new
+from bot.compose.marks import absent_in_new, shortest_note
 from bot.instruments import describe
 from bot.compose.settings import Settings
 from bot.compose.state import TuneState
@@ -45,6 +45,8 @@ def begin(prompt: Prompt, settings: Settings, heading: Heading, notices: list[st
         before_gen=given[-1:] or "\n",
         absent=(absent_marks(prompt.music) if prompt.is_continuation
                 else absent_in_new(heading.rhythm, seed, prompt.style, prompt.dotted)),
+        # A continuation keeps the paste's note values (its idiom); a new tune its rhythm's.
+        shortest=None if prompt.is_continuation else shortest_note(heading.rhythm, seed),
     )
     state.form = _plan(state, prompt, given[:closed], heading, notices, seed)
     if settings.bars is None:  # the rhythm's usual length: the form's, or two 8-bar parts

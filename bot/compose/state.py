@@ -73,6 +73,7 @@ class TuneState:
     pasted_open: int  # 1 when the paste's last bar is still open (the first sampled characters close it)
     before_gen: str  # the character before the first sampled one
     absent: frozenset[str] = frozenset()  # marks kept out of the new bars: the paste's idiom, or a new tune's (`rules.idiom`)
+    shortest: Fraction | None = None  # the shortest note value a new bar may hold (None: any; `rules.note_values`)
     gen: str = ""  # generated text on the current path (model form)
     reading: Measure | None = None  # the bar being written, read before each draw (`read`)
     last: HeldBar | None = None  # the newest accepted bar, held back from the stream

@@ -22,7 +22,8 @@ from bot.compose.rules.opening import OpeningNote, PartOpening
 from bot.compose.rules.slurs import SlurBalance, SlurClosedAtEnd, SlurInsidePart
 from bot.compose.rules.syntax import NoQuotes, Syntax
 from bot.compose.rules.ties import NoTieIntoCadence, TieClosedAtEnd, TieInsidePart, TiePartner
-from bot.compose.rules.typography import ChordLengths, ChordPitches, NoBackticks, NoRestInTuplet, RollLength
+from bot.compose.rules.note_values import ShortestNote
+from bot.compose.rules.typography import ChordLengths, ChordPitches, NoBackticks, NoRestInTuplet, RollLength, TrillUntied
 from bot.compose.state import Closing, TuneState
 from bot.notation.bars import Verdict
 from bot.notation.syntax import SyntaxGuard
@@ -39,6 +40,8 @@ RULES: tuple[type[Rule], ...] = (
     ChordPitches,
     ChordLengths,
     RollLength,
+    TrillUntied,
+    ShortestNote,
     TiePartner,
     SlurInsidePart,
     SlurClosedAtEnd,
