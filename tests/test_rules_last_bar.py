@@ -34,4 +34,33 @@ def test_before_the_cadence_and_in_inner_parts_nothing_is_banned():
 def test_a_continuation_keeps_its_pastes_idiom():
     paste = "|:A2FA dAFA|" + "A2FA dAFA|" * 6 + "A2FA d3z:|\n"
     state = tune("|:" + "d2fd adfd|" * 7 + "d2fd ", paste=paste)
-    assert rule(FilledEnding).banned(state) is False
+    assert rule(FilledEnding).banned(state) is False  # its paste pads with rests: so may it
+
+
+def test_a_continuation_whose_paste_writes_no_rests_has_its_last_bar_filled_too():
+    paste = "|:A2FA dAFA|" + "A2FA dAFA|" * 6 + "A2FA d4:|\n"
+    state = tune("|:" + "d2fd adfd|" * 7 + "d2fd d", paste=paste)
+    assert {"1", "3"} <= chars(rule(FilledEnding).banned(state))  # no rest could fill what d3 leaves
+
+
+def test_pasted_semiquaver_tunes_without_rests_close_their_last_part():
+    # bench/form_quality.py's continuations 10, 15 and 18 (2/4 reels and hornpipes in L:1/16):
+    # a note ending off the beat in the last bar left only a rest, which the paste never writes;
+    # all 82 tries were lost and a wrong bar kept.
+    from bench.form_quality import CHORD, continuation_tunes, cut_after
+    from bot.checkpoint import load_cached
+    from bot.generate import Settings, generate
+    from bot.harmonise import harmonise
+    from bot.notation.form import read_form
+
+    shipped = load_cached()
+    for i, pasted in enumerate(continuation_tunes(20)):
+        if i not in (10, 15, 18):
+            continue
+        cut = cut_after(pasted, 4 if i % 2 == 0 else 6)
+        if i % 2 and not CHORD.search(cut):
+            cut = harmonise(cut)
+        out = generate(cut, Settings(temperature=1.0, seed=i), shipped)
+        reading = read_form(out.abc)
+        assert reading.regular and reading.ends_on_tonic, (i, out.abc)
+        assert not any("tries" in notice for notice in out.notices), out.notices
