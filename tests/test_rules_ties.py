@@ -54,3 +54,13 @@ def test_a_tie_left_open_at_the_final_bar_line_loses_the_try():
     assert not rule(TieClosedAtEnd).judge(state, Closing(reading, "|]", final=True), ok).ok
     assert rule(TieClosedAtEnd).judge(state, Closing(reading, "|", final=False), ok).ok  # inside the tune it ties on
 
+
+
+def test_a_tie_mark_follows_its_note_directly():
+    from bot.compose.rules.ties import TieAfterNote
+
+    for text in ("d2 A\n", "d2 A ", "d2 A|", "d2 ", ""):
+        assert "-" in chars(rule(TieAfterNote).banned(tune(text))), text  # `A\n-F` reads as a tie of A to F
+    for text in ("d2 A", "d2 A2", "d2 a'3/2", "d2 [FA]"):
+        assert rule(TieAfterNote).banned(tune(text)) is False, text
+    assert rule(TieAfterNote).banned(tune('d2 "A')) is False  # a chord symbol's text: `"A-7"` is fine

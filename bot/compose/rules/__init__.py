@@ -21,7 +21,7 @@ from bot.compose.rules.last_bar import FilledEnding
 from bot.compose.rules.opening import OpeningNote, PartOpening
 from bot.compose.rules.slurs import SlurBalance, SlurClosedAtEnd, SlurInsidePart
 from bot.compose.rules.syntax import NoQuotes, Syntax
-from bot.compose.rules.ties import NoTieIntoCadence, TieClosedAtEnd, TieInsidePart, TiePartner
+from bot.compose.rules.ties import NoTieIntoCadence, TieAfterNote, TieClosedAtEnd, TieInsidePart, TiePartner
 from bot.compose.rules.note_values import ShortestNote
 from bot.compose.rules.typography import ChordLengths, ChordPitches, NoBackticks, NoRestInTuplet, RollLength, TrillUntied
 from bot.compose.state import Closing, TuneState
@@ -42,6 +42,7 @@ RULES: tuple[type[Rule], ...] = (
     RollLength,
     TrillUntied,
     ShortestNote,
+    TieAfterNote,
     TiePartner,
     SlurInsidePart,
     SlurClosedAtEnd,

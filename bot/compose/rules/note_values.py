@@ -15,7 +15,7 @@ from bot.compose.rules.base import ALWAYS, Mask, Rule
 from bot.compose.state import TuneState
 
 # A note or rest being written, with the length text it has so far.
-_NOTE = re.compile(r"[=^_]*[A-Ga-gzx][,']*(?P<len>\d*/*\d*)$")
+_NOTE = re.compile(r"[=^_]*[A-Ga-gzx][,']*(?P<len>\d*/*\d*)\Z")
 _LENGTH = re.compile(r"(?P<num>\d*)(?P<slashes>/*)(?P<den>\d*)")
 _DENOMINATOR_CHARS = "/0123456789"
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from bot.compose.rules.base import STEER, Mask, Rule, missed
+from bot.compose.rules.base import ALWAYS, STEER, Mask, Rule, missed
 from bot.compose.state import Closing, TuneState
 from bot.notation.bars import Verdict
 from bot.notation.tokens import ACCIDENTALS, NOTE, key_signature, note_pitch, without
@@ -25,6 +25,30 @@ _AFTER_TIE = " \n|^_=ABCDEFGabcdefg,'"
 # The accidental that raises or lowers a natural letter by so many semitones.
 _SPELLED = {shift: acc for acc, shift in ACCIDENTALS.items()}
 _NATURALS = dict.fromkeys("CDEFGAB", 0)
+
+
+class TieAfterNote(Rule):
+    """A tie mark follows its note directly (`A2-`, `[FA]-`), never a blank or a line break:
+    pushed to tie, the model wrote `A` at a line's end and `-F` on the next, which abc readers
+    take as a tie of A to F, and no tie of `TiePartner`'s (it reads a tie right after its note)."""
+
+    phase = ALWAYS
+
+    def __init__(self, syntax):
+        super().__init__(syntax)
+        self.tie = syntax.char("-")
+
+    def banned(self, state: TuneState) -> Mask:
+        split = state.splitter
+        if split.token:
+            return self.tie  # `A|-B`: after a bar line
+        if split.mode:
+            return False  # a quoted string, a decoration, a chord being written ...
+        return False if _TIE_MAY_FOLLOW.search(split.content) else self.tie
+
+
+# The end of a note or chord a tie may follow (its length written or not).
+_TIE_MAY_FOLLOW = re.compile(r"(?:[A-Ga-g][,']*[0-9/]*|\])\Z")  # \Z: `$` also matches before a final newline
 
 
 class TiePartner(Rule):

@@ -229,4 +229,4 @@ class TrillUntied(Rule):
 
 
 # A trilled note being written, its length perhaps begun (`TA`, `T^c'3/2`).
-_TRILLED = re.compile(r"T[=^_]*[A-Ga-g][,']*[0-9/]*$")
+_TRILLED = re.compile(r"T[=^_]*[A-Ga-g][,']*[0-9/]*\Z")
