@@ -8,7 +8,9 @@ harmonised (`bot.harmonise`, the guitar's chords the card carries), and its link
 `bot.links.TuneLink(abc=...).to_query()` (v=4, `bot.link_packing`, unless v=3 is shorter), beside
 the v=3 link of the same tune in the same run. Prints the query lengths, their mean and how many
 are under 300 characters (issue 27's goal), the tunes' bits per character in the link's `abc`
-value, and the time to pack and unpack a tune.
+value, and the time to pack and unpack a tune. Then `--damaged` values (default 6,000): a third
+the v=4 value of one of the tunes with 1-3 characters changed, the rest random base64url of
+1-1,000 characters; every one must be refused, none opened as a tune.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ TITLE = "The Humours of Ballyconnell"  # a title of a usual length (the title mo
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, default=4, help="seeds per prompt (default 4: 20 tunes)")
+    parser.add_argument("--damaged", type=int, default=6000, help="damaged or random v=4 values to try (default 6000)")
     args = parser.parse_args(argv)
     from bot import links
     from bot.checkpoint import load
@@ -62,7 +65,39 @@ def main(argv: list[str] | None = None) -> int:
               f"under 300: {sum(n < 300 for n in lengths)} of {len(lengths)}; "
               f"{statistics.mean(bits):.2f} bits a character of the tune; "
               f"made in {1000 * made:.1f} ms, opened in {1000 * opened:.1f} ms (mean)")
+    opened, tried = damaged_values(tunes, args.damaged)
+    print(f"damaged or random v=4 values: {opened} of {tried} opened as a tune (goal 0)")
     return 0
+
+
+def damaged_values(tunes: list[str], count: int) -> tuple[int, int]:
+    """(values that opened as a tune, values tried): a third real v=4 values with 1-3 characters
+    changed, the rest random base64url; seeded, so a run can be repeated."""
+    import random
+
+    from bot import link_packing, links
+
+    rng = random.Random(1)
+    alphabet = link_packing._B64
+    goods = [links.encode_abc(abc, 4) for abc in tunes]
+    opened = tried = 0
+    for i in range(count):
+        if i % 3 == 0:
+            value = list(rng.choice(goods))
+            for _ in range(rng.randint(1, 3)):
+                value[rng.randrange(len(value))] = rng.choice(alphabet)
+            value = "".join(value)
+            if value in goods:
+                continue  # changed back to itself
+        else:
+            value = "".join(rng.choice(alphabet) for _ in range(rng.choice((1, 2, 5, 20, 60, 200, 1000))))
+        tried += 1
+        try:
+            links.decode_abc(value, 4)
+        except ValueError:
+            continue
+        opened += 1
+    return opened, tried
 
 
 if __name__ == "__main__":
