@@ -91,7 +91,7 @@ def test_a_damaged_link_says_so(version):
 
 def test_a_v4_link_with_any_character_changed_is_refused_not_opened_as_another_tune():
     # An arithmetic coder reads any bits as some text: the tune's check value (16 bits of its
-    # CRC-32) is what tells a changed link (2% of these opened as another tune without it).
+    # CRC-32) is what tells a changed link from another tune's.
     tune = V4[-4]["abc"]
     good = links.encode_abc(tune, 4)
     for at in range(0, len(good), max(1, len(good) // 60)):
