@@ -155,9 +155,9 @@ def write_tunes(loaded, per_prompt: int, sides: dict[str, tuple | None], batch: 
     made = {side: {p: [] for p in prompts} for side in sides}
     failed = []
     with BatchEngine(stepper_for(loaded.model)) as engine, ThreadPoolExecutor(batch) as pool:
-        for prompt in prompts:
+        for at, prompt in enumerate(prompts):
             for side, rules in sides.items():
-                start = first_seed + (prompts.index(prompt) * per_prompt if first_seed else 0)
+                start = first_seed + (at * per_prompt if first_seed else 0)
                 seeds = range(start, start + per_prompt)
                 results = pool.map(lambda seed: one(prompt, seed, rules, engine), seeds)
                 for seed, result in zip(seeds, results):

@@ -58,8 +58,7 @@ DOUBLE_STOP_SHARE = {
 def double_stops_allowed(rhythm: str | None, seed: int) -> bool:
     """Whether a new tune of `rhythm` written with `seed` may hold double stops (drawn at the
     rhythm's share)."""
-    share = DOUBLE_STOP_SHARE.get(rhythm, DOUBLE_STOP_SHARE[None])
-    return random.Random(f"double stops {rhythm} {seed}").random() < share
+    return _drawn("double stops", DOUBLE_STOP_SHARE, rhythm, seed)
 
 
 # Share of the training tunes of each rhythm holding a note (not a grace note) shorter than a
@@ -77,15 +76,19 @@ SEMIQUAVER = Fraction(1, 16)
 def shortest_note(rhythm: str | None, seed: int) -> Fraction | None:
     """The shortest note a new tune of `rhythm` written with `seed` may hold: a semiquaver, or
     None (no limit) where it is drawn to hold shorter ones, at the rhythm's share."""
-    share = SHORT_NOTE_SHARE.get(rhythm, SHORT_NOTE_SHARE[None])
-    return None if random.Random(f"short notes {rhythm} {seed}").random() < share else SEMIQUAVER
+    return None if _drawn("short notes", SHORT_NOTE_SHARE, rhythm, seed) else SEMIQUAVER
 
 
 def rests_allowed(rhythm: str | None, seed: int) -> bool:
     """Whether a new tune of `rhythm` written with `seed` may hold rests (drawn at the rhythm's share)."""
-    share = REST_SHARE.get(rhythm, REST_SHARE[None])
-    # A generator of its own: the draw must not move the model's sampling.
-    return random.Random(f"rests {rhythm} {seed}").random() < share
+    return _drawn("rests", REST_SHARE, rhythm, seed)
+
+
+def _drawn(mark: str, shares: dict, rhythm: str | None, seed: int) -> bool:
+    """Whether a tune of `rhythm` and `seed` is drawn to hold `mark`, at the rhythm's share (the
+    table's None entry for a rhythm it lacks). A generator of its own per mark: the draw must not
+    move the model's sampling, nor one mark's draw another's."""
+    return random.Random(f"{mark} {rhythm} {seed}").random() < shares.get(rhythm, shares[None])
 
 
 def absent_in_new(rhythm: str | None, seed: int, asked_style: str | None, dotted: bool) -> frozenset[str]:

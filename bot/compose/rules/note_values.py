@@ -18,6 +18,7 @@ from bot.compose.state import TuneState
 _NOTE = re.compile(r"[=^_]*[A-Ga-gzx][,']*(?P<len>\d*/*\d*)\Z")
 _LENGTH = re.compile(r"(?P<num>\d*)(?P<slashes>/*)(?P<den>\d*)")
 _DENOMINATOR_CHARS = "/0123456789"
+_TAIL = 16  # characters: longer than any note's accidentals, letter, octave marks and length
 
 
 def length_value(text: str) -> Fraction | None:
@@ -48,7 +49,7 @@ class ShortestNote(Rule):
         split = state.splitter
         if state.shortest is None or split.token or split.mode not in ("", "["):
             return False
-        note = _NOTE.search(split.content)
+        note = _NOTE.search(split.content[-_TAIL:])  # a note's text is short: no search of the whole bar
         if note is None:
             return False
         least = state.shortest / state.bar_rules.timing.unit  # in the tune's unit (L:)

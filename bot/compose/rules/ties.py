@@ -34,21 +34,20 @@ class TieAfterNote(Rule):
 
     phase = ALWAYS
 
-    def __init__(self, syntax):
-        super().__init__(syntax)
-        self.tie = syntax.char("-")
-
     def banned(self, state: TuneState) -> Mask:
         split = state.splitter
         if split.token:
-            return self.tie  # `A|-B`: after a bar line
+            return self.syntax.tie  # `A|-B`: after a bar line
         if split.mode:
             return False  # a quoted string, a decoration, a chord being written ...
-        return False if _TIE_MAY_FOLLOW.search(split.content) else self.tie
+        # The bar's last few characters hold any note a tie may follow (the whole bar, searched
+        # for a match at its end, was tried from every position, on every character).
+        return False if _TIE_MAY_FOLLOW.search(split.content[-_TAIL:]) else self.syntax.tie
 
 
 # The end of a note or chord a tie may follow (its length written or not).
 _TIE_MAY_FOLLOW = re.compile(r"(?:[A-Ga-g][,']*[0-9/]*|\])\Z")  # \Z: `$` also matches before a final newline
+_TAIL = 12  # characters: longer than any note's letter, octave marks and length
 
 
 class TiePartner(Rule):

@@ -217,15 +217,11 @@ class TrillUntied(Rule):
 
     phase = ALWAYS
 
-    def __init__(self, syntax):
-        super().__init__(syntax)
-        self.tie = syntax.char("-")
-
     def banned(self, state: TuneState) -> Mask:
         split = state.splitter
         if not split.in_music or "T" not in split.content:
             return False
-        return self.tie if _TRILLED.search(split.content) else False
+        return self.syntax.tie if _TRILLED.search(split.content[-16:]) else False  # a note's text is short
 
 
 # A trilled note being written, its length perhaps begun (`TA`, `T^c'3/2`).
