@@ -85,6 +85,7 @@ def test_a_jig_streams_draws_plays_and_downloads(app_url, page):
     page.goto(app_url)
     page.locator("#seed input").press_sequentially("7")  # typed: a fixed seed, the same tune every run
     expect(page.locator("#random-seed input")).not_to_be_checked()  # typing a seed unticks "random"
+    page.locator("#chat").wait_for(state="attached")  # Gradio may still be mounting it on a cold start
     page.evaluate(WATCH_CHAT)
     send(page, "a jig in D")
 
