@@ -11,11 +11,12 @@ measured here); the time from a 200-character seed to the first sampled characte
 16 concurrent tunes written by one shared BatchEngine against 16 threads stepping alone and
 against the same 16 written one after another. The fused step is also timed on the other
 compute paths, in turns with this run's: float32, bfloat16 (on a CPU without native bfloat16,
-its emulated step: the path float32 replaces there) and int8 weights. The bandwidth-bound line
+its emulated step: the path float32 replaces there), int8 and int4 weights. The bandwidth-bound line
 says what fraction of its bound this run's step reaches.
 
     ABC_BOT_PRECISION=float32 python bench/generate_speed.py   # the float32 path, forced
     ABC_BOT_PRECISION=int8 python bench/generate_speed.py      # the int8-weight path, forced
+    ABC_BOT_PRECISION=int4 python bench/generate_speed.py      # the 4-bit-weight path, forced
 
 Also printed: where a sampled character's time goes (the LSTM step, the draw, each rule's
 `banned` and `judge`, and all rules together against the goal of at most 25%), measured by
@@ -55,7 +56,7 @@ from bot.compose.rules import Rule, rules_for  # noqa: E402
 from bot.engine import BatchEngine  # noqa: E402
 from bot.generate import Settings, compose, generate  # noqa: E402
 from bot.prompt import parse_prompt  # noqa: E402
-from bot.compute import ComputePath, cpu_bfloat16, int8_available  # noqa: E402
+from bot.compute import ComputePath, cpu_bfloat16, int4_available, int8_available  # noqa: E402
 from bot.stepper import Ask, Stepper, answer, stepper_for  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -420,13 +421,15 @@ def main(argv: list[str] | None = None) -> int:
           f"vocabulary {config.vocab_size}; torch threads {torch.get_num_threads()}")
     stepper = stepper_for(loaded.model)
 
-    # The other compute paths' steps (float32, bfloat16 (emulated where not native), int8 weights)
-    # on the same weights, timed in turns with this run's.
+    # The other compute paths' steps (float32, bfloat16 (emulated where not native), int8 and
+    # int4 weights) on the same weights, timed in turns with this run's.
     others = {}
+    available = {"int8": int8_available(), "int4": int4_available()}
     for name, other_path in (("float32", ComputePath("cpu", torch.float32, "bench")),
                              ("bfloat16", ComputePath("cpu", torch.bfloat16, "bench")),
-                             ("int8", ComputePath("cpu", stepper.path.dtype, "bench", int8=True))):
-        if other_path.name != stepper.path.name and (name != "int8" or int8_available()):
+                             ("int8", ComputePath("cpu", stepper.path.dtype, "bench", int8=True)),
+                             ("int4", ComputePath("cpu", stepper.path.dtype, "bench", int4=True))):
+        if other_path.name != stepper.path.name and available.get(name, True):
             others[other_path.name] = Stepper(loaded.model, other_path)
     # The loops take turns for ROUNDS rounds and each keeps its median: timed once, the
     # naive loop alone read 327 to 471 chars/s in one session, and every ratio with it.
@@ -450,7 +453,9 @@ def main(argv: list[str] | None = None) -> int:
         other_step = statistics.median(values)
         emulated = "" if name != "cpu-bfloat16" or cpu_bfloat16()[0] else "; emulated: no native bfloat16 here"
         print(f"the same on path {name:18s} {other_step:10.0f} chars/s   {other_step / naive:5.1f}x naive  "
-              f"({others[name].bytes_per_step / 1e6:.1f} MB of weights{emulated}); this run's path at {step / other_step:.2f}x it")
+              f"({others[name].bytes_per_step / 1e6:.1f} MB of weights{emulated}, "
+              f"{other_step / (bandwidth / others[name].bytes_per_step):.2f} of its bandwidth bound); "
+              f"this run's path at {step / other_step:.2f}x it")
     print(f"generator, bar checks, form control {gen:10.0f} chars/s   {gen / gen_naive:5.1f}x naive  ({made} chars in {args.tunes} tunes; "
           f"the naive loop at {gen_naive:.0f} chars/s in turns with them)")
     print(f"generator, bar checks, form off     {plain:10.0f} chars/s   {plain / gen_naive:5.1f}x naive  ({plain_made} chars; "

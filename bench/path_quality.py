@@ -5,10 +5,10 @@
 
 `bot.evaluate` scores the model as trained (nn.LSTM over whole rows); sampling runs the fused
 step (`bot.stepper`) instead, in the precision of its compute path, and int8 weights change
-its numbers. So here the text is fed through `Stepper.step` one character at a time (16 rows
+its numbers, and int4 weights more. So here the text is fed through `Stepper.step` one character at a time (16 rows
 of the stream side by side, each carrying its state, as `bot.evaluate.score` cuts it) and the
-step's own logits are scored. An int8 path passes where its bits/char are within 0.01 of the
-float32 path's. The tunes are the held-out ones as the model reads them (`bot.evaluate.view_of`).
+step's own logits are scored. An int8 or int4 path passes where its bits/char are within 0.01
+of the float32 path's. The tunes are the held-out ones as the model reads them (`bot.evaluate.view_of`).
 """
 
 from __future__ import annotations
@@ -58,8 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--checkpoint", default=None, help="checkpoint stem (default: the shipped one)")
     parser.add_argument("--chars", type=int, default=None, help="score only the first CHARS held-out characters (default: all)")
-    parser.add_argument("--paths", nargs="+", default=["float32", "bfloat16", "int8"],
-                        help="compute paths to score (default: float32 bfloat16 int8; those this machine refuses are skipped)")
+    parser.add_argument("--paths", nargs="+", default=["float32", "bfloat16", "int8", "int4"],
+                        help="compute paths to score (default: float32 bfloat16 int8 int4; those this machine refuses are skipped)")
     args = parser.parse_args(argv)
     from bench.machine import cpu_model
     from bot.checkpoint import DEFAULT_CHECKPOINT, load
@@ -79,10 +79,11 @@ def main(argv: list[str] | None = None) -> int:
         start = time.perf_counter()
         result[path.name] = round(score_steps(Stepper(loaded.model, path), ids), 4)
         print(f"{path.name:14s} {result[path.name]:.4f} bits/char  ({time.perf_counter() - start:.0f} s)", flush=True)
-    if "cpu-int8" in result and "cpu-float32" in result:
-        gap = result["cpu-int8"] - result["cpu-float32"]
-        result["int8 - float32"] = round(gap, 4)
-        print(f"int8 - float32: {gap:+.4f} bits/char ({'within' if abs(gap) <= 0.01 else 'OUTSIDE'} 0.01)")
+    for weights in ("int8", "int4"):
+        if f"cpu-{weights}" in result and "cpu-float32" in result:
+            gap = result[f"cpu-{weights}"] - result["cpu-float32"]
+            result[f"{weights} - float32"] = round(gap, 4)
+            print(f"{weights} - float32: {gap:+.4f} bits/char ({'within' if abs(gap) <= 0.01 else 'OUTSIDE'} 0.01)")
     print(json.dumps(result))
     return 0
 

@@ -7,25 +7,33 @@ primitive descriptor for the LSTM forward propagation primitive") and bfloat16 m
 are emulated, slower than float32. So the choice is read from the machine when a model is
 loaded, never found by catching the first crash, and `ABC_BOT_PRECISION` overrides it:
 
-    ABC_BOT_PRECISION=auto       # default: int8 where measured faster (below), else bfloat16
-                                 # where native, float32 elsewhere
+    ABC_BOT_PRECISION=auto       # default: 4-bit weights where measured faster (below), else
+                                 # bfloat16 where native, float32 elsewhere
     ABC_BOT_PRECISION=float32    # force float32 (the path of a CPU without bfloat16)
     ABC_BOT_PRECISION=bfloat16   # force bfloat16; refused where the CPU cannot run it
     ABC_BOT_PRECISION=int8       # force int8 weights in the sampling step
+    ABC_BOT_PRECISION=int4       # force 4-bit weights in the sampling step
 
     python -m bot.compute        # prints the path this machine takes, and why
 
 The int8 path (sampling only; training reads it as auto) holds the step's weights as int8 with
 one scale per output row and multiplies them with bfloat16 inputs (`aten._weight_int8pack_mm`,
 weight-only: no scale depends on the batch, so a seed's tune is the same alone or batched): a
-quarter of float32's bytes. Auto takes it where it was measured faster, and only there: on an
-x86 CPU with native bfloat16 and AVX-512 (an Intel Xeon with AMX, 2 cores, torch 2.13, in
-turns in one run: the step with sampling 2,855 chars/s against bfloat16's 1,484 and float32's
-1,176; the generator 1.96x the bfloat16 path's; held-out bits/char 1.3752 against float32's
-1.3751; `bench/generate_speed.py`, `bench/path_quality.py`). A batch of 16 rows costs it about
-2.8x bfloat16's (its kernel is made for one or two rows), yet 16 tunes in one BatchEngine ran
-as fast as on bfloat16 (2,003 against 1,933 chars/s, mean batch 4-5). On AVX2 (measured only
-with the ISA capped) and on ARM, auto keeps the float path until measured there.
+quarter of float32's bytes. The int4 path holds them in 4 bits, with a bfloat16 scale and zero
+per group of 32 along a row (`aten._weight_int4pack_mm_for_cpu`, weight-only too): an eighth.
+
+Auto takes 4-bit weights where they were measured faster, and only there: on an x86 CPU with
+native bfloat16 and AVX-512 (an Intel Xeon with AMX, 2 cores, torch 2.13). There the int8 step
+had already beaten bfloat16's (the step with sampling 2,855 chars/s against 1,484, and
+float32's 1,176; held-out bits/char 1.3752 against float32's 1.3751), and 4-bit weights wrote
+tunes 11-13% faster again than int8's in turns in one run (`bench/step_options.py`), at
++0.001 held-out bits/char (`bench/path_quality.py`). Their kernel is no faster than int8's
+for one matrix held in the cache; what they save is cache: the int8 step's 3.1 MB of weights
+do not fit one core's 2 MB L2 and push out what the composer reads between steps, 1.6 MB do.
+A batch of 16 rows costs either about 2.8x bfloat16's (their kernels are made for one or two
+rows), yet 16 tunes in one BatchEngine ran as fast as on bfloat16 (int8: 2,003 against 1,933
+chars/s, mean batch 4-5). On AVX2 (measured only with the ISA capped) and on ARM, auto keeps
+the float path until measured there.
 
 Sampling always runs on the CPU: it steps one character at a time, so a step is a few small
 matrix-vector products whose cost on a GPU is launch latency, not arithmetic (not measured
@@ -46,6 +54,8 @@ import torch
 ENV = "ABC_BOT_PRECISION"
 CHOICES = ("auto", "float32", "bfloat16")  # what training takes (`python -m bot.train --precision`)
 INT8 = "int8"  # sampling only: training_path reads it as auto
+INT4 = "int4"  # sampling only, likewise
+WEIGHTS = (INT4, INT8)  # the weight-only paths, in auto's order of preference
 
 
 class ComputeError(RuntimeError):
@@ -60,6 +70,12 @@ class ComputePath:
     dtype: torch.dtype  # torch.bfloat16 or torch.float32: the matrix products' precision
     reason: str  # one line a person can read: what the machine has, and what chose this
     int8: bool = False  # the step reads int8 weights (per-row scales) with bfloat16 inputs; priming runs in `dtype`
+    int4: bool = False  # the step reads 4-bit weights (a scale and zero per group) with bfloat16 inputs
+
+    @property
+    def quantized(self) -> str:
+        """The step's weight-only format: 'int8', 'int4', or '' for weights in `dtype`."""
+        return INT8 if self.int8 else INT4 if self.int4 else ""
 
     @property
     def bfloat16(self) -> bool:
@@ -68,8 +84,8 @@ class ComputePath:
 
     @property
     def name(self) -> str:
-        """Short form for logs and benches: 'cpu-bfloat16', 'cpu-float32', 'cpu-int8', 'cuda-bfloat16'."""
-        return f"{self.device}-" + ("int8" if self.int8 else str(self.dtype).removeprefix("torch."))
+        """Short form for logs and benches: 'cpu-bfloat16', 'cpu-float32', 'cpu-int8', 'cpu-int4', 'cuda-bfloat16'."""
+        return f"{self.device}-" + (self.quantized or str(self.dtype).removeprefix("torch."))
 
     def describe(self) -> str:
         """One line: the path, then why."""
@@ -130,24 +146,39 @@ def int8_available() -> bool:
     return hasattr(torch.ops.aten, "_weight_int8pack_mm")
 
 
+def int4_available() -> bool:
+    """Whether torch has the 4-bit weight-only product (and its packing) the int4 path steps with."""
+    return all(hasattr(torch.ops.aten, op) for op in ("_weight_int4pack_mm_for_cpu", "_convert_weight_to_int4pack_for_cpu"))
+
+
+def _available(weights: str) -> tuple[bool, str]:
+    """(whether torch has the product of a weight-only path, the product's name)."""
+    if weights == INT8:
+        return int8_available(), "aten._weight_int8pack_mm"
+    return int4_available(), "aten._weight_int4pack_mm_for_cpu"
+
+
 def _setting(value: str | None) -> str:
     value = (value if value is not None else os.environ.get(ENV, "auto")).strip().lower() or "auto"
-    if value not in (*CHOICES, INT8):
-        raise ComputeError(f"{ENV}={value!r}: expected one of {', '.join((*CHOICES, INT8))}")
+    if value not in (*CHOICES, *WEIGHTS):
+        raise ComputeError(f"{ENV}={value!r}: expected one of {', '.join((*CHOICES, INT8, INT4))}")
     return value
 
 
-def int8_chosen_by_auto() -> tuple[bool, str]:
-    """(whether auto takes the int8 path here, why): where it was measured faster. That is an
-    x86 CPU with native bfloat16 and AVX-512 in ATen (an Intel Xeon with AMX: the step 1.8x
-    bfloat16's, 2.3x float32's, held-out bits/char +0.0001); not measured on an AVX2 CPU or on
-    ARM, which keep their float path."""
+def weights_chosen_by_auto() -> tuple[str, str]:
+    """(the weight-only path auto takes here, 'int4' or 'int8', or '' for none; why): where it was
+    measured faster. That is an x86 CPU with native bfloat16 and AVX-512 in ATen (an Intel Xeon
+    with AMX: the int8 step 1.8x bfloat16's and 2.3x float32's, and 4-bit weights' tunes 1.11-1.13x
+    int8's); not measured on an AVX2 CPU or on ARM, which keep their float path."""
     native, _ = cpu_bfloat16()
     x86 = platform.machine().lower() in ("x86_64", "amd64")
     avx512 = torch.backends.cpu.get_cpu_capability().startswith("AVX512")
-    if x86 and native and avx512 and int8_available():
-        return True, "int8 weights chosen (the measured-faster step on x86 AVX-512 with native bfloat16)"
-    return False, ""
+    if x86 and native and avx512:
+        for weights in WEIGHTS:
+            if _available(weights)[0]:
+                return weights, (f"{weights} weights chosen (the measured-fastest step on x86 AVX-512 "
+                                 "with native bfloat16)")
+    return "", ""
 
 
 def _float_path(setting: str) -> ComputePath:
@@ -168,23 +199,25 @@ def _float_path(setting: str) -> ComputePath:
 @lru_cache(maxsize=None)
 def _inference(setting: str) -> ComputePath:
     native, found = cpu_bfloat16()
-    # Priming (nn.LSTM, full weights) on the int8 path runs as the float path would: bfloat16
-    # autocast where native, else float32.
+    # Priming (nn.LSTM, full weights) on a weight-only path runs as the float path would:
+    # bfloat16 autocast where native, else float32.
     prime = torch.bfloat16 if native else torch.float32
-    if setting == INT8:
-        if not int8_available():
-            raise ComputeError(f"{ENV}=int8, but this torch ({torch.__version__}) has no "
-                               f"aten._weight_int8pack_mm. Unset {ENV} to run in floating point.")
-        return ComputePath("cpu", prime, f"{found}; int8 weights forced by {ENV}", int8=True)
+    if setting in WEIGHTS:
+        available, kernel = _available(setting)
+        if not available:
+            raise ComputeError(f"{ENV}={setting}, but this torch ({torch.__version__}) has no "
+                               f"{kernel}. Unset {ENV} to run in floating point.")
+        return ComputePath("cpu", prime, f"{found}; {setting} weights forced by {ENV}",
+                           int8=setting == INT8, int4=setting == INT4)
     if setting == "auto":
-        chosen, why = int8_chosen_by_auto()
-        if chosen:
-            return ComputePath("cpu", prime, f"{found}: {why}", int8=True)
+        weights, why = weights_chosen_by_auto()
+        if weights:
+            return ComputePath("cpu", prime, f"{found}: {why}", int8=weights == INT8, int4=weights == INT4)
     return _float_path(setting)
 
 
 def inference_path(setting: str | None = None) -> ComputePath:
-    """The path sampling takes: CPU; int8 weights where measured faster (`int8_chosen_by_auto`),
+    """The path sampling takes: CPU; 4-bit or int8 weights where measured faster (`weights_chosen_by_auto`),
     else bfloat16 where native, else float32; `setting` (or the environment's
     ABC_BOT_PRECISION) overrides. ComputeError for a setting this machine refuses."""
     return _inference(_setting(setting))
@@ -192,10 +225,10 @@ def inference_path(setting: str | None = None) -> ComputePath:
 
 def training_path(setting: str | None = None) -> ComputePath:
     """The path training takes: a CUDA GPU when there is one (bfloat16 where it supports it),
-    else the CPU's floating-point path (bfloat16 where native, else float32; never int8)."""
+    else the CPU's floating-point path (bfloat16 where native, else float32; never int8 or int4)."""
     chosen = _setting(setting)
-    if chosen == INT8:
-        chosen = "auto"  # int8 is a sampling path; weights train in the float path auto picks
+    if chosen in WEIGHTS:
+        chosen = "auto"  # int8 and int4 are sampling paths; weights train in the float path auto picks
     if torch.cuda.is_available():
         name = torch.cuda.get_device_name(0)
         bf16 = torch.cuda.is_bf16_supported()

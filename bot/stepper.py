@@ -19,6 +19,10 @@ On the int8 path (`ABC_BOT_PRECISION=int8`) the step's weights are int8 with one
 output row (weight-only: the inputs stay bfloat16, never quantized, so no scale depends on the
 batch), multiplied by ATen's `_weight_int8pack_mm`, which gives each row the same bits alone or
 in any batch (tests/test_stepper.py checks 1 to 32); a quarter of float32's bytes per character.
+On the int4 path (`ABC_BOT_PRECISION=int4`, auto's choice where measured faster) they are 4-bit,
+with a bfloat16 scale and zero per group of INT4_GROUP along a row, multiplied by ATen's
+`_weight_int4pack_mm_for_cpu`, which also gives each row the same bits in any batch: an eighth
+of float32's bytes, small enough to stay in one core's L2 cache beside the composer.
 State c and the gates stay float32.
 """
 
@@ -82,8 +86,46 @@ def _linear_int8(x: torch.Tensor, w: Int8Weight) -> torch.Tensor:
     return torch.ops.aten._weight_int8pack_mm(x, w.q, w.scale)
 
 
+INT4_GROUP = 32  # a scale and zero per 32 weights of a row: +0.001 held-out bits/char (128: +0.005)
+INT4_ROWS = 16  # `_weight_int4pack_mm_for_cpu` packs rows in blocks of 16: the head's 87 are padded
+
+
+class Int4Weight(NamedTuple):
+    """A weight (N, K) in 4 bits: per group of INT4_GROUP along a row, w ~= (q - 8) * scale + zero,
+    with q in 0..15, packed in the kernel's layout; rows padded with zeros to a multiple of 16."""
+
+    packed: torch.Tensor  # the kernel's layout of q
+    scales: torch.Tensor  # (K / INT4_GROUP, padded N, 2) bfloat16: each group's scale and zero
+    rows: int  # N, the rows before padding
+
+    @staticmethod
+    def of(w: torch.Tensor) -> Int4Weight:
+        """Asymmetric 4-bit quantization of a float weight, each group from its own least to its
+        largest value in 16 steps."""
+        w = w.detach().float()
+        rows = w.shape[0]
+        w = torch.cat([w, w.new_zeros(-rows % INT4_ROWS, w.shape[1])])
+        n, k = w.shape
+        groups = w.view(n, k // INT4_GROUP, INT4_GROUP)
+        low, high = groups.amin(-1, keepdim=True), groups.amax(-1, keepdim=True)
+        scale = ((high - low) / 15).clamp_min(1e-6)
+        q = torch.round((groups - low) / scale).clamp_(0, 15).to(torch.int32).view(n, k)
+        zero = low + 8 * scale  # the kernel reads (q - 8) * scale + zero, so that is q * scale + low
+        scales = torch.stack([scale.view(n, -1), zero.view(n, -1)], -1).transpose(0, 1)
+        packed = torch.ops.aten._convert_weight_to_int4pack_for_cpu(q, 1)
+        return Int4Weight(packed, scales.contiguous().to(torch.bfloat16), rows)
+
+
+def _linear_int4(x: torch.Tensor, w: Int4Weight) -> torch.Tensor:
+    """x (B, K) bfloat16 @ (4-bit w (N, K)).T -> (B, N) bfloat16; rows independent of B."""
+    out = torch.ops.aten._weight_int4pack_mm_for_cpu(x, w.packed, INT4_GROUP, w.scales)
+    return out if out.shape[1] == w.rows else out[:, : w.rows]
+
+
 def _nbytes(w) -> int:
-    """Bytes of a weight as the step holds it (a tensor or an Int8Weight)."""
+    """Bytes of a weight as the step holds it (a tensor, an Int8Weight or an Int4Weight)."""
+    if isinstance(w, Int4Weight):
+        return w.packed.numel() * w.packed.element_size() + w.scales.numel() * w.scales.element_size()
     return sum(t.numel() * t.element_size() for t in (w if isinstance(w, Int8Weight) else (w,)))
 
 
@@ -129,16 +171,20 @@ class Stepper:
         self.path = path or inference_path()
         if self.path.device != "cpu":
             raise ValueError(f"Stepper samples on the CPU, not {self.path.device}")
-        if self.path.int8 and model.config.hidden % INT8_BLOCK:
-            # The int8 product reads its rows in blocks of 16 (rows of other widths come out wrong or crash):
-            # such a model (only tiny test ones) steps in the floating-point path of the same dtype.
+        block = INT8_BLOCK if self.path.int8 else INT4_GROUP
+        if self.path.quantized and model.config.hidden % block:
+            # The int8 product reads its rows in blocks of 16 (rows of other widths come out wrong
+            # or crash), the 4-bit one in groups of 32: such a model (only tiny test ones) steps in
+            # the floating-point path of the same dtype.
             self.path = ComputePath("cpu", self.path.dtype, f"{self.path.reason}; hidden size "
-                                    f"{model.config.hidden} is no multiple of {INT8_BLOCK}: float weights")
-        # The step's dtype (h and the products' inputs): bfloat16 on the int8 path, whose
+                                    f"{model.config.hidden} is no multiple of {block}: float weights")
+        # The step's dtype (h and the products' inputs): bfloat16 on the weight-only paths, whose
         # priming still runs in path.dtype (float32 where the CPU has no bfloat16).
-        dtype = self.dtype = torch.bfloat16 if self.path.int8 else self.path.dtype
+        dtype = self.dtype = torch.bfloat16 if self.path.quantized else self.path.dtype
         if self.path.int8:
             self._linear, self._pad = _linear_int8, False
+        elif self.path.int4:
+            self._linear, self._pad = _linear_int4, False
         elif dtype == torch.bfloat16:
             self._linear, self._pad = _linear_bf16, False
         elif _ONEDNN:
@@ -170,11 +216,12 @@ class Stepper:
             if self._linear is _linear_f32:
                 self.w_hh0, self.w_out = _pack(self.w_hh0), _pack(self.w_out)
                 self.w_upper = [_pack(w) for w in self.w_upper]
-            elif self._linear is _linear_int8:  # quantized from the float32 weights, not from bfloat16
-                self.w_hh0 = Int8Weight.of(lstm.weight_hh_l0[order])
-                self.w_out = Int8Weight.of(model.head.weight)
-                self.w_upper = [Int8Weight.of(torch.cat([getattr(lstm, f"weight_ih_l{k}"),
-                                                          getattr(lstm, f"weight_hh_l{k}")], 1)[order])
+            elif self.path.quantized:  # quantized from the float32 weights, not from bfloat16
+                quantize = Int8Weight.of if self.path.int8 else Int4Weight.of
+                self.w_hh0 = quantize(lstm.weight_hh_l0[order])
+                self.w_out = quantize(model.head.weight)
+                self.w_upper = [quantize(torch.cat([getattr(lstm, f"weight_ih_l{k}"),
+                                                    getattr(lstm, f"weight_hh_l{k}")], 1)[order])
                                 for k in range(1, self.layers)]
         # One (1,) index tensor per character, made once: a batch-1 step then builds none.
         self.token = [torch.tensor([i]) for i in range(self.vocab_size)]

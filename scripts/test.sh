@@ -2,13 +2,13 @@
 # Run the whole test suite, installing whatever it needs first.
 #
 # Three passes, so that every compute path runs on any machine (bot/compute.py):
-#   1. the whole suite on this machine's own path (`auto`: int8 weights or bfloat16 where the
+#   1. the whole suite on this machine's own path (`auto`: 4-bit weights or bfloat16 where the
 #      CPU has native bfloat16, float32 elsewhere);
 #   2. every test file that samples from the LSTM (stepping, engine, generation, chat, app,
 #      training, form, play, links, style, accompaniment, golden tunes, continuations) again as
 #      on a CPU without native bfloat16: oneDNN and ATen capped at AVX2 and float32 chosen by
 #      the same detection a laptop gets (on a machine that is float32 already, that path again);
-#   3. the sampling tests on each other path this machine runs (int8, bfloat16).
+#   3. the sampling tests on each other path this machine runs (int4, int8, bfloat16).
 # Arguments go to pytest and then run one pass only, on this machine's path.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,11 +29,11 @@ echo "== pass 2 of 3: the compute tests on the float32 path of a CPU without nat
     tests/test_form.py tests/test_play.py tests/test_link_round_trip.py tests/test_style.py tests/test_accompaniment.py \
     tests/test_golden_tunes.py tests/test_continue.py
 )
-# The paths `auto` did not take here but this machine runs (int8 weights anywhere torch has the
-# product; bfloat16 where the CPU has it natively): the tunes' sampling tests once more on each.
+# The paths `auto` did not take here but this machine runs (int4 and int8 weights anywhere torch
+# has their products; bfloat16 where the CPU has it natively): the tunes' sampling tests once more on each.
 echo "== pass 3 of 3: the sampling tests on this machine's other compute paths"
 auto=$(.venv/bin/python -c 'from bot.compute import inference_path; print(inference_path().name)')
-for precision in int8 bfloat16; do
+for precision in int4 int8 bfloat16; do
   if [ "cpu-$precision" != "$auto" ] && ABC_BOT_PRECISION=$precision .venv/bin/python -m bot.compute >/dev/null 2>&1; then
     echo "-- ABC_BOT_PRECISION=$precision"
     ABC_BOT_PRECISION=$precision .venv/bin/python -m pytest -q tests/test_stepper.py tests/test_engine.py \

@@ -61,12 +61,14 @@ def test_auto_takes_bfloat16_exactly_where_the_cpu_has_it():
     path = inference_path("auto")
     assert path.bfloat16 == expected and cpu_bfloat16()[0] == expected
     assert path.device == "cpu" and cpu_bfloat16()[1] in path.reason
-    # Where the CPU has bfloat16 on x86 with AVX-512 (the class int8 was measured faster on),
-    # auto takes int8 weights; its priming still runs in bfloat16 there.
-    int8 = (X86 and expected and torch.backends.cpu.get_cpu_capability().startswith("AVX512")
-            and hasattr(torch.ops.aten, "_weight_int8pack_mm"))
-    name = "int8" if int8 else "bfloat16" if expected else "float32"
-    assert path.describe().startswith(f"compute path: cpu-{name}") and path.int8 == int8
+    # Where the CPU has bfloat16 on x86 with AVX-512 (the class 4-bit and int8 weights were
+    # measured faster on), auto takes 4-bit weights (int8 where torch lacks their product); its
+    # priming still runs in bfloat16 there.
+    weighted = X86 and expected and torch.backends.cpu.get_cpu_capability().startswith("AVX512")
+    int4 = weighted and hasattr(torch.ops.aten, "_weight_int4pack_mm_for_cpu")
+    int8 = weighted and not int4 and hasattr(torch.ops.aten, "_weight_int8pack_mm")
+    name = "int4" if int4 else "int8" if int8 else "bfloat16" if expected else "float32"
+    assert path.describe().startswith(f"compute path: cpu-{name}") and (path.int8, path.int4) == (int8, int4)
     # What the choice is for: bfloat16 is chosen only where the LSTM runs in it, and a CPU at
     # AVX2 (a laptop, or the capped pass) really cannot run it.
     if path.bfloat16:
@@ -122,8 +124,8 @@ def test_training_uses_a_gpu_only_when_there_is_one(monkeypatch, gpu, bf16, sett
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: bf16)
     path = training_path(setting)
     if expected is None:
-        # The CPU's floating-point path (never int8, a sampling path), from its own flags.
-        assert path.device == "cpu" and not path.int8
+        # The CPU's floating-point path (never int8 or int4, sampling paths), from its own flags.
+        assert path.device == "cpu" and not path.quantized
         assert path.dtype == (torch.bfloat16 if cpu_has_bfloat16() else torch.float32)
     else:
         assert (path.device, path.dtype) == expected and "Made-up GPU" in path.reason
@@ -137,28 +139,34 @@ def test_bfloat16_training_is_refused_on_a_gpu_without_it(monkeypatch):
         training_path("bfloat16")
 
 
-def test_int8_can_be_forced_and_is_printed_and_training_stays_in_floating_point():
+@pytest.mark.parametrize("weights", ["int8", "int4"])
+def test_weight_only_paths_can_be_forced_and_are_printed_and_training_stays_in_floating_point(weights):
     caps = {k: os.environ[k] for k in AVX2 if k in os.environ}  # this pass's caps, if any, as here
-    done = run_compute(ABC_BOT_PRECISION="int8", **caps)
+    done = run_compute(ABC_BOT_PRECISION=weights, **caps)
     assert done.returncode == 0, done.stderr
-    assert "inference compute path: cpu-int8" in done.stdout and "int8 weights forced" in done.stdout
-    # Training reads int8 as auto: the float path this CPU's own flags call for.
+    assert f"inference compute path: cpu-{weights}" in done.stdout and f"{weights} weights forced" in done.stdout
+    # Training reads int8 and int4 as auto: the float path this CPU's own flags call for.
     expected = "cpu-bfloat16" if cpu_has_bfloat16() else "cpu-float32"
     assert f"training  compute path: {expected}" in done.stdout
-    path = inference_path("int8")
-    assert path.int8 and path.name == "cpu-int8" and path.device == "cpu"
+    path = inference_path(weights)
+    assert (path.int8, path.int4) == (weights == "int8", weights == "int4")
+    assert path.name == f"cpu-{weights}" and path.device == "cpu" and path.quantized == weights
     # Priming (nn.LSTM with its float weights) runs in bfloat16 only where the CPU has it.
     assert path.dtype == (torch.bfloat16 if cpu_has_bfloat16() else torch.float32)
-    assert not training_path("int8").int8
+    assert not training_path(weights).quantized
 
 
-def test_int8_is_refused_clearly_where_torch_lacks_its_product(monkeypatch):
+@pytest.mark.parametrize("weights, probe, kernel", [("int8", "int8_available", "_weight_int8pack_mm"),
+                                                    ("int4", "int4_available", "_weight_int4pack_mm_for_cpu")])
+def test_a_weight_only_path_is_refused_clearly_where_torch_lacks_its_product(monkeypatch, weights, probe, kernel):
     from bot import compute
 
     compute._inference.cache_clear()
-    monkeypatch.setattr(compute, "int8_available", lambda: False)
+    monkeypatch.setattr(compute, probe, lambda: False)
     try:
-        with pytest.raises(ComputeError, match="int8.*_weight_int8pack_mm"):
-            inference_path("int8")
+        with pytest.raises(ComputeError, match=f"{weights}.*{kernel}"):
+            inference_path(weights)
+        # Auto passes over a missing product: never a path that cannot step.
+        assert inference_path("auto").quantized != weights
     finally:
         compute._inference.cache_clear()

@@ -164,13 +164,14 @@ def test_stepper_gives_the_models_logits(shipped):
     with torch.no_grad():
         expected, _ = shipped.model(torch.tensor([ids]))
     stepper = Stepper(shipped.model)
+    # bfloat16 or int8 weights: close, not equal; 4-bit weights further (tests/test_stepper.py)
+    tolerance = 0.75 if stepper.path.int4 else 0.15
     state = stepper.zero(1)
     for i, token in enumerate(ids):
         logits, state = stepper.step(torch.tensor([token]), state)
-        # bfloat16 weights, as in training: close, not equal
-        assert torch.allclose(logits[0], expected[0, i], atol=0.15), i
+        assert torch.allclose(logits[0], expected[0, i], atol=tolerance), i
     primed, _ = stepper.prime(ids)
-    assert torch.allclose(primed, expected[0, -1], atol=0.15)
+    assert torch.allclose(primed, expected[0, -1], atol=tolerance)
 
 
 def test_batched_step_gives_each_row_its_own_result(shipped):

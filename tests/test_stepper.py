@@ -24,7 +24,11 @@ PATHS = {
     "bfloat16": (ComputePath("cpu", torch.bfloat16, "test"), 0.15),  # bfloat16 weights: close, not equal
     # int8 weights, bfloat16 inputs; priming in bfloat16 where native, else float32 (as inference_path("int8")).
     "int8": (ComputePath("cpu", torch.bfloat16 if NATIVE else torch.float32, "test", int8=True), 0.15),
+    # 4-bit weights (a scale and zero per 32): further from the float logits than int8's (on
+    # the jig below, at most 0.51 against int8's 0.07); held-out bits/char +0.001 (test below).
+    "int4": (ComputePath("cpu", torch.bfloat16 if NATIVE else torch.float32, "test", int4=True), 0.75),
 }
+WEIGHT_ONLY = ["int8", "int4"]
 
 
 @pytest.fixture(scope="module")
@@ -149,10 +153,12 @@ def test_a_model_trained_in_bfloat16_samples_in_float32(shipped):
     assert "K:G" in tune.abc and tune.bars >= 8
 
 
-def test_int8_rows_are_the_same_alone_or_in_a_batch_of_1_to_16(shipped):
-    # Weight-only int8: nothing is scaled per batch, so a row's logits and state, over several
-    # steps, are the same bits alone as in any batch (a seed's tune is the same beside others).
-    stepper = Stepper(shipped.model, PATHS["int8"][0])
+@pytest.mark.parametrize("weights", WEIGHT_ONLY)
+def test_weight_only_rows_are_the_same_alone_or_in_a_batch_of_1_to_16(shipped, weights):
+    # Weight-only int8 or int4: nothing is scaled per batch, so a row's logits and state, over
+    # several steps, are the same bits alone as in any batch (a seed's tune is the same beside others).
+    stepper = Stepper(shipped.model, PATHS[weights][0])
+    assert stepper.path.quantized == weights
     torch.manual_seed(0)
     tokens = torch.randint(0, stepper.vocab_size, (3, 16))  # 3 steps of 16 rows
     for batch in range(1, 17):
@@ -168,12 +174,13 @@ def test_int8_rows_are_the_same_alone_or_in_a_batch_of_1_to_16(shipped):
             assert torch.equal(alone[row].c[:, 0], together.c[:, row]), (batch, row)
 
 
-def test_int8_writes_the_same_tune_from_a_seed_alone_or_in_the_batch_engine(shipped):
+@pytest.mark.parametrize("weights", WEIGHT_ONLY)
+def test_weight_only_paths_write_the_same_tune_from_a_seed_alone_or_in_the_batch_engine(shipped, weights):
     from bot import stepper as stepper_module
     from bot.engine import BatchEngine
 
-    model = checkpoint.load().model  # a fresh object: its own Stepper, on the int8 path
-    stepper = stepper_module._CACHE[model] = Stepper(model, PATHS["int8"][0])
+    model = checkpoint.load().model  # a fresh object: its own Stepper, on the int8 or int4 path
+    stepper = stepper_module._CACHE[model] = Stepper(model, PATHS[weights][0])
     loaded = checkpoint.Loaded(model=model, vocab=shipped.vocab, card=shipped.card)
     cases = [("a jig in G", 1), ("a reel in D", 2), ("a waltz in A", 3)]
     alone = [generate(text, Settings(seed=seed, bars=4), loaded).abc for text, seed in cases]
@@ -193,19 +200,21 @@ def test_int8_writes_the_same_tune_from_a_seed_alone_or_in_the_batch_engine(ship
     assert together == alone
 
 
-def test_int8_keeps_held_out_bits_per_char_within_0_01_of_float32(shipped):
+def test_weight_only_paths_keep_held_out_bits_per_char_within_0_01_of_float32(shipped):
     # The first 4,096 held-out characters through each path's own step (bench/path_quality.py
-    # scores all 82,747: float32 1.3751, int8 1.3752 when measured). nn.LSTM's float32 score is
-    # the independent reference the float32 step must itself match.
+    # scores all 82,747). nn.LSTM's float32 score is the independent reference the float32 step
+    # must itself match.
     from bench.path_quality import held_out_ids, score_steps
     from bot.evaluate import score
 
     ids = held_out_ids(shipped, 4096)
     reference = score(shipped.model, ids)["bits_per_char"]
     float32 = score_steps(Stepper(shipped.model, PATHS["float32"][0]), ids)
-    int8 = score_steps(Stepper(shipped.model, PATHS["int8"][0]), ids)
     assert abs(float32 - reference) < 1e-3
-    assert abs(int8 - float32) <= 0.01, (int8, float32)
+    for weights in WEIGHT_ONLY:
+        got = score_steps(Stepper(shipped.model, PATHS[weights][0]), ids)
+        assert abs(got - float32) <= 0.01, (weights, got, float32)
+        assert got != float32 or weights == "int8"  # 4-bit weights really are not the float ones
     assert 0.5 < float32 < 3  # the slice really is music the model knows (a flat guess is ~6.4)
 
 
@@ -231,13 +240,43 @@ def test_int8_weights_round_each_row_to_its_own_step_and_the_product_uses_them()
     assert torch.allclose(got.double(), expected, rtol=2**-7, atol=1e-6)
 
 
-def test_int8_falls_back_to_float_weights_for_a_hidden_size_its_product_cannot_read():
+def test_int4_weights_hold_each_group_in_16_steps_and_the_product_uses_them():
+    from bot.stepper import INT4_GROUP, Int4Weight, _linear_int4
+
+    torch.manual_seed(1)
+    # 20 rows (padded to 32 for the kernel) of 2 groups each; one group spans a far wider range.
+    w = torch.randn(20, 2 * INT4_GROUP) * 0.1
+    w[3, :INT4_GROUP] *= 40
+    q = Int4Weight.of(w)
+    assert q.rows == 20 and q.scales.dtype == torch.bfloat16 and q.scales.shape == (2, 32, 2)
+    scale, zero = q.scales[..., 0].float().T, q.scales[..., 1].float().T  # (32 rows, 2 groups)
+    low = w.view(20, 2, INT4_GROUP).amin(-1)
+    high = w.view(20, 2, INT4_GROUP).amax(-1)
+    # Each group's own scale: its range in 15 steps (bfloat16 rounds it by at most 2**-8).
+    assert torch.allclose(scale[:20], (high - low) / 15, rtol=2**-8)
+    assert scale[3, 0] > 20 * scale[3, 1]  # the wide group did not widen its neighbour's steps
+    # The product, against x @ w.T in float64 from the original weights: each weight is off by
+    # at most half its group's step (plus the rounding of scale and zero), so each output by at
+    # most that times the |x| it meets.
+    x = torch.linspace(-1, 1, 3 * 2 * INT4_GROUP).view(3, 2 * INT4_GROUP)
+    expected = x.double() @ w.double().T
+    got = _linear_int4(x.to(torch.bfloat16), q)
+    assert got.shape == (3, 20) and got.dtype == torch.bfloat16
+    step = scale[:20].repeat_interleave(INT4_GROUP, 1).double()  # (20, K): each weight's step
+    zero_error = zero[:20].abs().repeat_interleave(INT4_GROUP, 1).double() * 2**-8
+    bound = x.double().abs() @ (step * 0.6 + zero_error).T
+    assert torch.all((got.double() - expected).abs() <= bound + expected.abs() * 2**-7 + 1e-3)
+    assert not torch.allclose(got.double(), expected, atol=1e-4)  # it really is 4 bits, not the float product
+
+
+@pytest.mark.parametrize("weights, block", [("int8", 16), ("int4", 32)])
+def test_weight_only_paths_fall_back_to_float_weights_for_a_hidden_size_their_product_cannot_read(weights, block):
     from bot.model import CharLSTM, ModelConfig
 
     torch.manual_seed(0)
     model = CharLSTM(ModelConfig(vocab_size=12, embedding=8, hidden=8, layers=2, dropout=0.0)).eval()
-    stepper = Stepper(model, PATHS["int8"][0])
-    assert not stepper.path.int8 and "no multiple of 16" in stepper.path.reason
+    stepper = Stepper(model, PATHS[weights][0])
+    assert not stepper.path.quantized and f"no multiple of {block}" in stepper.path.reason
     logits, _ = stepper.step(torch.tensor([3]), stepper.zero(1))
     with torch.no_grad():
         expected, _ = model(torch.tensor([[3]]))
