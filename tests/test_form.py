@@ -179,6 +179,23 @@ def test_tracker_judges_part_ends():
     assert not seven.after(Fraction(1), "::").needs_opening  # `::` closes A and opens B
 
 
+def test_a_part_played_once_is_not_opened_by_the_repeat_before_it():
+    # The jig's 8r 8 8r: A and C repeated, B played once. `A::` would open a repeat for B that
+    # B's end leaves open, so no `|:` could open C: composed from seed 11 on the int4 path, every
+    # try of C was lost and the tune ended after B.
+    plan = FormPlan((8, 8, 8), False, repeats=(True, False, True))
+    beat, d = Fraction(3, 8), [(62, Fraction(0))]
+    a_end = FormTracker(plan, tonic=2, length=Fraction(43, 6))  # a pickup began A: its last bar is short
+    assert "next part is played once" in a_end.judge(Fraction(5, 6), "::", d, beat)
+    assert a_end.judge(Fraction(5, 6), ":|", d, beat) == ""
+    b_end = a_end.after(Fraction(5, 6), ":|").after(Fraction(43, 6), "|")
+    assert (b_end.index, b_end.length) == (1, Fraction(43, 6))
+    assert b_end.judge(Fraction(5, 6), "|:", d, beat) == ""  # B's last bar may open C's repeat
+    assert b_end.judge(Fraction(5, 6), "||", d, beat) == ""  # or C opens on a line of its own
+    c = b_end.after(Fraction(5, 6), "||")
+    assert c.needs_opening and "opens with |:" in c.judge(Fraction(1), "|", d, beat)
+
+
 def test_tracker_judges_a_written_layout():
     # The NMD's 8r 16: A repeated, then B's 16 bars written out as one part (two joined phrases).
     plan = FormPlan((8, 8, 8), False, repeats=(True, False, False), joined=frozenset({1}), marked=True)

@@ -43,15 +43,21 @@ def test_a_waltz_not_drawn_to_hold_double_stops_writes_none(monkeypatch):
     from bot.generate import Settings, generate
 
     shipped = load_cached()
-    seeds = [seed for seed in range(40) if not double_stops_allowed("waltz", seed)][:20]
+    seeds = [seed for seed in range(400) if not double_stops_allowed("waltz", seed)][:80]
+    share = marks.DOUBLE_STOP_SHARE["waltz"]
 
-    def bodies():
-        return [generate("a waltz in G", Settings(seed=seed, bars=16), shipped).abc.partition("\nK:")[2]
-                for seed in seeds]
+    def body(seed: int) -> str:
+        return generate("a waltz in G", Settings(seed=seed, bars=16), shipped).abc.partition("\nK:")[2]
 
-    assert not any("[" in body for body in bodies())
-    monkeypatch.setitem(marks.DOUBLE_STOP_SHARE, "waltz", 1.0)  # every waltz allowed them
-    assert any("[" in body for body in bodies())  # so it was the draw that kept them out
+    # Allowed in every waltz, the model writes them now and then (at other seeds on each compute
+    # path): find a seed that does ...
+    monkeypatch.setitem(marks.DOUBLE_STOP_SHARE, "waltz", 1.0)
+    writer = next((seed for seed in seeds if "[" in body(seed)), None)
+    assert writer is not None
+    # ... then at the rhythm's own share, which did not draw these seeds to hold them, neither
+    # it nor the others write one: it was the draw that kept them out.
+    monkeypatch.setitem(marks.DOUBLE_STOP_SHARE, "waltz", share)
+    assert not any("[" in body(seed) for seed in [writer, *seeds[:19]])
 
 
 def test_rests_are_allowed_at_the_rhythms_share_by_seed():

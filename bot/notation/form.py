@@ -489,6 +489,10 @@ class FormTracker:
             return "phrases are not repeated"
         if token.startswith(":") and not self.plan.repeats_at(self.index):
             return "this part is played once"
+        if token.endswith(":") and bars > 0 and not self.plan.opens_repeat(following):
+            # `A::` opens a repeat for a B played once: B's end then leaves it open, and the syntax
+            # guard rightly bans a second `|:` before its `:|`, so no try of the next part could start.
+            return "the next part is played once"
         if self.needs_opening and bars > 0:
             # Without `|:` music21 takes `A:| B:|` back to the tune's start (AABAAB), where
             # abc2midi and players go back to the last `:|` (AABB): the part says where.
