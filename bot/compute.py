@@ -26,15 +26,16 @@ Auto takes 4-bit weights where they were measured faster, and only there: on an 
 native bfloat16 and AVX-512 (an Intel Xeon with AMX, 2 cores, torch 2.13). There the int8 step
 had already beaten bfloat16's (the step with sampling 2,855 chars/s against 1,484, and
 float32's 1,176; held-out bits/char 1.3752 against float32's 1.3751), and 4-bit weights wrote
-tunes 1.13x as fast again as int8's, in turns in one run (`bench/step_options.py`), at +0.0023
-held-out bits/char (`bench/path_quality.py`). Their kernel is no faster than int8's for one
-matrix held in the cache; what they save is cache: the int8 step's 3.2 MB of weights overflow
-one core's 2 MB L2, so each step pushes out what the composer reads between steps; 4-bit
-weights and their scales take 2.0 MB. A batch of 16 rows costs the int8 product about 2.8x
-bfloat16's (it is made for one or two rows), yet 16 tunes in one BatchEngine ran as fast as on
-bfloat16 (2,003 against 1,933 chars/s, mean batch 4-5); `bench/generate_speed.py` times the
-BatchEngine on whichever path auto takes. On AVX2 (measured only with the ISA capped) and on
-ARM, auto keeps the float path until measured there.
+tunes 1.08x as fast again as int8's, in turns in one run (`bench/step_options.py`; the step
+with sampling 1.15x, `bench/generate_speed.py`), at +0.0023 held-out bits/char
+(`bench/path_quality.py`). Their kernel is no faster than int8's for one matrix held in the
+cache; what they save is cache: the int8 step's 3.2 MB of weights overflow one core's 2 MB L2,
+so each step pushes out what the composer reads between steps; 4-bit weights and their scales
+take 2.0 MB. A batch of 16 rows costs the int8 product about 2.8x bfloat16's (it is made for
+one or two rows), yet 16 tunes in one BatchEngine ran as fast as on bfloat16 (2,003 against
+1,933 chars/s, mean batch 4-5); `bench/generate_speed.py` times the BatchEngine on whichever
+path auto takes. On AVX2 (measured only with the ISA capped) and on ARM, auto keeps the float
+path until measured there.
 
 Sampling always runs on the CPU: it steps one character at a time, so a step is a few small
 matrix-vector products whose cost on a GPU is launch latency, not arithmetic (not measured
@@ -169,7 +170,7 @@ def _setting(value: str | None) -> str:
 def weights_chosen_by_auto() -> tuple[str, str]:
     """(the weight-only path auto takes here, 'int4' or 'int8', or '' for none; why): where it was
     measured faster. That is an x86 CPU with native bfloat16 and AVX-512 in ATen (an Intel Xeon
-    with AMX: the int8 step 1.8x bfloat16's and 2.3x float32's, and 4-bit weights' tunes 1.11-1.13x
+    with AMX: the int8 step 1.8x bfloat16's and 2.3x float32's, and 4-bit weights' tunes 1.08x
     int8's); not measured on an AVX2 CPU or on ARM, which keep their float path."""
     native, _ = cpu_bfloat16()
     x86 = platform.machine().lower() in ("x86_64", "amd64")
