@@ -131,20 +131,27 @@ _FINGERPRINT_TEXT = "\n\nM:6/8\nL:1/8\nK:D\n|:A|dAF DFA|dAF A2d|cBA GFE|"
 
 
 def kernel_fingerprint(loaded) -> str:
-    """sha256 of the logits this machine's step gives for a fixed text, one character at a time.
+    """sha256 of the logits this machine's step gives for a fixed text, one character at a time,
+    and of what priming the same text gives.
 
     Two CPUs on one compute path may round their products differently (AMX against AVX-512,
-    oneDNN's kernels per ISA): the tunes' hashes hold only where this fingerprint is the same.
+    oneDNN's kernels per ISA), and a weight-only path primes in bfloat16 only where the CPU has
+    it natively (its 4-bit steps gave the same bits on AVX2 as here, its priming did not): the
+    tunes' hashes hold only where this fingerprint is the same.
     """
     import torch
 
     from bot.stepper import stepper_for
 
     stepper = stepper_for(loaded.model)
+    ids = loaded.encode(_FINGERPRINT_TEXT)
     state, out = stepper.zero(1), hashlib.sha256()
-    for char_id in loaded.encode(_FINGERPRINT_TEXT):
+    for char_id in ids:
         logits, state = stepper.step(torch.tensor([char_id]), state)
         out.update(logits.float().numpy().tobytes())
+    logits, state = stepper.prime(ids)
+    for tensor in (logits, state.h, state.c):
+        out.update(tensor.float().numpy().tobytes())
     return out.hexdigest()
 
 

@@ -7,7 +7,8 @@
 #   2. every test file that samples from the LSTM (stepping, engine, generation, chat, app,
 #      training, form, play, links, style, accompaniment, golden tunes, continuations) again as
 #      on a CPU without native bfloat16: oneDNN and ATen capped at AVX2 and float32 chosen by
-#      the same detection a laptop gets (on a machine that is float32 already, that path again);
+#      the same detection a laptop gets (on a machine that is float32 already, that path again),
+#      and the 4-bit path's sampling tests there too;
 #   3. the sampling tests on each other path this machine runs (int4, int8, bfloat16).
 # Arguments go to pytest and then run one pass only, on this machine's path.
 set -euo pipefail
@@ -28,6 +29,13 @@ echo "== pass 2 of 3: the compute tests on the float32 path of a CPU without nat
     tests/test_generate.py tests/test_chat.py tests/test_app_client.py tests/test_train.py tests/test_evaluate.py \
     tests/test_form.py tests/test_play.py tests/test_link_round_trip.py tests/test_style.py tests/test_accompaniment.py \
     tests/test_golden_tunes.py tests/test_continue.py
+  # The weight-only path such a CPU also runs when forced (4-bit steps, float32 priming): its
+  # steps give the bits this machine's do, its priming does not.
+  if ABC_BOT_PRECISION=int4 .venv/bin/python -m bot.compute >/dev/null 2>&1; then
+    echo "-- ABC_BOT_PRECISION=int4 on the capped CPU"
+    ABC_BOT_PRECISION=int4 .venv/bin/python -m pytest -q tests/test_stepper.py tests/test_generate.py \
+      tests/test_golden_tunes.py
+  fi
 )
 # The paths `auto` did not take here but this machine runs (int4 and int8 weights anywhere torch
 # has their products; bfloat16 where the CPU has it natively): the tunes' sampling tests once more on each.
