@@ -427,8 +427,8 @@ def main(argv: list[str] | None = None) -> int:
     available = {"int8": int8_available(), "int4": int4_available()}
     for name, other_path in (("float32", ComputePath("cpu", torch.float32, "bench")),
                              ("bfloat16", ComputePath("cpu", torch.bfloat16, "bench")),
-                             ("int8", ComputePath("cpu", stepper.path.dtype, "bench", int8=True)),
-                             ("int4", ComputePath("cpu", stepper.path.dtype, "bench", int4=True))):
+                             ("int8", ComputePath("cpu", stepper.path.dtype, "bench", weights="int8")),
+                             ("int4", ComputePath("cpu", stepper.path.dtype, "bench", weights="int4"))):
         if other_path.name != stepper.path.name and available.get(name, True):
             others[other_path.name] = Stepper(loaded.model, other_path)
     # The loops take turns for ROUNDS rounds and each keeps its median: timed once, the

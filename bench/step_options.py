@@ -58,20 +58,30 @@ def per_step_us(step, state, token, n: int = 1500) -> float:
     return (time.perf_counter() - start) / n * 1e6
 
 
+def stepper_of(loaded, weights: str = "int8") -> Stepper:
+    """A Stepper of the model with `weights` ("int8", "int4", or "" for bfloat16 weights)."""
+    return Stepper(loaded.model, ComputePath("cpu", torch.bfloat16, "bench", weights=weights))
+
+
+def one_after_the_other(stepper: Stepper, python_work, loops: int, n: int) -> float:
+    """Microseconds a character for a step followed by `loops` of Python work, in this thread."""
+    state, token = stepper.zero(1), stepper.token[5]
+    start = time.perf_counter()
+    for _ in range(n):
+        _, state = stepper.step(token, state)
+        python_work(loops)
+    return (time.perf_counter() - start) / n * 1e6
+
+
 def weight_formats(loaded, tunes: int) -> None:
     """The generator's chars/s with each weight format's Stepper, taking turns tune by tune."""
     from bot.generate import Settings, generate
 
-    paths = {}
-    if int8_available():
-        paths["int8"] = ComputePath("cpu", torch.bfloat16, "bench", int8=True)
-    if int4_available():
-        paths["int4"] = ComputePath("cpu", torch.bfloat16, "bench", int4=True)
-    if cpu_bfloat16()[0]:
-        paths["bfloat16"] = ComputePath("cpu", torch.bfloat16, "bench")
-    steppers = {name: Stepper(loaded.model, path) for name, path in paths.items()}
-    made = {name: 0 for name in paths}
-    seconds = {name: 0.0 for name in paths}
+    formats = {"int8": int8_available(), "int4": int4_available(), "bfloat16": cpu_bfloat16()[0]}
+    steppers = {name: stepper_of(loaded, "" if name == "bfloat16" else name)
+                for name, runs in formats.items() if runs}
+    made = {name: 0 for name in steppers}
+    seconds = {name: 0.0 for name in steppers}
     for seed in range(tunes):
         for name, stepper in steppers.items():
             _CACHE[loaded.model] = stepper  # the generator takes the model's cached Stepper
@@ -81,7 +91,7 @@ def weight_formats(loaded, tunes: int) -> None:
             made[name] += len(tune.abc) - tune.new_from
     _CACHE.pop(loaded.model, None)
     base = made["int8"] / seconds["int8"] if "int8" in made else None
-    for name in paths:
+    for name in steppers:
         rate = made[name] / seconds[name]
         versus = f"  {rate / base:.2f}x int8's" if base else ""
         print(f"  generator, weights {name:9s} {rate:7.0f} chars/s ({made[name]} chars, {tunes} tunes, "
@@ -92,7 +102,7 @@ def step_parts(loaded) -> None:
     """The step's products alone, the step without them, the step, and the step in the generator."""
     from bench.generate_speed import breakdown
 
-    stepper = Stepper(loaded.model, ComputePath("cpu", torch.bfloat16, "bench", int8=True))
+    stepper = stepper_of(loaded)
     token = stepper.token[5]
     x0 = torch.zeros(1, stepper.hidden, dtype=torch.bfloat16)
     x1 = torch.zeros(1, 2 * stepper.hidden, dtype=torch.bfloat16)
@@ -133,7 +143,7 @@ def step_parts(loaded) -> None:
 
 def threads(loaded) -> None:
     """One torch thread against two, idle and with a busy process on the other core."""
-    stepper = Stepper(loaded.model, ComputePath("cpu", torch.bfloat16, "bench", int8=True))
+    stepper = stepper_of(loaded)
     token = stepper.token[5]
     vocab = loaded.model.config.vocab_size
     for busy in (False, True):
@@ -156,7 +166,7 @@ def threads(loaded) -> None:
 
 def worker_thread(loaded, work_us: float = 150.0, n: int = 800) -> None:
     """The step on a worker thread while the caller does `work_us` of Python, against one after the other."""
-    stepper = Stepper(loaded.model, ComputePath("cpu", torch.bfloat16, "bench", int8=True))
+    stepper = stepper_of(loaded)
     token = stepper.token[5]
     python_work, loops = _python_loops(work_us)
     asks, answers = SimpleQueue(), SimpleQueue()
@@ -177,12 +187,7 @@ def worker_thread(loaded, work_us: float = 150.0, n: int = 800) -> None:
     overlapped = (time.perf_counter() - start) / n * 1e6
     asks.put(None)
     thread.join()
-    state = stepper.zero(1)
-    start = time.perf_counter()
-    for _ in range(n):
-        _, state = stepper.step(token, state)
-        python_work(loops)
-    serial = (time.perf_counter() - start) / n * 1e6
+    serial = one_after_the_other(stepper, python_work, loops, n)
     print(f"  step on a worker thread beside {work_us:.0f} us of Python: {overlapped:7.1f} us a character; "
           f"one after the other {serial:7.1f} us (the GIL: each torch call needs it back to go on)")
 
@@ -298,15 +303,8 @@ def worker_process(loaded, setting: str, work_us: float = 150.0, n: int = 1500) 
             if memory is not None:
                 memory.close()
                 memory.unlink()
-    stepper = Stepper(loaded.model, ComputePath("cpu", torch.bfloat16, "bench", int8=setting == "int8",
-                                                 int4=setting == "int4"))
-    state, token = stepper.zero(1), stepper.token[5]
-    start = time.perf_counter()
-    for _ in range(n):
-        _, state = stepper.step(token, state)
-        python_work(loops)
-    print(f"  the same in this process, one after the other{'':19s}: "
-          f"{(time.perf_counter() - start) / n * 1e6:7.1f} us a character")
+    serial = one_after_the_other(stepper_of(loaded, setting), python_work, loops, n)
+    print(f"  the same in this process, one after the other{'':19s}: {serial:7.1f} us a character")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -71,13 +71,23 @@ class ComputePath:
     device: str  # "cpu" or "cuda"
     dtype: torch.dtype  # torch.bfloat16 or torch.float32: the matrix products' precision
     reason: str  # one line a person can read: what the machine has, and what chose this
-    int8: bool = False  # the step reads int8 weights (per-row scales) with bfloat16 inputs; priming runs in `dtype`
-    int4: bool = False  # the step reads 4-bit weights (a scale and zero per group) with bfloat16 inputs
+    # The step's weight-only format, read with bfloat16 inputs (priming still runs in `dtype`):
+    # "int8" (a scale per row), "int4" (a scale and zero per group), or "" for weights in `dtype`.
+    weights: str = ""
+
+    def __post_init__(self):
+        if self.weights not in ("", *WEIGHTS):
+            raise ValueError(f"weights {self.weights!r}: expected '' or one of {', '.join(WEIGHTS)}")
 
     @property
-    def quantized(self) -> str:
-        """The step's weight-only format: 'int8', 'int4', or '' for weights in `dtype`."""
-        return INT8 if self.int8 else INT4 if self.int4 else ""
+    def int8(self) -> bool:
+        """The step reads int8 weights."""
+        return self.weights == INT8
+
+    @property
+    def int4(self) -> bool:
+        """The step reads 4-bit weights."""
+        return self.weights == INT4
 
     @property
     def bfloat16(self) -> bool:
@@ -87,7 +97,7 @@ class ComputePath:
     @property
     def name(self) -> str:
         """Short form for logs and benches: 'cpu-bfloat16', 'cpu-float32', 'cpu-int8', 'cpu-int4', 'cuda-bfloat16'."""
-        return f"{self.device}-" + (self.quantized or str(self.dtype).removeprefix("torch."))
+        return f"{self.device}-" + (self.weights or str(self.dtype).removeprefix("torch."))
 
     def describe(self) -> str:
         """One line: the path, then why."""
@@ -209,12 +219,11 @@ def _inference(setting: str) -> ComputePath:
         if not available:
             raise ComputeError(f"{ENV}={setting}, but this torch ({torch.__version__}) has no "
                                f"{kernel}. Unset {ENV} to run in floating point.")
-        return ComputePath("cpu", prime, f"{found}; {setting} weights forced by {ENV}",
-                           int8=setting == INT8, int4=setting == INT4)
+        return ComputePath("cpu", prime, f"{found}; {setting} weights forced by {ENV}", weights=setting)
     if setting == "auto":
         weights, why = weights_chosen_by_auto()
         if weights:
-            return ComputePath("cpu", prime, f"{found}: {why}", int8=weights == INT8, int4=weights == INT4)
+            return ComputePath("cpu", prime, f"{found}: {why}", weights=weights)
     return _float_path(setting)
 
 

@@ -172,7 +172,7 @@ class Stepper:
         if self.path.device != "cpu":
             raise ValueError(f"Stepper samples on the CPU, not {self.path.device}")
         block = INT8_BLOCK if self.path.int8 else INT4_GROUP
-        if self.path.quantized and model.config.hidden % block:
+        if self.path.weights and model.config.hidden % block:
             # The int8 product reads its rows in blocks of 16 (rows of other widths come out wrong
             # or crash), the 4-bit one in groups of 32: such a model (only tiny test ones) steps in
             # the floating-point path of the same dtype.
@@ -180,7 +180,7 @@ class Stepper:
                                     f"{model.config.hidden} is no multiple of {block}: float weights")
         # The step's dtype (h and the products' inputs): bfloat16 on the weight-only paths, whose
         # priming still runs in path.dtype (float32 where the CPU has no bfloat16).
-        dtype = self.dtype = torch.bfloat16 if self.path.quantized else self.path.dtype
+        dtype = self.dtype = torch.bfloat16 if self.path.weights else self.path.dtype
         if self.path.int8:
             self._linear, self._pad = _linear_int8, False
         elif self.path.int4:
@@ -216,7 +216,7 @@ class Stepper:
             if self._linear is _linear_f32:
                 self.w_hh0, self.w_out = _pack(self.w_hh0), _pack(self.w_out)
                 self.w_upper = [_pack(w) for w in self.w_upper]
-            elif self.path.quantized:  # quantized from the float32 weights, not from bfloat16
+            elif self.path.weights:  # quantized from the float32 weights, not from bfloat16
                 quantize = Int8Weight.of if self.path.int8 else Int4Weight.of
                 self.w_hh0 = quantize(lstm.weight_hh_l0[order])
                 self.w_out = quantize(model.head.weight)

@@ -125,7 +125,7 @@ def test_training_uses_a_gpu_only_when_there_is_one(monkeypatch, gpu, bf16, sett
     path = training_path(setting)
     if expected is None:
         # The CPU's floating-point path (never int8 or int4, sampling paths), from its own flags.
-        assert path.device == "cpu" and not path.quantized
+        assert path.device == "cpu" and not path.weights
         assert path.dtype == (torch.bfloat16 if cpu_has_bfloat16() else torch.float32)
     else:
         assert (path.device, path.dtype) == expected and "Made-up GPU" in path.reason
@@ -150,10 +150,10 @@ def test_weight_only_paths_can_be_forced_and_are_printed_and_training_stays_in_f
     assert f"training  compute path: {expected}" in done.stdout
     path = inference_path(weights)
     assert (path.int8, path.int4) == (weights == "int8", weights == "int4")
-    assert path.name == f"cpu-{weights}" and path.device == "cpu" and path.quantized == weights
+    assert path.name == f"cpu-{weights}" and path.device == "cpu" and path.weights == weights
     # Priming (nn.LSTM with its float weights) runs in bfloat16 only where the CPU has it.
     assert path.dtype == (torch.bfloat16 if cpu_has_bfloat16() else torch.float32)
-    assert not training_path(weights).quantized
+    assert not training_path(weights).weights
 
 
 @pytest.mark.parametrize("weights, probe, kernel", [("int8", "int8_available", "_weight_int8pack_mm"),
@@ -167,6 +167,6 @@ def test_a_weight_only_path_is_refused_clearly_where_torch_lacks_its_product(mon
         with pytest.raises(ComputeError, match=f"{weights}.*{kernel}"):
             inference_path(weights)
         # Auto passes over a missing product: never a path that cannot step.
-        assert inference_path("auto").quantized != weights
+        assert inference_path("auto").weights != weights
     finally:
         compute._inference.cache_clear()

@@ -23,10 +23,10 @@ PATHS = {
     "float32": (ComputePath("cpu", torch.float32, "test"), 1e-3),
     "bfloat16": (ComputePath("cpu", torch.bfloat16, "test"), 0.15),  # bfloat16 weights: close, not equal
     # int8 weights, bfloat16 inputs; priming in bfloat16 where native, else float32 (as inference_path("int8")).
-    "int8": (ComputePath("cpu", torch.bfloat16 if NATIVE else torch.float32, "test", int8=True), 0.15),
+    "int8": (ComputePath("cpu", torch.bfloat16 if NATIVE else torch.float32, "test", weights="int8"), 0.15),
     # 4-bit weights (a scale and zero per 32): further from the float logits than int8's (on
     # the jig below, at most 0.51 against int8's 0.07); held-out bits/char +0.0023 (test below).
-    "int4": (ComputePath("cpu", torch.bfloat16 if NATIVE else torch.float32, "test", int4=True), 0.75),
+    "int4": (ComputePath("cpu", torch.bfloat16 if NATIVE else torch.float32, "test", weights="int4"), 0.75),
 }
 WEIGHT_ONLY = ["int8", "int4"]
 
@@ -158,7 +158,7 @@ def test_weight_only_rows_are_the_same_alone_or_in_a_batch_of_1_to_16(shipped, w
     # Weight-only int8 or int4: nothing is scaled per batch, so a row's logits and state, over
     # several steps, are the same bits alone as in any batch (a seed's tune is the same beside others).
     stepper = Stepper(shipped.model, PATHS[weights][0])
-    assert stepper.path.quantized == weights
+    assert stepper.path.weights == weights
     torch.manual_seed(0)
     tokens = torch.randint(0, stepper.vocab_size, (3, 16))  # 3 steps of 16 rows
     for batch in range(1, 17):
@@ -276,7 +276,7 @@ def test_weight_only_paths_fall_back_to_float_weights_for_a_hidden_size_their_pr
     torch.manual_seed(0)
     model = CharLSTM(ModelConfig(vocab_size=12, embedding=8, hidden=8, layers=2, dropout=0.0)).eval()
     stepper = Stepper(model, PATHS[weights][0])
-    assert not stepper.path.quantized and f"no multiple of {block}" in stepper.path.reason
+    assert not stepper.path.weights and f"no multiple of {block}" in stepper.path.reason
     logits, _ = stepper.step(torch.tensor([3]), stepper.zero(1))
     with torch.no_grad():
         expected, _ = model(torch.tensor([[3]]))
