@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import gradio as gr
 
 from bot import links, page, serving
-from bot.compute import ComputeError, inference_path
+from bot.compute import ComputeError, inference_path, step_thread
 from bot.chat import (
     ACCOMPANIMENTS, AUTO, DEFAULT_ACCOMPANIMENT, INSTRUMENT_CHOICES, KEYS, METERS, OFF, OUTPUTS_DIR, Chat, Session,
 )
@@ -280,6 +280,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"abc-bot: {notice}", file=sys.stderr)
     try:
         print(f"abc-bot: {inference_path().describe()}", flush=True)
+        print(f"abc-bot: {step_thread()[1]}", flush=True)
     except ComputeError as err:
         print(f"abc-bot: {err}", file=sys.stderr, flush=True)
         return 2

@@ -18,6 +18,11 @@ says what fraction of its bound this run's step reaches.
     ABC_BOT_PRECISION=int8 python bench/generate_speed.py      # the int8-weight path, forced
     ABC_BOT_PRECISION=int4 python bench/generate_speed.py      # the 4-bit-weight path, forced
 
+The generator is timed with the step worker as `bot.compute.step_thread` sets it (on an x86-64
+CPU with 2 or more cores: the LSTM steps on a thread of its own while the composer's rules run,
+`bot.step_worker`) and with ABC_BOT_STEP_THREAD=off, in turns; so is the step with sampling,
+on the worker and alone.
+
 Also printed: where a sampled character's time goes (the LSTM step, the draw, each rule's
 `banned` and `judge`, and all rules together against the goal of at most 25%), measured by
 wrapping the rules in timing proxies for one run; the composer itself has no hook, so this
@@ -36,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -56,7 +62,9 @@ from bot.compose.rules import Rule, rules_for  # noqa: E402
 from bot.engine import BatchEngine  # noqa: E402
 from bot.generate import Settings, compose, generate  # noqa: E402
 from bot.prompt import parse_prompt  # noqa: E402
-from bot.compute import ComputePath, cpu_bfloat16, int4_available, int8_available  # noqa: E402
+from bot.compute import (STEP_THREAD_ENV, ComputePath, cpu_bfloat16, int4_available, int8_available,  # noqa: E402
+                         step_thread)
+from bot.step_worker import StepWorker, worker_for  # noqa: E402
 from bot.stepper import Ask, Stepper, answer, stepper_for  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -115,28 +123,95 @@ def step_chars_per_second(stepper, chars: int, rng: np.random.Generator) -> floa
     return chars / (time.perf_counter() - start)
 
 
-def generator_chars_per_second(loaded, tunes: int, naive_chars: int) -> tuple[dict[bool, tuple[float, int]], float]:
-    """({form on/off: (tune characters per second of bot.generate, retries counted as time
-    spent; characters made)}, the naive loop's chars/s timed in turns with them).
+def generator_chars_per_second(loaded, tunes: int, naive_chars: int) -> tuple[dict[str, tuple[float, int]], float]:
+    """({mode: (tune characters per second of bot.generate, retries counted as time spent;
+    characters made)}, the naive loop's chars/s timed in turns with them). Modes: "form" (form
+    control, the step worker as `bot.compute.step_thread` sets it), "form, no worker" (the
+    same with ABC_BOT_STEP_THREAD=off) and "form off".
 
-    The two modes and a `naive_chars` run of the naive loop take turns tune by tune, so a
-    drift in the machine's speed falls on all three: on this shared machine the generator
-    alone read 973 and 1,948 chars/s in two runs a minute apart.
+    The modes and a `naive_chars` run of the naive loop take turns tune by tune, so a drift
+    in the machine's speed falls on all of them: on this shared machine the generator alone
+    read 973 and 1,948 chars/s in two runs a minute apart.
     """
     generate("a jig in G", Settings(seed=0, bars=2), loaded)  # warm-up: masks and caches are built once
-    made = {True: 0, False: 0}
-    seconds = {True: 0.0, False: 0.0}
+    modes = {"form": (True, None), "form, no worker": (True, "off"), "form off": (False, None)}
+    made = dict.fromkeys(modes, 0)
+    seconds = dict.fromkeys(modes, 0.0)
     naive_seconds = 0.0
     prompts = ("a reel in D", "a jig in G", "a hornpipe in A", "a waltz in D")
-    for seed in range(tunes):
-        naive_seconds += naive_chars / naive_chars_per_second(loaded.model, loaded.model.config.vocab_size, naive_chars)
-        for form in (True, False):
-            settings = Settings(seed=seed, bars=32, form=form)
+    setting = os.environ.get(STEP_THREAD_ENV)
+    try:
+        for seed in range(tunes):
+            naive_seconds += naive_chars / naive_chars_per_second(loaded.model, loaded.model.config.vocab_size, naive_chars)
+            for mode, (form, thread) in modes.items():
+                _set_env(STEP_THREAD_ENV, thread if thread is not None else setting)
+                settings = Settings(seed=seed, bars=32, form=form)
+                start = time.perf_counter()
+                tune = generate(prompts[seed % len(prompts)], settings, loaded)
+                seconds[mode] += time.perf_counter() - start
+                made[mode] += len(tune.abc) - tune.new_from
+    finally:
+        _set_env(STEP_THREAD_ENV, setting)
+    return {mode: (made[mode] / seconds[mode], made[mode]) for mode in modes}, tunes * naive_chars / naive_seconds
+
+
+def _set_env(name: str, value: str | None) -> None:
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value
+
+
+def worker_step_chars_per_second(stepper, chars: int, rng: np.random.Generator) -> float:
+    """The step on the step worker, batch 1, with the generator's numpy sampling in this thread
+    (each step going on from the worker's own outputs, as a tune's steps mostly do)."""
+    worker = StepWorker(stepper)
+    if not worker.claim():
+        raise RuntimeError("a new worker is free")
+    try:
+        state = stepper.zero(1)
+        token = 0
+        for i in range(chars + 20):
+            if i == 20:
+                start = time.perf_counter()
+            logits, state = worker.submit([token], [state]).result(0)
+            z = logits.numpy().astype(np.float64)
+            p = np.exp(z - z.max())
+            cdf = np.cumsum(p)
+            token = int(np.searchsorted(cdf, rng.random() * cdf[-1], side="right"))
+            token = min(token, stepper.vocab_size - 1)
+        return chars / (time.perf_counter() - start)
+    finally:
+        worker.release()
+
+
+def worker_breakdown(loaded, tunes: int) -> tuple[int, float, float] | None:
+    """(characters sampled, seconds in all, seconds the composer waited for the worker's steps)
+    over `tunes` tunes of the generator set with the step worker; None where it is off."""
+    if not step_thread()[0]:
+        return None
+    waited = [0.0]
+    finish = StepWorker.finish
+
+    def timed_finish(self, finish=finish):
+        start = time.perf_counter()
+        try:
+            return finish(self)
+        finally:
+            waited[0] += time.perf_counter() - start
+
+    StepWorker.finish = timed_finish
+    try:
+        worker = worker_for(stepper_for(loaded.model))
+        before, total = worker.steps, 0.0
+        prompts = ("a reel in D", "a jig in G", "a hornpipe in A", "a waltz in D")
+        for seed in range(tunes):
             start = time.perf_counter()
-            tune = generate(prompts[seed % len(prompts)], settings, loaded)
-            seconds[form] += time.perf_counter() - start
-            made[form] += len(tune.abc) - tune.new_from
-    return {form: (made[form] / seconds[form], made[form]) for form in (True, False)}, tunes * naive_chars / naive_seconds
+            generate(prompts[seed % len(prompts)], Settings(seed=seed, bars=32), loaded)
+            total += time.perf_counter() - start
+        return worker.steps - before, total, waited[0]
+    finally:
+        StepWorker.finish = finish
 
 
 class TimedRule:
@@ -433,16 +508,20 @@ def main(argv: list[str] | None = None) -> int:
             others[other_path.name] = Stepper(loaded.model, other_path)
     # The loops take turns for ROUNDS rounds and each keeps its median: timed once, the
     # naive loop alone read 327 to 471 chars/s in one session, and every ratio with it.
-    naives, steps = [], []
+    naives, steps, worker_steps = [], [], []
     other_rates: dict[str, list[float]] = {name: [] for name in others}
+    threaded, thread_line = step_thread()
+    print(f"sampling: {thread_line}", flush=True)
     for _ in range(ROUNDS):
         naives.append(naive_chars_per_second(loaded.model, config.vocab_size, args.chars))
         steps.append(step_chars_per_second(stepper, args.chars, np.random.default_rng(0)))
+        if threaded:
+            worker_steps.append(worker_step_chars_per_second(stepper, args.chars, np.random.default_rng(0)))
         for name, other in others.items():
             other_rates[name].append(step_chars_per_second(other, args.chars, np.random.default_rng(0)))
     naive, step = statistics.median(naives), statistics.median(steps)
     rates, gen_naive = generator_chars_per_second(loaded, args.tunes, args.chars // 4)
-    (gen, made), (plain, plain_made) = rates[True], rates[False]
+    (gen, made), (unthreaded, _), (plain, plain_made) = rates["form"], rates["form, no worker"], rates["form off"]
     bandwidth = copy_bandwidth()
     fp32_bytes = sum(p.numel() * 4 for n, p in loaded.model.named_parameters() if not n.startswith("embed"))
     first, first_bar, seed_chars = first_char_ms(loaded)
@@ -457,7 +536,9 @@ def main(argv: list[str] | None = None) -> int:
               f"{other_step / (bandwidth / others[name].bytes_per_step):.2f} of its bandwidth bound); "
               f"this run's path at {step / other_step:.2f}x it")
     print(f"generator, bar checks, form control {gen:10.0f} chars/s   {gen / gen_naive:5.1f}x naive  ({made} chars in {args.tunes} tunes; "
-          f"the naive loop at {gen_naive:.0f} chars/s in turns with them)")
+          f"the naive loop at {gen_naive:.0f} chars/s in turns with them; step worker {'on' if threaded else 'off'})")
+    print(f"the same, step worker off           {unthreaded:10.0f} chars/s   {unthreaded / gen_naive:5.1f}x naive  "
+          f"(the worker's gain: {gen / unthreaded:.2f}x; the same tunes, byte for byte)")
     print(f"generator, bar checks, form off     {plain:10.0f} chars/s   {plain / gen_naive:5.1f}x naive  ({plain_made} chars; "
           f"form control runs at {gen / plain:.3f} of this)")
     print(f"copy bandwidth                      {bandwidth / 1e9:10.2f} GB/s")
@@ -465,10 +546,21 @@ def main(argv: list[str] | None = None) -> int:
     bound = bandwidth / stepper.bytes_per_step
     print(f"bandwidth bound (fused)             {bound:10.0f} chars/s   "
           f"(weights that fit in the caches can beat it); the fused step at {step / bound:.2f} of it (goal >= 0.8)")
+    if threaded:
+        worker_step = statistics.median(worker_steps)
+        print(f"the step on the step worker + sampling {worker_step:7.0f} chars/s   {worker_step / naive:5.1f}x naive  "
+              f"(median of {ROUNDS} rounds in turns with the others; its first-layer recurrent product runs while "
+              f"the character is drawn): {worker_step / bound:.2f} of the bound (goal >= 0.8)")
     print(f"bandwidth bound (nn.LSTM, fp32)     {bandwidth / fp32_bytes:10.0f} chars/s")
     print(f"first character after a {seed_chars}-char seed {first:6.1f} ms (prime + first draw); "
           f"first streamed bar {first_bar:.1f} ms")
     print_breakdown(loaded, args.tunes)
+    worker_parts = worker_breakdown(loaded, args.tunes)
+    if worker_parts is not None:
+        steps_made, total, waited = worker_parts
+        print(f"with the step worker: {total / steps_made * 1e6:.1f} us per sampled character ({steps_made} steps), of "
+              f"which the composer waited for the step {waited / steps_made * 1e6:.1f} us ({100 * waited / total:.1f}%); "
+              "its rules, draw and loop ran the rest, the rules while the worker stepped")
 
     serial = concurrent(loaded, args.users, None, threaded=False)
     alone = concurrent(loaded, args.users, None)

@@ -77,7 +77,8 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     from bot.checkpoint import load
-    from bot.stepper import Int8Weight, _linear_int8, stepper_for
+    from bot.step_maths import int8_product
+    from bot.stepper import Int8Weight, stepper_for
 
     print(describe())
     torch.set_num_threads(1)
@@ -92,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     xb = [x.to(torch.bfloat16) for x in xs]
     kernels = {}
     q8 = [Int8Weight.of(w) for w in weights]
-    kernels["int8, ATen (the int8 path's)"] = [lambda q=q, x=x: _linear_int8(x, q) for q, x in zip(q8, xb)]
+    kernels["int8, ATen (the int8 path's)"] = [lambda q=q, x=x: int8_product(x, q.q, q.scale) for q, x in zip(q8, xb)]
     for group in (32, 128):
         q4 = [int4_weight(w, group) for w in weights]
         kernels[f"int4 groups of {group}, ATen"] = [

@@ -14,9 +14,11 @@ Prints, after the CPU model:
 * **two torch threads**: the step with one and two threads, on an idle machine and while
   another process keeps one core busy (as a render does); the naive nn.LSTM loop likewise,
   because a thread count applies to both sides of `bench/generate_speed.py`'s ratio.
-* **the step on a worker thread**: a tune's next rules could run while the step computes the
-  logits they do not need. Timed with Python work of the rules' size between hand-offs,
-  against the same work done one after the other.
+* **the step on a worker thread**: a tune's next rules run while the step computes the logits
+  they do not need. Timed with Python work of the rules' size between hand-offs, against the
+  same work done one after the other: on a plain thread handed each character by queue, and on
+  the step worker the generator uses (`bot.step_worker`: a flag both sides poll, the step
+  scripted so that it runs without the GIL).
 * **the step in a worker process** (no GIL between them), handed each character through a
   pipe, and through shared memory that both sides poll (two cores kept busy), with the same
   Python work between hand-offs.
@@ -34,18 +36,29 @@ import time
 from multiprocessing import shared_memory
 from pathlib import Path
 from queue import SimpleQueue
+from typing import List
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from torch import Tensor  # noqa: E402
 
 from bench.generate_speed import naive_chars_per_second  # noqa: E402
 from bench.machine import describe as machine  # noqa: E402
 from bot.compute import ComputePath, cpu_bfloat16, int4_available, int8_available  # noqa: E402
+from bot.step_maths import StepMaths, int8_product  # noqa: E402
+from bot.step_worker import StepWorker  # noqa: E402
 from bot.stepper import Stepper, _CACHE  # noqa: E402
 
 PROMPTS = ("a reel in D", "a jig in G", "a hornpipe in A", "a waltz in D")
+
+
+class CannedProducts(StepMaths):
+    """The step with each product's output made (zeros of its shape), not computed."""
+
+    def product(self, x: Tensor, w: List[Tensor]) -> Tensor:
+        return torch.zeros(x.shape[0], w[0].shape[0], dtype=torch.bfloat16)
 
 
 def per_step_us(step, state, token, n: int = 1500) -> float:
@@ -108,26 +121,23 @@ def step_parts(loaded) -> None:
     x1 = torch.zeros(1, 2 * stepper.hidden, dtype=torch.bfloat16)
 
     def products(_token, state):
-        stepper._linear(x0, stepper.w_hh0)
-        stepper._linear(x1, stepper.w_upper[0])
-        stepper._linear(x0, stepper.w_out)
+        int8_product(x0, stepper.w_hh0.q, stepper.w_hh0.scale)
+        int8_product(x1, stepper.w_upper[0].q, stepper.w_upper[0].scale)
+        int8_product(x0, stepper.w_out.q, stepper.w_out.scale)
         return None, state
 
-    outputs = {}
+    # The same compiled step with each product's output made, not computed: what the rest costs.
+    maths = stepper.maths
+    canned = torch.jit.script(CannedProducts(stepper.hidden, stepper.input0, [stepper.w_hh0.q],
+                                             [[stepper.w_upper[0].q]], stepper.b_upper,
+                                             [stepper.w_out.q], stepper.b_out, stepper.vocab_size))
 
-    def canned(x, w):  # a product's output shape without its work: what the rest of the step costs
-        rows = w.q.shape[0]
-        if rows not in outputs:
-            outputs[rows] = torch.zeros(1, rows, dtype=torch.bfloat16)
-        return outputs[rows]
-
-    real = stepper._linear
     rounds = {"products": [], "overhead": [], "step": []}
     for _ in range(5):
         rounds["products"].append(per_step_us(products, None, token))
-        stepper._linear = canned
+        stepper.maths = canned
         rounds["overhead"].append(per_step_us(stepper.step, stepper.zero(1), token))
-        stepper._linear = real
+        stepper.maths = maths
         rounds["step"].append(per_step_us(stepper.step, stepper.zero(1), token))
     _CACHE[loaded.model] = stepper
     chars, parts = breakdown(loaded, 4)
@@ -165,31 +175,45 @@ def threads(loaded) -> None:
 
 
 def worker_thread(loaded, work_us: float = 150.0, n: int = 800) -> None:
-    """The step on a worker thread while the caller does `work_us` of Python, against one after the other."""
-    stepper = stepper_of(loaded)
+    """The step beside `work_us` of Python in this thread, against one after the other: on a
+    plain thread handed each character by queue, and on the step worker (`bot.step_worker`)."""
+    stepper = stepper_of(loaded, "int4" if int4_available() else "int8")
     token = stepper.token[5]
     python_work, loops = _python_loops(work_us)
     asks, answers = SimpleQueue(), SimpleQueue()
 
-    def worker() -> None:
+    def plain() -> None:
         state = stepper.zero(1)
         while asks.get() is not None:
             logits, state = stepper.step(token, state)
             answers.put(logits)
 
-    thread = threading.Thread(target=worker, daemon=True)
+    thread = threading.Thread(target=plain, daemon=True)
     thread.start()
     start = time.perf_counter()
     for _ in range(n):
         asks.put(token)
         python_work(loops)
         answers.get()
-    overlapped = (time.perf_counter() - start) / n * 1e6
+    queued = (time.perf_counter() - start) / n * 1e6
     asks.put(None)
     thread.join()
+    worker = StepWorker(stepper)
+    worker.claim()
+    try:
+        state = stepper.zero(1)
+        start = time.perf_counter()
+        for _ in range(n):
+            job = worker.submit([5], [state])
+            python_work(loops)
+            _, state = job.result(0)
+        flagged = (time.perf_counter() - start) / n * 1e6
+    finally:
+        worker.release()
     serial = one_after_the_other(stepper, python_work, loops, n)
-    print(f"  step on a worker thread beside {work_us:.0f} us of Python: {overlapped:7.1f} us a character; "
-          f"one after the other {serial:7.1f} us (the GIL: each torch call needs it back to go on)")
+    print(f"  {stepper.path.name} step beside {work_us:.0f} us of Python: on a thread handed each character by "
+          f"queue {queued:7.1f} us a character (its Python waits for the GIL); on the step worker {flagged:7.1f} us; "
+          f"one after the other {serial:7.1f} us")
 
 
 def _python_loops(work_us: float) -> tuple:

@@ -17,6 +17,11 @@ compute path the Stepper's products give each row the same bits whatever the bat
 through oneDNN; float32 through oneDNN with a lone row stepped as a pair, see `bot.stepper`),
 so a seed gives the same tune alone or beside others.
 
+Where `bot.compute.step_thread` says so, the batch's step runs on the step worker
+(`bot.step_worker`): each tune is sent a Pending and runs its rules up to its draw (AWAIT)
+while the step runs, then all draw once it is done. The engine claims the worker while it has
+steps to run and gives it back when it waits with nothing to step.
+
 A reader gets the newest Update waiting for it: Updates are cumulative (each holds the whole
 tune so far), so a reader that falls behind skips stale ones rather than queueing them.
 """
@@ -32,6 +37,9 @@ from typing import Generator, Iterator
 
 import torch
 
+from bot.compose.sequence import AWAIT, Pending
+from bot.compute import step_thread
+from bot.step_worker import StepWorker, worker_for
 from bot.stepper import Ask, State, Stepper
 
 log = logging.getLogger(__name__)
@@ -48,6 +56,7 @@ class _Tune:
     ask: Ask | None = None  # its pending single-character Ask, answered in the next batch
     priming: Future | None = None  # its pending prime, run on the priming thread
     started: bool = False
+    waiting: bool = False  # stopped at AWAIT: its step is on the worker
     stopped: bool = False  # its reader went away (set by the reader's thread): drop it
     over: bool = False  # finished, failed or dropped (the engine's thread only)
 
@@ -64,6 +73,8 @@ class BatchEngine:
         self._closed = False
         self._thread: threading.Thread | None = None
         self._primer: ThreadPoolExecutor | None = None
+        self._use_worker = step_thread()[0]
+        self._worker: StepWorker | None = None  # claimed while there are steps to run
         self.steps = 0  # batched steps run (for tests and benchmarks)
         self.rows = 0  # sequence-steps run
 
@@ -97,27 +108,40 @@ class BatchEngine:
 
     def _work(self) -> None:
         active: list[_Tune] = []
-        while True:
-            with self._cond:
-                while True:
-                    active += self._incoming
-                    self._incoming.clear()
-                    if self._wake or any(t.ask is not None or not t.started for t in active):
-                        break
-                    if self._closed and not active:
-                        return
-                    self._cond.wait()  # every tune left is priming
-                self._wake = False
-            try:
-                active = self._round(active)
-            except BaseException as err:  # a fault of the engine itself: every reader hears of it
-                log.exception("batch engine failed")
-                for tune in active:
-                    self._finish(tune, err)
-                active = []
+        try:
+            while True:
+                with self._cond:
+                    while True:
+                        active += self._incoming
+                        self._incoming.clear()
+                        if self._wake or any(t.ask is not None or not t.started for t in active):
+                            break
+                        self._give_back_worker()  # nothing to step: the other core is free
+                        if self._closed and not active:
+                            return
+                        self._cond.wait()  # every tune left is priming
+                    self._wake = False
+                self._guarded_round(active)
+                active = [t for t in active if not t.over]
+        finally:
+            self._give_back_worker()
 
-    def _round(self, active: list[_Tune]) -> list[_Tune]:
-        """Start new tunes, collect finished primes, step every waiting tune once; the tunes left."""
+    def _give_back_worker(self) -> None:
+        if self._worker is not None:
+            worker, self._worker = self._worker, None
+            worker.release()
+
+    def _guarded_round(self, active: list[_Tune]) -> None:
+        try:
+            self._round(active)
+        except BaseException as err:  # a fault of the engine itself: every reader hears of it
+            log.exception("batch engine failed")
+            for tune in active:
+                if not tune.over:
+                    self._finish(tune, err)
+
+    def _round(self, active: list[_Tune]) -> None:
+        """Start new tunes, collect finished primes, step every waiting tune once."""
         for tune in active:
             if tune.stopped:
                 self._finish(tune, None)
@@ -132,28 +156,47 @@ class BatchEngine:
                 else:
                     self._advance(tune, future.result())
         batch = [t for t in active if t.ask is not None and not t.over][: self.max_batch]
-        if batch:
-            asks = [t.ask for t in batch]
-            for tune in batch:
-                tune.ask = None
-            try:
-                tokens = torch.tensor([ask.ids[0] for ask in asks])
-                logits, state = self.stepper.step(tokens, State.stack([ask.state for ask in asks]))
-            except Exception as err:  # handed to every tune of the batch, never lost
-                for tune in batch:
-                    self._finish(tune, err)
+        if not batch:
+            return
+        if self._worker is None and self._use_worker:
+            worker = worker_for(self.stepper)
+            self._worker = worker if worker.claim() else None  # a tune written alone may hold it
+        asks = [t.ask for t in batch]
+        for tune in batch:
+            tune.ask = None
+        try:
+            tokens = [ask.ids[0] for ask in asks]
+            if self._worker is not None and len(batch) <= self._worker.max_rows:
+                job = self._worker.submit(tokens, [ask.state for ask in asks])
             else:
-                self.steps += 1
-                self.rows += len(batch)
-                for i, tune in enumerate(batch):
-                    self._advance(tune, (logits[i], state.row(i)))
-        return [t for t in active if not t.over]
+                states = State.stack([ask.state for ask in asks])
+                job, (logits, state) = None, self.stepper.step(torch.tensor(tokens), states)
+        except Exception as err:  # handed to every tune of the batch, never lost
+            for tune in batch:
+                self._finish(tune, err)
+            return
+        self.steps += 1
+        self.rows += len(batch)
+        if job is None:
+            for i, tune in enumerate(batch):
+                self._advance(tune, (logits[i], state.row(i)))
+            return
+        # Every tune runs its rules while the worker steps, then each draws from its row.
+        for i, tune in enumerate(batch):
+            self._advance(tune, Pending(job, i))
+        for tune in batch:
+            if tune.waiting and not tune.over:
+                tune.waiting = False
+                self._advance(tune, None)
 
     def _advance(self, tune: _Tune, reply) -> None:
         """Send `reply` into the tune and run it to its next Ask, queueing the Updates it yields."""
         try:
             item = tune.coroutine.send(reply)
             while not isinstance(item, Ask):
+                if item is AWAIT:
+                    tune.waiting = True  # sent None once the batch's step is done
+                    return
                 tune.out.put(item)
                 item = tune.coroutine.send(None)
         except StopIteration:

@@ -29,6 +29,7 @@ State c and the gates stay float32.
 from __future__ import annotations
 
 import threading
+import warnings
 import weakref
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -38,24 +39,13 @@ import torch.nn.functional as F
 
 from bot.compute import ComputePath, inference_path
 from bot.model import CharLSTM
+from bot.step_maths import INT4_GROUP, Bf16Step, Int4Step, Int8Step, OnednnF32Step, RowsF32Step, StepMaths
 
 # oneDNN's float32 linear, which gives each row the same bits for any batch of 2 or more rows.
 _ONEDNN = torch.backends.mkldnn.is_available() and hasattr(torch.ops.mkldnn, "_linear_pointwise")
 
 
-def _linear_bf16(x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
-    """x (B, K) bfloat16 @ w (N, K).T -> (B, N) bfloat16; rows independent of B (oneDNN bf16)."""
-    return F.linear(x, w)
-
-
-def _linear_f32(x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
-    """x (B, K) float32 @ w (N, K).T -> (B, N); B >= 2 (the step pads), rows independent of B.
-
-    `w` is packed in oneDNN's own layout (`_pack`): 2.2x faster here than a dense weight."""
-    return torch.ops.mkldnn._linear_pointwise(x, w, None, "none", [], "")
-
-
-def _pack(w: torch.Tensor) -> torch.Tensor:
+def pack(w: torch.Tensor) -> torch.Tensor:
     """A float32 weight in oneDNN's blocked layout, laid out for small batches."""
     return torch.ops.mkldnn._reorder_linear_weight(w.contiguous(), 2)
 
@@ -81,12 +71,6 @@ class Int8Weight(NamedTuple):
         return Int8Weight(q.contiguous(), scale.contiguous())
 
 
-def _linear_int8(x: torch.Tensor, w: Int8Weight) -> torch.Tensor:
-    """x (B, K) bfloat16 @ (int8 w (N, K) * scale).T -> (B, N) bfloat16; rows independent of B."""
-    return torch.ops.aten._weight_int8pack_mm(x, w.q, w.scale)
-
-
-INT4_GROUP = 32  # a scale and zero per 32 weights of a row: +0.0023 held-out bits/char (bench/path_quality.py)
 INT4_ROWS = 16  # `_weight_int4pack_mm_for_cpu` packs rows in blocks of 16: the head's 87 are padded
 
 
@@ -116,22 +100,11 @@ class Int4Weight(NamedTuple):
         return Int4Weight(packed, scales.contiguous().to(torch.bfloat16), rows)
 
 
-def _linear_int4(x: torch.Tensor, w: Int4Weight) -> torch.Tensor:
-    """x (B, K) bfloat16 @ (4-bit w (N, K)).T -> (B, N) bfloat16; rows independent of B."""
-    out = torch.ops.aten._weight_int4pack_mm_for_cpu(x, w.packed, INT4_GROUP, w.scales)
-    return out if out.shape[1] == w.rows else out[:, : w.rows]
-
-
 def _nbytes(w) -> int:
     """Bytes of a weight as the step holds it (a tensor, an Int8Weight or an Int4Weight)."""
     if isinstance(w, Int4Weight):
         return w.packed.numel() * w.packed.element_size() + w.scales.numel() * w.scales.element_size()
     return sum(t.numel() * t.element_size() for t in (w if isinstance(w, Int8Weight) else (w,)))
-
-
-def _linear_rows(x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
-    """float32 without oneDNN: each row alone (a matrix-vector product), the same in any batch."""
-    return torch.cat([F.linear(x[i : i + 1], w) for i in range(x.shape[0])])
 
 
 @dataclass
@@ -182,15 +155,13 @@ class Stepper:
         # priming still runs in path.dtype (float32 where the CPU has no bfloat16).
         dtype = self.dtype = torch.bfloat16 if self.path.weights else self.path.dtype
         if self.path.int8:
-            self._linear, self._pad = _linear_int8, False
+            maths = Int8Step
         elif self.path.int4:
-            self._linear, self._pad = _linear_int4, False
+            maths = Int4Step
         elif dtype == torch.bfloat16:
-            self._linear, self._pad = _linear_bf16, False
-        elif _ONEDNN:
-            self._linear, self._pad = _linear_f32, True
+            maths = Bf16Step
         else:
-            self._linear, self._pad = _linear_rows, False
+            maths = OnednnF32Step if _ONEDNN else RowsF32Step
         config = model.config
         self.layers, self.hidden, self.vocab_size = config.layers, config.hidden, config.vocab_size
         self.model = model
@@ -213,9 +184,9 @@ class Stepper:
                 self.b_upper.append(b.detach().float()[order].contiguous())
             self.w_out = model.head.weight.detach().to(dtype).contiguous()  # (V, H)
             self.b_out = model.head.bias.detach().float().contiguous()
-            if self._linear is _linear_f32:
-                self.w_hh0, self.w_out = _pack(self.w_hh0), _pack(self.w_out)
-                self.w_upper = [_pack(w) for w in self.w_upper]
+            if maths is OnednnF32Step:
+                self.w_hh0, self.w_out = pack(self.w_hh0), pack(self.w_out)
+                self.w_upper = [pack(w) for w in self.w_upper]
             elif self.path.weights:  # quantized from the float32 weights, not from bfloat16
                 quantize = Int8Weight.of if self.path.int8 else Int4Weight.of
                 self.w_hh0 = quantize(lstm.weight_hh_l0[order])
@@ -223,6 +194,9 @@ class Stepper:
                 self.w_upper = [quantize(torch.cat([getattr(lstm, f"weight_ih_l{k}"),
                                                     getattr(lstm, f"weight_hh_l{k}")], 1)[order])
                                 for k in range(1, self.layers)]
+        self.maths = _script(maths(self.hidden, self.input0, _parts(self.w_hh0), [_parts(w) for w in self.w_upper],
+                                   self.b_upper, _parts(self.w_out), self.b_out, self.vocab_size,
+                                   pad=maths is OnednnF32Step))
         # One (1,) index tensor per character, made once: a batch-1 step then builds none.
         self.token = [torch.tensor([i]) for i in range(self.vocab_size)]
 
@@ -245,14 +219,7 @@ class Stepper:
     def step(self, tokens: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
         """Feed one character per sequence: tokens (B,) int64 -> logits (B, V) float32, new state."""
         # No autograd to switch off: the weights are detached copies and states never need grad.
-        h, c, rows = state.h, state.c, tokens.shape[0]
-        if self._pad and rows == 1:
-            # oneDNN's float32 product takes another path for a single row: step a copy beside it.
-            tokens, h, c = tokens.repeat(2), h.repeat(1, 2, 1), c.repeat(1, 2, 1)
-        logits, h, c = _step(tokens, h, c, self.input0, self.w_hh0, self.w_upper,
-                             self.b_upper, self.w_out, self.b_out, self.hidden, self._linear)
-        if rows != tokens.shape[0]:
-            logits, h, c = logits[:rows], h[:, :rows].contiguous(), c[:, :rows].contiguous()
+        logits, h, c = self.maths(tokens, state.h, state.c)
         return logits, State(h, c)
 
     def prime(self, ids: list[int], state: State | None = None) -> tuple[torch.Tensor, State]:
@@ -269,38 +236,10 @@ class Stepper:
             x = self.model.embed(torch.tensor([ids]))  # (1, T, E)
             out, (h, c) = self.model.lstm(x, (state.h.float(), state.c))  # out (1, T, H)
         last = out[0, -1:].to(self.dtype)
-        if self._pad:
+        if self.maths.pad:  # oneDNN's float32 product takes another route for one row
             last = last.repeat(2, 1)
-        logits = torch.add(self.b_out, self._linear(last, self.w_out)[:1])  # float32
+        logits = self.maths.head(last)[:1]  # float32
         return logits[0], State(h.to(self.dtype).contiguous(), c.float().contiguous())
-
-
-def _cell(gates: torch.Tensor, c: torch.Tensor, hidden: int, h_out: torch.Tensor, c_out: torch.Tensor) -> torch.Tensor:
-    """One LSTM cell: gates (B, 4H) float32 in i, f, o, g order (a fresh tensor, overwritten),
-    c (B, H) float32; writes the new c into c_out (B, H) float32 and the new h into h_out
-    (B, H) in its dtype (rounded once, as `.to` would), and returns h_out."""
-    sig = gates[:, : 3 * hidden].sigmoid_()
-    torch.addcmul(sig[:, hidden : 2 * hidden] * c, sig[:, :hidden], gates[:, 3 * hidden :].tanh_(), out=c_out)
-    return torch.mul(sig[:, 2 * hidden :], c_out.tanh(), out=h_out)
-
-
-def _step(tokens: torch.Tensor, h: torch.Tensor, c: torch.Tensor, input0: torch.Tensor, w_hh0,
-          w_upper: list, b_upper: list[torch.Tensor], w_out, b_out: torch.Tensor,
-          hidden: int, linear) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """The step's maths; h, c (layers, B, H) -> logits (B, V), new h, new c.
-
-    A product may come back in bfloat16; adding it to a float32 term widens it exactly, so the
-    sums are float32 and the same bits as widening first. The new state is written in place
-    into fresh tensors (no per-layer copies stacked afterwards)."""
-    new_h, new_c = torch.empty_like(h), torch.empty_like(c)
-    gates = input0.index_select(0, tokens) + linear(h[0], w_hh0)  # (B, 4H) float32
-    x = _cell(gates, c[0], hidden, new_h[0], new_c[0])
-    for k in range(len(w_upper)):
-        both = torch.cat([x, h[k + 1]], 1)  # (B, 2H) in the products' dtype
-        gates = torch.add(b_upper[k], linear(both, w_upper[k]))
-        x = _cell(gates, c[k + 1], hidden, new_h[k + 1], new_c[k + 1])
-    logits = torch.add(b_out, linear(x, w_out))
-    return logits, new_h, new_c
 
 
 class Ask(NamedTuple):
@@ -312,6 +251,28 @@ class Ask(NamedTuple):
 
     ids: list[int]
     state: State
+
+
+def _parts(w) -> list[torch.Tensor]:
+    """A weight as the list of tensors its product reads (`bot.step_maths`)."""
+    if isinstance(w, Int8Weight):
+        return [w.q, w.scale]
+    if isinstance(w, Int4Weight):
+        return [w.packed, w.scales]
+    return [w]
+
+
+def _script(maths: StepMaths) -> torch.jit.ScriptModule:
+    """The step compiled; each format's class is compiled once per process (the cost is the
+    first model's, about a second) and later modules of it reuse that type.
+
+    torch 2.13 marks `torch.jit.script` deprecated, pointing to `torch.compile`, which compiles
+    C++ at run time and whose calls still need the GIL; the scripted call is what lets the step
+    worker run beside the composer. requirements.txt pins torch, and tests/test_stepper.py fails
+    on a torch that can no longer script the step, so the warning is not shown to users."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r".*torch\.jit\.script. is deprecated", category=DeprecationWarning)
+        return torch.jit.script(maths)
 
 
 def answer(stepper: Stepper, ask: Ask) -> tuple[torch.Tensor, State]:

@@ -28,7 +28,7 @@ echo "== pass 2 of 3: the compute tests on the float32 path of a CPU without nat
   .venv/bin/python -m pytest -q tests/test_compute.py tests/test_stepper.py tests/test_engine.py \
     tests/test_generate.py tests/test_chat.py tests/test_app_client.py tests/test_train.py tests/test_evaluate.py \
     tests/test_form.py tests/test_play.py tests/test_link_round_trip.py tests/test_style.py tests/test_accompaniment.py \
-    tests/test_golden_tunes.py tests/test_continue.py
+    tests/test_golden_tunes.py tests/test_continue.py tests/test_step_worker.py
   # The weight-only path such a CPU also runs when forced (4-bit steps, float32 priming): its
   # steps give the bits this machine's do, its priming does not.
   if ABC_BOT_PRECISION=int4 .venv/bin/python -m bot.compute >/dev/null 2>&1; then

@@ -219,7 +219,8 @@ def test_weight_only_paths_keep_held_out_bits_per_char_within_0_01_of_float32(sh
 
 
 def test_int8_weights_round_each_row_to_its_own_step_and_the_product_uses_them():
-    from bot.stepper import Int8Weight, _linear_int8
+    from bot.step_maths import int8_product
+    from bot.stepper import Int8Weight
 
     # Rows of 16 (the product's block: `INT8_BLOCK`), with some large values to set each row's scale.
     w = torch.zeros(3, 16)
@@ -235,13 +236,14 @@ def test_int8_weights_round_each_row_to_its_own_step_and_the_product_uses_them()
     # The product is x times the dequantized rows (float64 here), up to its bfloat16 output.
     x = torch.linspace(-2, 2, 32).view(2, 16)
     expected = x.double() @ (q.q.double() * scale.double()[:, None]).T
-    got = _linear_int8(x.to(torch.bfloat16), q)
+    got = int8_product(x.to(torch.bfloat16), q.q, q.scale)
     assert got.dtype == torch.bfloat16  # widened to float32 by the bias it is added to
     assert torch.allclose(got.double(), expected, rtol=2**-7, atol=1e-6)
 
 
 def test_int4_weights_hold_each_group_in_16_steps_and_the_product_uses_them():
-    from bot.stepper import INT4_GROUP, Int4Weight, _linear_int4
+    from bot.step_maths import int4_product
+    from bot.stepper import INT4_GROUP, Int4Weight
 
     torch.manual_seed(1)
     # 20 rows (padded to 32 for the kernel) of 2 groups each; one group spans a far wider range.
@@ -260,7 +262,7 @@ def test_int4_weights_hold_each_group_in_16_steps_and_the_product_uses_them():
     # most that times the |x| it meets.
     x = torch.linspace(-1, 1, 3 * 2 * INT4_GROUP).view(3, 2 * INT4_GROUP)
     expected = x.double() @ w.double().T
-    got = _linear_int4(x.to(torch.bfloat16), q)
+    got = int4_product(x.to(torch.bfloat16), q.packed, q.scales)[:, : q.rows]
     assert got.shape == (3, 20) and got.dtype == torch.bfloat16
     step = scale[:20].repeat_interleave(INT4_GROUP, 1).double()  # (20, K): each weight's step
     zero_error = zero[:20].abs().repeat_interleave(INT4_GROUP, 1).double() * 2**-8

@@ -133,6 +133,7 @@ class Composer:
                 lost = True
             else:
                 banned = book.banned(state, lenient) if check else None
+                yield from seq.ready()  # the rules ran while the step did; now its logits
                 ch = seq.draw(banned)  # None: everything is banned
                 while ch is not None and not lenient and book.redraw(state, ch):
                     banned = banned | self.syntax.char(ch)  # a bar line now would be wrong: draw again
