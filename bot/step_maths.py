@@ -45,6 +45,7 @@ class StepMaths(nn.Module):
     pad: Final[bool]
     rows_out: Final[int]
     # The flag's values (the module's IDLE..GONE), as constants TorchScript can read.
+    idle: Final[int]
     go: Final[int]
     done: Final[int]
     stop: Final[int]
@@ -55,7 +56,7 @@ class StepMaths(nn.Module):
         super().__init__()
         self.hidden, self.layers, self.pad, self.rows_out = hidden, len(w_upper) + 1, pad, rows_out
         self.input0, self.b_out = input0, b_out
-        self.go, self.done, self.stop, self.gone = GO, DONE, STOP, GONE
+        self.idle, self.go, self.done, self.stop, self.gone = IDLE, GO, DONE, STOP, GONE
         self.w_hh0: List[Tensor] = w_hh0
         self.w_upper: List[List[Tensor]] = w_upper
         self.b_upper: List[Tensor] = b_upper
@@ -125,7 +126,7 @@ class StepMaths(nn.Module):
               c_out: Tensor, idle_spins: int) -> int:
         """The worker's loop, run without the GIL. It waits for GO, steps ctrl[1] rows into the
         output buffers, and says DONE; it leaves on STOP, or after `idle_spins` reads of the flag
-        with nothing asked (saying GONE). Returns the steps served.
+        with nothing asked (saying GONE if the last outputs were taken). Returns the steps served.
 
         The rows come from the input buffers, or, where ctrl[3] is 1, they are the rows of its
         last step's outputs (the composer drew on from them). Right after each step it works out
@@ -162,7 +163,10 @@ class StepMaths(nn.Module):
             else:
                 spins += 1
                 if spins > idle_spins:
-                    ctrl[0] = self.gone
+                    if flag == self.idle:
+                        ctrl[0] = self.gone
+                    # (with DONE up, its outputs not yet taken, it leaves without a word: the
+                    # waiter still finds DONE, and the next step starts a thread)
                     serving = False
         return served
 
