@@ -280,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"abc-bot: {notice}", file=sys.stderr)
     try:
         print(f"abc-bot: {inference_path().describe()}", flush=True)
-        print(f"abc-bot: {step_thread()[1]}", flush=True)
+        print(f"abc-bot: {step_thread().reason}", flush=True)
     except ComputeError as err:
         print(f"abc-bot: {err}", file=sys.stderr, flush=True)
         return 2

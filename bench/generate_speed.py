@@ -188,7 +188,7 @@ def worker_step_chars_per_second(stepper, chars: int, rng: np.random.Generator) 
 def worker_breakdown(loaded, tunes: int) -> tuple[int, float, float] | None:
     """(characters sampled, seconds in all, seconds the composer waited for the worker's steps)
     over `tunes` tunes of the generator set with the step worker; None where it is off."""
-    if not step_thread()[0]:
+    if not step_thread().on:
         return None
     waited = [0.0]
     finish = StepWorker.finish
@@ -510,7 +510,8 @@ def main(argv: list[str] | None = None) -> int:
     # naive loop alone read 327 to 471 chars/s in one session, and every ratio with it.
     naives, steps, worker_steps = [], [], []
     other_rates: dict[str, list[float]] = {name: [] for name in others}
-    threaded, thread_line = step_thread()
+    mode = step_thread()
+    threaded, thread_line = mode.on, mode.reason
     print(f"sampling: {thread_line}", flush=True)
     for _ in range(ROUNDS):
         naives.append(naive_chars_per_second(loaded.model, config.vocab_size, args.chars))

@@ -50,6 +50,7 @@ import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 import torch
 
@@ -255,35 +256,45 @@ def training_path(setting: str | None = None) -> ComputePath:
 STEP_THREAD_ENV = "ABC_BOT_STEP_THREAD"
 
 
-def step_thread(setting: str | None = None) -> tuple[bool, str]:
-    """(whether sampling steps the LSTM on a worker thread beside the composer, why): see
+class StepThread(NamedTuple):
+    """Whether sampling may step the LSTM on the step worker (`bot.step_worker`), and why."""
+
+    on: bool
+    forced: bool  # ABC_BOT_STEP_THREAD=on: used whatever else runs (auto: only with a core free)
+    reason: str
+
+
+def step_thread(setting: str | None = None) -> StepThread:
+    """Whether sampling steps the LSTM on a worker thread beside the composer: see
     `bot.step_worker`. auto: on an x86-64 CPU (the worker's hand-off relies on its store order)
-    with 2 or more cores this process may use; `ABC_BOT_STEP_THREAD=on` or `off` forces it
-    (on is refused off x86-64). ComputeError for another value."""
+    with 2 or more cores this process may use, and then only while a core is free
+    (`bot.step_worker.spare_core`); `ABC_BOT_STEP_THREAD=on` or `off` forces it (on is refused
+    off x86-64). ComputeError for another value."""
     value = (setting if setting is not None else os.environ.get(STEP_THREAD_ENV, "auto")).strip().lower() or "auto"
     if value not in ("auto", "on", "off"):
         raise ComputeError(f"{STEP_THREAD_ENV}={value!r}: expected auto, on or off")
     x86 = platform.machine().lower() in ("x86_64", "amd64")
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     if value == "off":
-        return False, f"step thread off: forced by {STEP_THREAD_ENV}"
+        return StepThread(False, False, f"step thread off: forced by {STEP_THREAD_ENV}")
     if value == "on":
         if not x86:
             raise ComputeError(f"{STEP_THREAD_ENV}=on, but this is {platform.machine()}: the step "
                                f"worker's hand-off is written for x86-64. Unset {STEP_THREAD_ENV}.")
-        return True, f"step thread on: forced by {STEP_THREAD_ENV} ({cores} cores)"
+        return StepThread(True, True, f"step thread on: forced by {STEP_THREAD_ENV} ({cores} cores)")
     if not x86:
-        return False, f"step thread off: {platform.machine()}, not x86-64"
+        return StepThread(False, False, f"step thread off: {platform.machine()}, not x86-64")
     if cores < 2:
-        return False, "step thread off: 1 core (the step and the composer would take turns anyway)"
-    return True, f"step thread on: {cores} cores, x86-64 (the step runs while the composer's rules do)"
+        return StepThread(False, False, "step thread off: 1 core (the step and the composer would take turns anyway)")
+    return StepThread(True, False, f"step thread on while a core is free: {cores} cores, x86-64 (the step runs "
+                                   "while the composer's rules do)")
 
 
 def main(argv: list[str] | None = None) -> int:
     """`python -m bot.compute`: print the paths this machine takes."""
     try:
         print("inference " + inference_path().describe())
-        print("sampling  " + step_thread()[1])
+        print("sampling  " + step_thread().reason)
         print("training  " + training_path().describe())
     except ComputeError as err:
         print(f"error: {err}", file=sys.stderr)

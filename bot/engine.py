@@ -17,10 +17,10 @@ compute path the Stepper's products give each row the same bits whatever the bat
 through oneDNN; float32 through oneDNN with a lone row stepped as a pair, see `bot.stepper`),
 so a seed gives the same tune alone or beside others.
 
-Where `bot.compute.step_thread` says so, the batch's step runs on the step worker
-(`bot.step_worker`): each tune is sent a Pending and runs its rules up to its draw (AWAIT)
-while the step runs, then all draw once it is done. The engine claims the worker while it has
-steps to run and gives it back when it waits with nothing to step.
+While it holds the step worker (`bot.step_worker.Seat`), the batch's step runs there: each
+tune is sent a Pending and runs its rules up to its draw (AWAIT) while the step runs, then all
+draw once it is done. The engine holds the worker while it has steps to run and a core is
+free, and gives it back when it waits with nothing to step.
 
 A reader gets the newest Update waiting for it: Updates are cumulative (each holds the whole
 tune so far), so a reader that falls behind skips stale ones rather than queueing them.
@@ -38,8 +38,7 @@ from typing import Generator, Iterator
 import torch
 
 from bot.compose.sequence import AWAIT, Pending
-from bot.compute import step_thread
-from bot.step_worker import StepWorker, worker_for
+from bot.step_worker import Seat
 from bot.stepper import Ask, State, Stepper
 
 log = logging.getLogger(__name__)
@@ -73,8 +72,7 @@ class BatchEngine:
         self._closed = False
         self._thread: threading.Thread | None = None
         self._primer: ThreadPoolExecutor | None = None
-        self._use_worker = step_thread()[0]
-        self._worker: StepWorker | None = None  # claimed while there are steps to run
+        self._seat = Seat(stepper, every=64)  # the step worker, held while there are steps to run
         self.steps = 0  # batched steps run (for tests and benchmarks)
         self.rows = 0  # sequence-steps run
 
@@ -127,9 +125,7 @@ class BatchEngine:
             self._give_back_worker()
 
     def _give_back_worker(self) -> None:
-        if self._worker is not None:
-            worker, self._worker = self._worker, None
-            worker.release()
+        self._seat.release()
 
     def _guarded_round(self, active: list[_Tune]) -> None:
         try:
@@ -158,16 +154,14 @@ class BatchEngine:
         batch = [t for t in active if t.ask is not None and not t.over][: self.max_batch]
         if not batch:
             return
-        if self._worker is None and self._use_worker:
-            worker = worker_for(self.stepper)
-            self._worker = worker if worker.claim() else None  # a tune written alone may hold it
+        worker = self._seat.current()
         asks = [t.ask for t in batch]
         for tune in batch:
             tune.ask = None
         try:
             tokens = [ask.ids[0] for ask in asks]
-            if self._worker is not None and len(batch) <= self._worker.max_rows:
-                job = self._worker.submit(tokens, [ask.state for ask in asks])
+            if worker is not None and len(batch) <= worker.max_rows:
+                job = worker.submit(tokens, [ask.state for ask in asks])
             else:
                 states = State.stack([ask.state for ask in asks])
                 job, (logits, state) = None, self.stepper.step(torch.tensor(tokens), states)

@@ -17,6 +17,11 @@ Costs, and what bounds them:
   is started again (about a tenth of a millisecond) by the next step;
 - one worker per model, used by one tune driver at a time (`claim`): the batch engine while it
   has tunes, or one tune written alone; any other steps one after the other, as before;
+- a spinning thread only pays where it has a core to itself. With renders or other work filling
+  the cores it would take a share of them and leave the composer waiting on a step the OS has
+  set aside (`python bench/render_flood.py`: a composer under a flood of renders wrote its tune
+  in 1.63 s with the worker held throughout, 1.20 s without). So under `auto` a driver holds
+  it only while a core is free (`spare_core`, asked every few hundred steps: `Seat`);
 - the flag hand-off relies on x86's store order (outputs written before the flag is seen), so
   `bot.compute.step_thread` turns the worker on only on x86-64, and only with 2 or more cores.
 """
@@ -30,6 +35,7 @@ import weakref
 
 import torch
 
+from bot.compute import step_thread
 from bot.step_maths import DONE, GO, GONE, IDLE, STOP
 from bot.stepper import State, Stepper
 
@@ -219,6 +225,53 @@ class StepWorker:
         self._thread = None
         self._flag[0] = IDLE
         self._last = None
+
+
+def spare_core(using: bool) -> bool:
+    """Whether the machine has a core for the worker: the tasks running or ready to run now
+    (the kernel's count in /proc/loadavg, this thread among them, and the worker when `using`)
+    are at most its cores. True where there is no such count (the worker was measured to pay)."""
+    try:
+        with open("/proc/loadavg") as file:
+            running = int(file.read().split()[3].split("/")[0])
+    except (OSError, ValueError, IndexError):
+        return True
+    return running <= (os.cpu_count() or 1) - (0 if using else 1)
+
+
+class Seat:
+    """One driver's hold on a Stepper's worker: taken while `bot.compute.step_thread` allows and
+    (under auto) a core is free, given back when the cores fill; asked again every `every`
+    steps. The tunes are the same whichever way each step goes."""
+
+    def __init__(self, stepper: Stepper, every: int):
+        self.stepper, self.every = stepper, every
+        self.mode = step_thread()
+        self.worker: StepWorker | None = None
+        self._countdown = 0
+
+    def current(self) -> StepWorker | None:
+        """The worker for the next step (None: step it here). Call it only with no step of the
+        worker's unread (a driver asks before it submits, once the last answer is taken)."""
+        if not self.mode.on:
+            return None
+        self._countdown -= 1
+        if self._countdown <= 0:
+            self._countdown = self.every
+            if self.worker is not None:
+                if not self.mode.forced and not spare_core(using=True):
+                    self.release()
+            elif self.mode.forced or spare_core(using=False):
+                worker = worker_for(self.stepper)
+                self.worker = worker if worker.claim() else None  # another driver may hold it
+        return self.worker
+
+    def release(self) -> None:
+        """Give the worker back (its thread stops); the next `current` asks afresh."""
+        self._countdown = 0
+        if self.worker is not None:
+            worker, self.worker = self.worker, None
+            worker.release()
 
 
 _WORKERS: "weakref.WeakKeyDictionary[Stepper, StepWorker]" = weakref.WeakKeyDictionary()

@@ -228,16 +228,72 @@ def test_one_driver_at_a_time_claims_the_worker(shipped):
 def test_the_step_thread_setting_is_read_printed_and_forceable(monkeypatch):
     monkeypatch.setattr(platform, "machine", lambda: "x86_64")
     monkeypatch.setattr("os.sched_getaffinity", lambda pid: {0, 1})
-    assert step_thread("auto") == (True, "step thread on: 2 cores, x86-64 (the step runs while the composer's rules do)")
-    assert step_thread("off")[0] is False and "forced" in step_thread("off")[1]
+    auto = step_thread("auto")
+    assert auto.on and not auto.forced and auto.reason.startswith("step thread on while a core is free: 2 cores")
+    off = step_thread("off")
+    assert not off.on and "forced" in off.reason
     monkeypatch.setenv("ABC_BOT_STEP_THREAD", "OFF")
-    assert step_thread()[0] is False
+    assert not step_thread().on
     monkeypatch.setattr("os.sched_getaffinity", lambda pid: {0})
-    assert step_thread("auto")[0] is False and "1 core" in step_thread("auto")[1]
-    assert step_thread("on")[0] is True  # forced on one core: it works, only no faster
+    assert not step_thread("auto").on and "1 core" in step_thread("auto").reason
+    forced = step_thread("on")
+    assert forced.on and forced.forced  # forced on one core: it works, only no faster
     with pytest.raises(ComputeError, match="expected auto, on or off"):
         step_thread("yes")
     monkeypatch.setattr(platform, "machine", lambda: "aarch64")
-    assert step_thread("auto") == (False, "step thread off: aarch64, not x86-64")
+    assert step_thread("auto") == (False, False, "step thread off: aarch64, not x86-64")
     with pytest.raises(ComputeError, match="written for x86-64"):
         step_thread("on")
+
+
+def test_a_core_is_spare_while_the_running_tasks_leave_one_for_the_worker(monkeypatch):
+    import io
+
+    from bot import step_worker
+
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    loads = {"idle": "0.10 0.20 0.30 1/210 4242\n", "two": "1.5 1.2 1.0 2/210 4242\n", "busy": "3.1 2.0 1.0 3/215 4243\n"}
+
+    def reading(text):
+        return lambda path, *args, **kwargs: io.StringIO(text) if path == "/proc/loadavg" else open(path, *args, **kwargs)
+
+    expected = {("idle", False): True, ("idle", True): True, ("two", False): False, ("two", True): True,
+                ("busy", False): False, ("busy", True): False}
+    for (load, using), spare in expected.items():
+        monkeypatch.setattr(step_worker, "open", reading(loads[load]), raising=False)
+        assert step_worker.spare_core(using) is spare, (load, using)
+
+    def missing(path, *args, **kwargs):
+        raise FileNotFoundError(path)
+
+    monkeypatch.setattr(step_worker, "open", missing, raising=False)
+    assert step_worker.spare_core(False) is True  # no count (not Linux): the worker as measured
+
+
+def test_a_seat_holds_the_worker_while_a_core_is_free_and_gives_it_back_when_the_cores_fill(shipped, monkeypatch):
+    def check():
+        from bot import step_worker
+
+        stepper = Stepper(shipped.model, PATHS["float32"])
+        monkeypatch.setenv("ABC_BOT_STEP_THREAD", "auto")
+        monkeypatch.setattr("os.sched_getaffinity", lambda pid: {0, 1})
+        spare = {"now": False}
+        monkeypatch.setattr(step_worker, "spare_core", lambda using: spare["now"])
+        seat = step_worker.Seat(stepper, every=3)
+        assert seat.current() is None  # the cores are full: step here
+        spare["now"] = True
+        assert seat.current() is None and seat.current() is None  # asked again only every 3 steps
+        worker = seat.current()
+        assert worker is worker_for(stepper) and not worker.claim()  # held
+        spare["now"] = False
+        assert seat.current() is worker and seat.current() is worker
+        assert seat.current() is None and worker.claim()  # given back when the cores filled
+        worker.release()
+        monkeypatch.setenv("ABC_BOT_STEP_THREAD", "on")
+        forced = step_worker.Seat(stepper, every=3)
+        assert forced.current() is worker  # forced on: held whatever else runs
+        forced.release()
+        assert worker.claim()
+        worker.release()
+
+    run_or_refuse(check)

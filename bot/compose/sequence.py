@@ -20,8 +20,7 @@ import numpy as np
 import torch
 
 from bot.compose.settings import Settings, Update
-from bot.compute import step_thread
-from bot.step_worker import Job, worker_for
+from bot.step_worker import Job, Seat
 from bot.stepper import Ask, State, Stepper, answer
 
 Reads = Generator["Ask | str", "tuple[torch.Tensor, State] | Pending | None", None]
@@ -142,10 +141,8 @@ class Sequence:
 
 def alone(coroutine: Coroutine, stepper: Stepper) -> Iterator[Update]:
     """Drive one tune's coroutine in the caller's thread, answering each Ask as it comes: its
-    steps on the step worker where `bot.compute.step_thread` says so and no other driver has it."""
-    worker = worker_for(stepper) if step_thread()[0] else None
-    if worker is not None and not worker.claim():
-        worker = None
+    steps on the step worker while `bot.step_worker.Seat` holds it, else here."""
+    seat = Seat(stepper, every=256)
     try:
         reply = None
         while True:
@@ -154,7 +151,8 @@ def alone(coroutine: Coroutine, stepper: Stepper) -> Iterator[Update]:
             except StopIteration:
                 return
             if isinstance(item, Ask):
-                if worker is not None and len(item.ids) == 1:
+                worker = seat.current() if len(item.ids) == 1 else None
+                if worker is not None:
                     reply = Pending(worker.submit(item.ids, [item.state]), 0)
                 else:
                     reply = answer(stepper, item)
@@ -165,5 +163,4 @@ def alone(coroutine: Coroutine, stepper: Stepper) -> Iterator[Update]:
                 yield item
     finally:
         coroutine.close()
-        if worker is not None:
-            worker.release()
+        seat.release()
