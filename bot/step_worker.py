@@ -46,9 +46,10 @@ FAILED = 5  # the worker's thread raised: its error is kept on the worker
 IDLE_SECONDS = 0.05
 SPINS_PER_SECOND = 1_600_000  # the serving loop's idle reads of its flag a second (an Intel Xeon: 1.6M)
 
-# The composer spins on the flag too; past this many reads it yields its core at each read, so
-# a worker that the OS has descheduled (another process on the other core) can run.
-POLITE_AFTER = 20_000
+# The composer spins on the flag too; past this many reads (about 0.15 us each, so some 0.6 ms:
+# twice the longest step measured) it yields its core at each read, so that a worker the OS has
+# set aside (a busy machine, or one core) can run.
+POLITE_AFTER = 4_000
 
 
 class WorkerError(RuntimeError):

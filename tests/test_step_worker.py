@@ -20,7 +20,7 @@ from bot import stepper as stepper_module
 from bot.compute import ComputeError, ComputePath, cpu_bfloat16, step_thread
 from bot.engine import BatchEngine
 from bot.generate import Settings, generate
-from bot.step_worker import GONE, StepWorker, WorkerError, worker_for
+from bot.step_worker import GONE, IDLE, StepWorker, WorkerError, worker_for
 from bot.stepper import Stepper
 
 X86 = platform.machine().lower() in ("x86_64", "amd64")
@@ -160,7 +160,9 @@ def test_the_worker_leaves_when_idle_and_comes_back_for_the_next_step(shipped):
             deadline = time.monotonic() + 5
             while worker._alive() and time.monotonic() < deadline:
                 time.sleep(0.001)
-            assert not worker._alive() and worker._flag[0] == GONE  # it left by itself
+            # It left by itself: saying GONE, or (its outputs still untaken when its idle spins
+            # ran out, as on one core) without a word.
+            assert not worker._alive() and worker._flag[0] in (GONE, IDLE)
             # The next step goes on from the outputs of a thread that has gone: they go in
             # through the buffers, and a new thread steps them.
             logits, state = worker.submit([5], [state]).result(0)
