@@ -35,7 +35,7 @@ from bot.compose.rules import guard_for
 from bot.compose.rules.form import cadence_mask
 from bot.compose.sequence import Sequence
 from bot.compose.settings import Settings, Update
-from bot.compute import ComputeError
+from bot.compute import ComputeError, step_thread
 from bot.prompt import Prompt, PromptError, parse_prompt
 from bot.stepper import stepper_for
 
@@ -106,6 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         loaded = load_cached(str(args.checkpoint or DEFAULT_CHECKPOINT))
         print(f"% {stepper_for(loaded.model).path.describe()}", file=sys.stderr)  # ABC_BOT_PRECISION overrides
+        print(f"% {step_thread().reason}", file=sys.stderr)  # ABC_BOT_STEP_THREAD overrides
         prompt = parse_prompt(args.prompt, loaded.vocab, meter=args.meter, key=args.key)
         first_seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
         out = Path(args.out) if args.out else None
