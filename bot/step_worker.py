@@ -137,9 +137,7 @@ class StepWorker:
         # them) needs no copy in, and the worker has the next recurrent product ready.
         goes_on = last is not None and last.rows == rows and all(a is b for a, b in zip(states, last.states))
         if not goes_on:
-            for i, state in enumerate(states):
-                self._h[:, i : i + 1] = state.h
-                self._c[:, i : i + 1] = state.c
+            self._load(states)
         self._flag[3] = int(goes_on)
         self.steps += 1
         self.went_on += goes_on
@@ -150,6 +148,12 @@ class StepWorker:
         if not self._alive():
             self._start()
         return self._job
+
+    def _load(self, states: list[State]) -> None:
+        """The rows' states into the input buffers."""
+        for i, state in enumerate(states):
+            self._h[:, i : i + 1] = state.h
+            self._c[:, i : i + 1] = state.c
 
     def finish(self) -> None:
         """Wait for the step given (if any) and copy its outputs into its Job."""
@@ -185,10 +189,7 @@ class StepWorker:
         if self._thread is not None:
             self._thread.join()  # it has said GONE or ended: it is returning
         if self._job is not None and self._flag[3] == 1:
-            # A new thread holds no last outputs: the step's states go in through the buffers.
-            for i, state in enumerate(self._given):
-                self._h[:, i : i + 1] = state.h
-                self._c[:, i : i + 1] = state.c
+            self._load(self._given)  # a new thread holds no last outputs: the states go in the buffers
         self._flag[3] = 0
         self._flag[0] = GO if self._job is not None else IDLE
         self._flag[2] = 0
