@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     kernels["float32"] = [lambda w=w, x=x: torch.nn.functional.linear(x, w) for w, x in zip(weights, xs)]
 
     print(f"products per step: {' , '.join(f'{n}x{k}' for n, k in shapes)}; one thread, batch 1; "
-          f"the int8 step reads {stepper.bytes_per_step / 1e6:.1f} MB")
+          f"this path ({stepper.path.name}) reads {stepper.bytes_per_step / 1e6:.1f} MB a step")
     print(f"{'kernel':42s}" + "".join(f"{f'{n}x{k} alone':>16s}" for n, k in shapes) + f"{'chain of 3':>14s}")
     for name, calls in kernels.items():
         alone = [best_us(call) for call in calls]
