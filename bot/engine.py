@@ -114,27 +114,21 @@ class BatchEngine:
                         self._incoming.clear()
                         if self._wake or any(t.ask is not None or not t.started for t in active):
                             break
-                        self._give_back_worker()  # nothing to step: the other core is free
+                        self._seat.release()  # nothing to step: the other core is free
                         if self._closed and not active:
                             return
                         self._cond.wait()  # every tune left is priming
                     self._wake = False
-                self._guarded_round(active)
+                try:
+                    self._round(active)
+                except BaseException as err:  # a fault of the engine itself: every reader hears of it
+                    log.exception("batch engine failed")
+                    for tune in active:
+                        if not tune.over:
+                            self._finish(tune, err)
                 active = [t for t in active if not t.over]
         finally:
-            self._give_back_worker()
-
-    def _give_back_worker(self) -> None:
-        self._seat.release()
-
-    def _guarded_round(self, active: list[_Tune]) -> None:
-        try:
-            self._round(active)
-        except BaseException as err:  # a fault of the engine itself: every reader hears of it
-            log.exception("batch engine failed")
-            for tune in active:
-                if not tune.over:
-                    self._finish(tune, err)
+            self._seat.release()
 
     def _round(self, active: list[_Tune]) -> None:
         """Start new tunes, collect finished primes, step every waiting tune once."""

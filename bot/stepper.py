@@ -35,7 +35,6 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import torch
-import torch.nn.functional as F
 
 from bot.compute import ComputePath, inference_path
 from bot.model import CharLSTM
@@ -102,9 +101,7 @@ class Int4Weight(NamedTuple):
 
 def _nbytes(w) -> int:
     """Bytes of a weight as the step holds it (a tensor, an Int8Weight or an Int4Weight)."""
-    if isinstance(w, Int4Weight):
-        return w.packed.numel() * w.packed.element_size() + w.scales.numel() * w.scales.element_size()
-    return sum(t.numel() * t.element_size() for t in (w if isinstance(w, Int8Weight) else (w,)))
+    return sum(t.numel() * t.element_size() for t in _parts(w))
 
 
 @dataclass

@@ -22,6 +22,7 @@ from bot.engine import BatchEngine
 from bot.generate import Settings, generate
 from bot.step_worker import GONE, IDLE, StepWorker, WorkerError, worker_for
 from bot.stepper import Stepper
+from together import loaded_on, write_together
 
 X86 = platform.machine().lower() in ("x86_64", "amd64")
 NATIVE = cpu_bfloat16()[0]
@@ -42,13 +43,6 @@ CASES = [("a jig in G", 1), ("a reel in D", 2), (PASTE, 3)]
 @pytest.fixture(scope="module")
 def shipped():
     return checkpoint.load()
-
-
-def loaded_on(shipped, path: ComputePath):
-    """The shipped weights as a fresh model object with its own Stepper on `path`."""
-    model = checkpoint.load().model
-    stepper = stepper_module._CACHE[model] = Stepper(model, path)
-    return checkpoint.Loaded(model=model, vocab=shipped.vocab, card=shipped.card), stepper
 
 
 @pytest.mark.parametrize("name", WRITING)
@@ -76,18 +70,7 @@ def test_the_batch_engine_writes_the_same_tunes_with_the_worker_or_without(shipp
     monkeypatch.setenv("ABC_BOT_STEP_THREAD", "off")
     alone = [generate(text, Settings(seed=seed, bars=8), loaded).abc for text, seed in CASES]
     monkeypatch.setenv("ABC_BOT_STEP_THREAD", "on" if X86 else "off")
-    together: list[str | None] = [None] * len(CASES)
-    with BatchEngine(stepper) as engine:
-        def write(i: int) -> None:
-            text, seed = CASES[i]
-            together[i] = generate(text, Settings(seed=seed, bars=8), loaded, engine=engine).abc
-
-        threads = [threading.Thread(target=write, args=(i,)) for i in range(len(CASES))]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        assert engine.rows > engine.steps  # steps really were shared
+    together, engine = write_together(loaded, stepper, CASES, bars=8)
     assert together == alone
     if X86:
         worker = worker_for(stepper)

@@ -16,6 +16,7 @@ from bot import checkpoint
 from bot.compute import ComputeError, ComputePath, cpu_bfloat16, inference_path
 from bot.generate import Settings, generate
 from bot.stepper import Stepper
+from together import loaded_on, write_together
 
 NATIVE = cpu_bfloat16()[0]
 # Per path: the path, and how close its logits come to nn.LSTM's float32 ones.
@@ -176,27 +177,10 @@ def test_weight_only_rows_are_the_same_alone_or_in_a_batch_of_1_to_16(shipped, w
 
 @pytest.mark.parametrize("weights", WEIGHT_ONLY)
 def test_weight_only_paths_write_the_same_tune_from_a_seed_alone_or_in_the_batch_engine(shipped, weights):
-    from bot import stepper as stepper_module
-    from bot.engine import BatchEngine
-
-    model = checkpoint.load().model  # a fresh object: its own Stepper, on the int8 or int4 path
-    stepper = stepper_module._CACHE[model] = Stepper(model, PATHS[weights][0])
-    loaded = checkpoint.Loaded(model=model, vocab=shipped.vocab, card=shipped.card)
+    loaded, stepper = loaded_on(shipped, PATHS[weights][0])  # its own Stepper, on the int8 or int4 path
     cases = [("a jig in G", 1), ("a reel in D", 2), ("a waltz in A", 3)]
     alone = [generate(text, Settings(seed=seed, bars=4), loaded).abc for text, seed in cases]
-    together: list[str | None] = [None] * len(cases)
-    with BatchEngine(stepper) as engine:
-        def write(i: int) -> None:
-            text, seed = cases[i]
-            together[i] = generate(text, Settings(seed=seed, bars=4), loaded, engine=engine).abc
-
-        import threading
-        threads = [threading.Thread(target=write, args=(i,)) for i in range(len(cases))]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        assert engine.rows > engine.steps  # steps really were shared
+    together, _ = write_together(loaded, stepper, cases, bars=4)
     assert together == alone
 
 
