@@ -11,12 +11,14 @@ measured here); the time from a 200-character seed to the first sampled characte
 16 concurrent tunes written by one shared BatchEngine against 16 threads stepping alone and
 against the same 16 written one after another. The fused step is also timed on the other
 compute paths, in turns with this run's: float32, bfloat16 (on a CPU without native bfloat16,
-its emulated step: the path float32 replaces there), int8 and int4 weights. The bandwidth-bound line
+its emulated step: the path float32 replaces there), int8 and int4 weights, and w8a8 (int8 weights
+times int8 inputs, where the CPU has AVX-512 VNNI). The bandwidth-bound line
 says what fraction of its bound this run's step reaches.
 
     ABC_BOT_PRECISION=float32 python bench/generate_speed.py   # the float32 path, forced
     ABC_BOT_PRECISION=int8 python bench/generate_speed.py      # the int8-weight path, forced
     ABC_BOT_PRECISION=int4 python bench/generate_speed.py      # the 4-bit-weight path, forced
+    ABC_BOT_PRECISION=w8a8 python bench/generate_speed.py      # int8 weights and inputs, forced
 
 The generator is timed with the step worker as `bot.compute.step_thread` sets it (on an x86-64
 CPU with 2 or more cores: the LSTM steps on a thread of its own while the composer's rules run,
@@ -63,7 +65,7 @@ from bot.engine import BatchEngine  # noqa: E402
 from bot.generate import Settings, compose, generate  # noqa: E402
 from bot.prompt import parse_prompt  # noqa: E402
 from bot.compute import (STEP_THREAD_ENV, ComputePath, cpu_bfloat16, int4_available, int8_available,  # noqa: E402
-                         step_thread)
+                         step_thread, w8a8_available)
 from bot.step_worker import StepWorker, worker_for  # noqa: E402
 from bot.stepper import Ask, Stepper, answer, stepper_for  # noqa: E402
 
@@ -499,11 +501,12 @@ def main(argv: list[str] | None = None) -> int:
     # The other compute paths' steps (float32, bfloat16 (emulated where not native), int8 and
     # int4 weights) on the same weights, timed in turns with this run's.
     others = {}
-    available = {"int8": int8_available(), "int4": int4_available()}
+    available = {"int8": int8_available(), "int4": int4_available(), "w8a8": w8a8_available()[0]}
     for name, other_path in (("float32", ComputePath("cpu", torch.float32, "bench")),
                              ("bfloat16", ComputePath("cpu", torch.bfloat16, "bench")),
                              ("int8", ComputePath("cpu", stepper.path.dtype, "bench", weights="int8")),
-                             ("int4", ComputePath("cpu", stepper.path.dtype, "bench", weights="int4"))):
+                             ("int4", ComputePath("cpu", stepper.path.dtype, "bench", weights="int4")),
+                             ("w8a8", ComputePath("cpu", stepper.path.dtype, "bench", weights="w8a8"))):
         if other_path.name != stepper.path.name and available.get(name, True):
             others[other_path.name] = Stepper(loaded.model, other_path)
     # The loops take turns for ROUNDS rounds and each keeps its median: timed once, the

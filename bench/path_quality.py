@@ -58,8 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--checkpoint", default=None, help="checkpoint stem (default: the shipped one)")
     parser.add_argument("--chars", type=int, default=None, help="score only the first CHARS held-out characters (default: all)")
-    parser.add_argument("--paths", nargs="+", default=["float32", "bfloat16", "int8", "int4"],
-                        help="compute paths to score (default: float32 bfloat16 int8 int4; those this machine refuses are skipped)")
+    parser.add_argument("--paths", nargs="+", default=["float32", "bfloat16", "int8", "int4", "w8a8"],
+                        help="compute paths to score (default: float32 bfloat16 int8 int4 w8a8; those this machine refuses are skipped)")
     args = parser.parse_args(argv)
     from bench.machine import cpu_model
     from bot.checkpoint import DEFAULT_CHECKPOINT, load
@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
         start = time.perf_counter()
         result[path.name] = round(score_steps(Stepper(loaded.model, path), ids), 4)
         print(f"{path.name:14s} {result[path.name]:.4f} bits/char  ({time.perf_counter() - start:.0f} s)", flush=True)
-    for weights in ("int8", "int4"):
+    for weights in ("int8", "int4", "w8a8"):
         if f"cpu-{weights}" in result and "cpu-float32" in result:
             gap = result[f"cpu-{weights}"] - result["cpu-float32"]
             result[f"{weights} - float32"] = round(gap, 4)

@@ -5,8 +5,9 @@
 
 Prints, after the CPU model:
 * **the weight formats in the generator**: tunes written (form on, 32 bars, the four dance
-  prompts) with the step's weights in int8 and in 4 bits (and bfloat16 where native), taking
-  turns tune by tune; chars/s of each. This is how `bot.compute` chose auto's int4 path.
+  prompts) with the step's weights in int8 and in 4 bits, as w8a8 (int8 weights times int8
+  inputs, where the CPU has AVX-512 VNNI) and in bfloat16 where native, taking turns tune by
+  tune; chars/s of each. This is how `bot.compute` chose auto's path.
 * **where a step's time goes**: the step's three products alone, one after another; the step
   with its products taken out (what the cell's element-wise work and the dispatch cost); the
   whole step in a tight loop; and the same step inside the generator, where the composer runs
@@ -46,7 +47,7 @@ from torch import Tensor  # noqa: E402
 
 from bench.generate_speed import naive_chars_per_second  # noqa: E402
 from bench.machine import describe as machine  # noqa: E402
-from bot.compute import ComputePath, cpu_bfloat16, int4_available, int8_available  # noqa: E402
+from bot.compute import ComputePath, cpu_bfloat16, int4_available, int8_available, w8a8_available  # noqa: E402
 from bot.step_maths import StepMaths, int8_product  # noqa: E402
 from bot.step_worker import StepWorker  # noqa: E402
 from bot.stepper import Stepper, _CACHE  # noqa: E402
@@ -57,8 +58,8 @@ PROMPTS = ("a reel in D", "a jig in G", "a hornpipe in A", "a waltz in D")
 class CannedProducts(StepMaths):
     """The step with each product's output made (zeros of its shape), not computed."""
 
-    def product(self, x: Tensor, w: List[Tensor]) -> Tensor:
-        return torch.zeros(x.shape[0], w[0].shape[0], dtype=torch.bfloat16)
+    def product(self, x: Tensor, k: int) -> Tensor:
+        return torch.zeros(x.shape[0], self.weights[k][0].shape[0], dtype=torch.bfloat16)
 
 
 def per_step_us(step, state, token, n: int = 1500) -> float:
@@ -72,7 +73,7 @@ def per_step_us(step, state, token, n: int = 1500) -> float:
 
 
 def stepper_of(loaded, weights: str = "int8") -> Stepper:
-    """A Stepper of the model with `weights` ("int8", "int4", or "" for bfloat16 weights)."""
+    """A Stepper of the model with `weights` ("int8", "int4", "w8a8", or "" for bfloat16 weights)."""
     return Stepper(loaded.model, ComputePath("cpu", torch.bfloat16, "bench", weights=weights))
 
 
@@ -90,7 +91,8 @@ def weight_formats(loaded, tunes: int) -> None:
     """The generator's chars/s with each weight format's Stepper, taking turns tune by tune."""
     from bot.generate import Settings, generate
 
-    formats = {"int8": int8_available(), "int4": int4_available(), "bfloat16": cpu_bfloat16()[0]}
+    formats = {"int8": int8_available(), "int4": int4_available(), "w8a8": w8a8_available()[0],
+               "bfloat16": cpu_bfloat16()[0]}
     steppers = {name: stepper_of(loaded, "" if name == "bfloat16" else name)
                 for name, runs in formats.items() if runs}
     made = {name: 0 for name in steppers}
@@ -128,9 +130,9 @@ def step_parts(loaded) -> None:
 
     # The same compiled step with each product's output made, not computed: what the rest costs.
     maths = stepper.maths
-    canned = torch.jit.script(CannedProducts(stepper.hidden, stepper.input0, [stepper.w_hh0.q],
-                                             [[stepper.w_upper[0].q]], stepper.b_upper,
-                                             [stepper.w_out.q], stepper.b_out, stepper.vocab_size))
+    canned = torch.jit.script(CannedProducts(stepper.hidden, stepper.input0,
+                                             [[w.q] for w in (stepper.w_hh0, *stepper.w_upper, stepper.w_out)],
+                                             stepper.b_upper, stepper.b_out, stepper.vocab_size))
 
     rounds = {"products": [], "overhead": [], "step": []}
     for _ in range(5):
@@ -177,7 +179,7 @@ def threads(loaded) -> None:
 def worker_thread(loaded, work_us: float = 150.0, n: int = 800) -> None:
     """The step beside `work_us` of Python in this thread, against one after the other: on a
     plain thread handed each character by queue, and on the step worker (`bot.step_worker`)."""
-    stepper = stepper_of(loaded, "int4" if int4_available() else "int8")
+    stepper = stepper_of(loaded, "w8a8" if w8a8_available()[0] else "int4" if int4_available() else "int8")
     token = stepper.token[5]
     python_work, loops = _python_loops(work_us)
     asks, answers = SimpleQueue(), SimpleQueue()

@@ -58,7 +58,8 @@ ENV = "ABC_BOT_PRECISION"
 CHOICES = ("auto", "float32", "bfloat16")  # what training takes (`python -m bot.train --precision`)
 INT8 = "int8"  # sampling only: training_path reads it as auto
 INT4 = "int4"  # sampling only, likewise
-WEIGHTS = (INT4, INT8)  # the weight-only paths, in auto's order of preference
+W8A8 = "w8a8"  # sampling only, likewise: int8 weights and int8 inputs
+WEIGHTS = (W8A8, INT4, INT8)  # the quantized paths, in auto's order of preference
 
 
 class ComputeError(RuntimeError):
@@ -72,8 +73,9 @@ class ComputePath:
     device: str  # "cpu" or "cuda"
     dtype: torch.dtype  # torch.bfloat16 or torch.float32: the matrix products' precision
     reason: str  # one line a person can read: what the machine has, and what chose this
-    # The step's weight-only format, read with bfloat16 inputs (priming still runs in `dtype`):
-    # "int8" (a scale per row), "int4" (a scale and zero per group), or "" for weights in `dtype`.
+    # The step's quantized format (priming still runs in `dtype`): "int8" (a scale per row) or
+    # "int4" (a scale and zero per group), weight-only with bfloat16 inputs; "w8a8" (int8 rows
+    # times int8 inputs on a fixed scale); or "" for weights in `dtype`.
     weights: str = ""
 
     def __post_init__(self):
@@ -91,13 +93,19 @@ class ComputePath:
         return self.weights == INT4
 
     @property
+    def w8a8(self) -> bool:
+        """The step multiplies int8 weights by int8 inputs."""
+        return self.weights == W8A8
+
+    @property
     def bfloat16(self) -> bool:
         """Whether products run in bfloat16 (autocast in training and priming, bf16 weights in steps)."""
         return self.dtype == torch.bfloat16
 
     @property
     def name(self) -> str:
-        """Short form for logs and benches: 'cpu-bfloat16', 'cpu-float32', 'cpu-int8', 'cpu-int4', 'cuda-bfloat16'."""
+        """Short form for logs and benches: 'cpu-bfloat16', 'cpu-float32', 'cpu-int8', 'cpu-int4',
+        'cpu-w8a8', 'cuda-bfloat16'."""
         return f"{self.device}-" + (self.weights or str(self.dtype).removeprefix("torch."))
 
     def describe(self) -> str:
@@ -164,17 +172,50 @@ def int4_available() -> bool:
     return all(hasattr(torch.ops.aten, op) for op in ("_weight_int4pack_mm_for_cpu", "_convert_weight_to_int4pack_for_cpu"))
 
 
+@lru_cache(maxsize=None)
+def w8a8_available() -> tuple[bool, str]:
+    """(whether this machine runs the w8a8 product, what is missing where it does not).
+
+    It needs fbgemm's int8 product with fixed input quantization, a torch that still packs a
+    weight for it (torch 2.13 marks the quantized tensors its packing takes deprecated: a small
+    weight is packed and multiplied here to check), and AVX-512 VNNI: without VNNI fbgemm sums
+    pairs of int8 products in 16 bits, which saturate for inputs spread over the whole range.
+    ATEN_CPU_CAPABILITY does not cap fbgemm, which reads the CPU itself; so a capped
+    capability (the AVX2 simulation) counts as no VNNI."""
+    if platform.machine().lower() not in ("x86_64", "amd64"):
+        return False, f"{platform.machine()} CPU: fbgemm's int8 product is x86-only"
+    if "avx512_vnni" not in _cpu_flags() or not torch.backends.cpu.get_cpu_capability().startswith("AVX512"):
+        return False, "no AVX-512 VNNI (fbgemm's int8 sums would saturate)"
+    if "fbgemm" not in torch.backends.quantized.supported_engines or not hasattr(
+            torch.ops.quantized, "linear_with_input_q_dq_qweight_dq_output_fp32"):
+        return False, f"this torch ({torch.__version__}) has no fbgemm int8 linear"
+    try:
+        from bot.stepper import W8A8Weight
+        from bot.step_maths import W8A8_INPUT_SCALE, W8A8_INPUT_ZERO
+
+        weight = W8A8Weight.of(torch.eye(8, 16))
+        out = torch.ops.quantized.linear_with_input_q_dq_qweight_dq_output_fp32(
+            torch.full((1, 16), 0.5), W8A8_INPUT_SCALE, W8A8_INPUT_ZERO, weight.packed)
+    except (RuntimeError, AttributeError) as err:
+        return False, f"this torch ({torch.__version__}) cannot pack fbgemm's int8 weights ({err})"
+    if not torch.allclose(out, torch.full((1, 8), 0.5), atol=0.01):
+        return False, "fbgemm's int8 product gave a wrong answer on a test weight"
+    return True, ""
+
+
 def _available(weights: str) -> tuple[bool, str]:
-    """(whether torch has the product of a weight-only path, the product's name)."""
+    """(whether this machine runs the product of a quantized path, what is missing if not)."""
+    if weights == W8A8:
+        return w8a8_available()
     if weights == INT8:
-        return int8_available(), "aten._weight_int8pack_mm"
-    return int4_available(), "aten._weight_int4pack_mm_for_cpu"
+        return int8_available(), f"this torch ({torch.__version__}) has no aten._weight_int8pack_mm"
+    return int4_available(), f"this torch ({torch.__version__}) has no aten._weight_int4pack_mm_for_cpu"
 
 
 def _setting(value: str | None) -> str:
     value = (value if value is not None else os.environ.get(ENV, "auto")).strip().lower() or "auto"
     if value not in (*CHOICES, *WEIGHTS):
-        raise ComputeError(f"{ENV}={value!r}: expected one of {', '.join((*CHOICES, INT8, INT4))}")
+        raise ComputeError(f"{ENV}={value!r}: expected one of {', '.join((*CHOICES, *WEIGHTS))}")
     return value
 
 
@@ -216,10 +257,10 @@ def _inference(setting: str) -> ComputePath:
     # bfloat16 autocast where native, else float32.
     prime = torch.bfloat16 if native else torch.float32
     if setting in WEIGHTS:
-        available, kernel = _available(setting)
+        available, missing = _available(setting)
         if not available:
-            raise ComputeError(f"{ENV}={setting}, but this torch ({torch.__version__}) has no "
-                               f"{kernel}. Unset {ENV} to run in floating point.")
+            raise ComputeError(f"{ENV}={setting}, but this machine cannot run it: {missing}. "
+                               f"Unset {ENV} to take the path this machine chooses.")
         return ComputePath("cpu", prime, f"{found}; {setting} weights forced by {ENV}", weights=setting)
     if setting == "auto":
         weights, why = weights_chosen_by_auto()

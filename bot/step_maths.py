@@ -51,19 +51,19 @@ class StepMaths(nn.Module):
     stop: Final[int]
     gone: Final[int]
 
-    def __init__(self, hidden: int, input0: Tensor, w_hh0: List[Tensor], w_upper: List[List[Tensor]],
-                 b_upper: List[Tensor], w_out: List[Tensor], b_out: Tensor, rows_out: int, pad: bool = False):
+    def __init__(self, hidden: int, input0: Tensor, weights: List[List[Tensor]], b_upper: List[Tensor],
+                 b_out: Tensor, rows_out: int, pad: bool = False):
         super().__init__()
-        self.hidden, self.layers, self.pad, self.rows_out = hidden, len(w_upper) + 1, pad, rows_out
+        self.hidden, self.layers, self.pad, self.rows_out = hidden, len(b_upper) + 1, pad, rows_out
         self.input0, self.b_out = input0, b_out
         self.idle, self.go, self.done, self.stop, self.gone = IDLE, GO, DONE, STOP, GONE
-        self.w_hh0: List[Tensor] = w_hh0
-        self.w_upper: List[List[Tensor]] = w_upper
+        # Weight k as the tensors its product reads: k 0 the first layer's recurrent weight,
+        # 1 .. layers - 1 the upper layers' [input | recurrent] ones, `layers` the head's.
+        self.weights: List[List[Tensor]] = weights
         self.b_upper: List[Tensor] = b_upper
-        self.w_out: List[Tensor] = w_out
 
-    def product(self, x: Tensor, w: List[Tensor]) -> Tensor:
-        """x (B, K) @ the weight (N, K).T -> (B, N); each subclass has its kernel."""
+    def product(self, x: Tensor, k: int) -> Tensor:
+        """x (B, K) @ weight k (N, K).T -> (B, N); each subclass has its kernel."""
         raise NotImplementedError("a StepMaths subclass names its product")
 
     def cell(self, gates: Tensor, c: Tensor, h_out: Tensor, c_out: Tensor) -> Tensor:
@@ -95,7 +95,7 @@ class StepMaths(nn.Module):
     def recurrent(self, h: Tensor) -> Tensor:
         """The first layer's recurrent product W_hh0 @ h[0]: the one product that does not
         depend on the character, so the worker works it out while the character is drawn."""
-        return self.product(h[0], self.w_hh0)
+        return self.product(h[0], 0)
 
     def advance(self, tokens: Tensor, h: Tensor, c: Tensor, recurrent: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
         """The step given the first layer's recurrent product (`recurrent(h)`).
@@ -105,18 +105,16 @@ class StepMaths(nn.Module):
         new_h, new_c = torch.empty_like(h), torch.empty_like(c)
         gates = self.input0.index_select(0, tokens) + recurrent  # (B, 4H) float32
         x = self.cell(gates, c[0], new_h[0], new_c[0])
-        k = 0
-        for w in self.w_upper:
-            both = torch.cat([x, h[k + 1]], 1)  # (B, 2H) in the products' dtype
-            gates = torch.add(self.b_upper[k], self.product(both, w))
-            x = self.cell(gates, c[k + 1], new_h[k + 1], new_c[k + 1])
-            k += 1
+        for k in range(1, self.layers):
+            both = torch.cat([x, h[k]], 1)  # (B, 2H) in the products' dtype
+            gates = torch.add(self.b_upper[k - 1], self.product(both, k))
+            x = self.cell(gates, c[k], new_h[k], new_c[k])
         return self.head(x), new_h, new_c
 
     @torch.jit.export
     def head(self, x: Tensor) -> Tensor:
         """The last layer's h (B, H) -> logits (B, V) float32."""
-        out = self.product(x, self.w_out)
+        out = self.product(x, self.layers)
         if out.shape[1] != self.rows_out:  # the 4-bit product pads the head's rows to 16s
             out = out[:, : self.rows_out]
         return torch.add(self.b_out, out)
@@ -174,35 +172,38 @@ class StepMaths(nn.Module):
 class OnednnF32Step(StepMaths):
     """float32 weights in oneDNN's packed layout (`bot.stepper.pack`); a lone row goes as a pair."""
 
-    def product(self, x: Tensor, w: List[Tensor]) -> Tensor:
-        return torch.ops.mkldnn._linear_pointwise(x, w[0], None, "none", [], "")
+    def product(self, x: Tensor, k: int) -> Tensor:
+        return torch.ops.mkldnn._linear_pointwise(x, self.weights[k][0], None, "none", [], "")
 
 
 class RowsF32Step(StepMaths):
     """float32 without oneDNN: each row alone (a matrix-vector product), the same in any batch."""
 
-    def product(self, x: Tensor, w: List[Tensor]) -> Tensor:
-        return torch.cat([F.linear(x[i : i + 1], w[0]) for i in range(x.shape[0])])
+    def product(self, x: Tensor, k: int) -> Tensor:
+        w = self.weights[k][0]
+        return torch.cat([F.linear(x[i : i + 1], w) for i in range(x.shape[0])])
 
 
 class Bf16Step(StepMaths):
     """bfloat16 weights: oneDNN's bfloat16 linear gives a row the same bits in any batch."""
 
-    def product(self, x: Tensor, w: List[Tensor]) -> Tensor:
-        return F.linear(x, w[0])
+    def product(self, x: Tensor, k: int) -> Tensor:
+        return F.linear(x, self.weights[k][0])
 
 
 class Int8Step(StepMaths):
     """int8 weights w[0] (N, K) with a bfloat16 scale per row w[1]; bfloat16 inputs."""
 
-    def product(self, x: Tensor, w: List[Tensor]) -> Tensor:
+    def product(self, x: Tensor, k: int) -> Tensor:
+        w = self.weights[k]
         return int8_product(x, w[0], w[1])
 
 
 class Int4Step(StepMaths):
     """4-bit weights in the kernel's packing w[0], each group's scale and zero w[1]; bfloat16 inputs."""
 
-    def product(self, x: Tensor, w: List[Tensor]) -> Tensor:
+    def product(self, x: Tensor, k: int) -> Tensor:
+        w = self.weights[k]
         return int4_product(x, w[0], w[1])
 
 
@@ -214,3 +215,31 @@ def int8_product(x: Tensor, q: Tensor, scale: Tensor) -> Tensor:
 def int4_product(x: Tensor, packed: Tensor, scales: Tensor) -> Tensor:
     """x (B, K) bfloat16 @ (4-bit weight, rows padded to 16s).T -> (B, padded N) bfloat16."""
     return torch.ops.aten._weight_int4pack_mm_for_cpu(x, packed, 32, scales)  # 32: INT4_GROUP
+
+
+class W8A8Step(StepMaths):
+    """int8 weights with a scale per row, in fbgemm's packing (`bot.stepper.W8A8Weight`), times
+    int8 inputs on one fixed scale: each product is integer dot products (VNNI), exact in int32,
+    then scaled to float32 per element, so a row's result is the same alone or in any batch.
+
+    The inputs can share one fixed scale because every product's input is an LSTM h, which is
+    o * tanh(c), inside (-1, 1) by construction: 1/127 per step around 128 maps it onto 1..255
+    with nothing clipped. (A scale read from the inputs, as fbgemm's dynamic linear does, would
+    be one per batch, so a row's bits would depend on its neighbours.)"""
+
+    input_scale: Final[float]
+    input_zero: Final[int]
+
+    def __init__(self, hidden: int, input0: Tensor, packed: List[torch.classes.quantized.LinearPackedParamsBase],
+                 b_upper: List[Tensor], b_out: Tensor, rows_out: int):
+        super().__init__(hidden, input0, [], b_upper, b_out, rows_out)
+        self.input_scale, self.input_zero = W8A8_INPUT_SCALE, W8A8_INPUT_ZERO
+        self.packed: List[torch.classes.quantized.LinearPackedParamsBase] = packed
+
+    def product(self, x: Tensor, k: int) -> Tensor:
+        return torch.ops.quantized.linear_with_input_q_dq_qweight_dq_output_fp32(
+            x, self.input_scale, self.input_zero, self.packed[k])
+
+
+W8A8_INPUT_SCALE = 1.0 / 127  # the inputs' fixed quantization (W8A8Step says why it is fixed)
+W8A8_INPUT_ZERO = 128

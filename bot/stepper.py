@@ -38,7 +38,7 @@ import torch
 
 from bot.compute import ComputePath, inference_path
 from bot.model import CharLSTM
-from bot.step_maths import INT4_GROUP, Bf16Step, Int4Step, Int8Step, OnednnF32Step, RowsF32Step, StepMaths
+from bot.step_maths import INT4_GROUP, Bf16Step, Int4Step, Int8Step, OnednnF32Step, RowsF32Step, StepMaths, W8A8Step
 
 # oneDNN's float32 linear, which gives each row the same bits for any batch of 2 or more rows.
 _ONEDNN = torch.backends.mkldnn.is_available() and hasattr(torch.ops.mkldnn, "_linear_pointwise")
@@ -99,8 +99,43 @@ class Int4Weight(NamedTuple):
         return Int4Weight(packed, scales.contiguous().to(torch.bfloat16), rows)
 
 
+class W8A8Weight(NamedTuple):
+    """A weight (N, K) as int8 rows with a float32 scale per row, packed for fbgemm's int8 product
+    (`bot.step_maths.W8A8Step`): w ~= q * scale[:, None]."""
+
+    packed: torch.ScriptObject  # fbgemm's packed weight (torch.classes.quantized.LinearPackedParamsBase)
+    rows: int
+    cols: int
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes its product reads: the int8 weights, and per row a scale, a zero point and the
+        column sum fbgemm keeps for the inputs' zero point (4 bytes each)."""
+        return self.rows * self.cols + 12 * self.rows
+
+    @staticmethod
+    def of(w: torch.Tensor) -> W8A8Weight:
+        """Symmetric per-row quantization of a float weight, packed for fbgemm."""
+        w = w.detach().float().contiguous()
+        scale = (w.abs().amax(1) / 127).clamp_min(1e-12).double()
+        engine = torch.backends.quantized.engine
+        with warnings.catch_warnings():
+            # torch 2.13 marks quantized tensors deprecated; fbgemm's packing still takes one, and
+            # `bot.compute.w8a8_available` packs a weight to check it still does.
+            warnings.filterwarnings("ignore", message=r".*quantized tensor creation functions.*")
+            try:
+                torch.backends.quantized.engine = "fbgemm"  # the packing follows the engine set
+                q = torch.quantize_per_channel(w, scale, torch.zeros(w.shape[0], dtype=torch.long), 0, torch.qint8)
+                packed = torch.ops.quantized.linear_prepack(q, None)
+            finally:
+                torch.backends.quantized.engine = engine
+        return W8A8Weight(packed, w.shape[0], w.shape[1])
+
+
 def _nbytes(w) -> int:
-    """Bytes of a weight as the step holds it (a tensor, an Int8Weight or an Int4Weight)."""
+    """Bytes of a weight as the step holds it (a tensor, an Int8Weight, an Int4Weight or a W8A8Weight)."""
+    if isinstance(w, W8A8Weight):
+        return w.nbytes
     return sum(t.numel() * t.element_size() for t in _parts(w))
 
 
@@ -142,16 +177,22 @@ class Stepper:
         if self.path.device != "cpu":
             raise ValueError(f"Stepper samples on the CPU, not {self.path.device}")
         block = INT8_BLOCK if self.path.int8 else INT4_GROUP
-        if self.path.weights and model.config.hidden % block:
+        if (self.path.int8 or self.path.int4) and model.config.hidden % block:
             # The int8 product reads its rows in blocks of 16 (rows of other widths come out wrong
             # or crash), the 4-bit one in groups of 32: such a model (only tiny test ones) steps in
             # the floating-point path of the same dtype.
             self.path = ComputePath("cpu", self.path.dtype, f"{self.path.reason}; hidden size "
                                     f"{model.config.hidden} is no multiple of {block}: float weights")
         # The step's dtype (h and the products' inputs): bfloat16 on the weight-only paths, whose
-        # priming still runs in path.dtype (float32 where the CPU has no bfloat16).
-        dtype = self.dtype = torch.bfloat16 if self.path.weights else self.path.dtype
-        if self.path.int8:
+        # priming still runs in path.dtype (float32 where the CPU has no bfloat16); float32 on
+        # w8a8, whose product takes float32 inputs and quantizes them itself.
+        if self.path.w8a8:
+            dtype = self.dtype = torch.float32
+        else:
+            dtype = self.dtype = torch.bfloat16 if self.path.weights else self.path.dtype
+        if self.path.w8a8:
+            maths = W8A8Step
+        elif self.path.int8:
             maths = Int8Step
         elif self.path.int4:
             maths = Int4Step
@@ -185,15 +226,19 @@ class Stepper:
                 self.w_hh0, self.w_out = pack(self.w_hh0), pack(self.w_out)
                 self.w_upper = [pack(w) for w in self.w_upper]
             elif self.path.weights:  # quantized from the float32 weights, not from bfloat16
-                quantize = Int8Weight.of if self.path.int8 else Int4Weight.of
+                quantize = {"int8": Int8Weight.of, "int4": Int4Weight.of, "w8a8": W8A8Weight.of}[self.path.weights]
                 self.w_hh0 = quantize(lstm.weight_hh_l0[order])
                 self.w_out = quantize(model.head.weight)
                 self.w_upper = [quantize(torch.cat([getattr(lstm, f"weight_ih_l{k}"),
                                                     getattr(lstm, f"weight_hh_l{k}")], 1)[order])
                                 for k in range(1, self.layers)]
-        self.maths = _script(maths(self.hidden, self.input0, _parts(self.w_hh0), [_parts(w) for w in self.w_upper],
-                                   self.b_upper, _parts(self.w_out), self.b_out, self.vocab_size,
-                                   pad=maths is OnednnF32Step))
+        every = (self.w_hh0, *self.w_upper, self.w_out)
+        if maths is W8A8Step:
+            step = W8A8Step(self.hidden, self.input0, [w.packed for w in every], self.b_upper, self.b_out, self.vocab_size)
+        else:
+            step = maths(self.hidden, self.input0, [_parts(w) for w in every], self.b_upper, self.b_out,
+                         self.vocab_size, pad=maths is OnednnF32Step)
+        self.maths = _script(step)
         # One (1,) index tensor per character, made once: a batch-1 step then builds none.
         self.token = [torch.tensor([i]) for i in range(self.vocab_size)]
 

@@ -41,7 +41,7 @@ echo "== pass 2 of 3: the compute tests on the float32 path of a CPU without nat
 # has their products; bfloat16 where the CPU has it natively): the tunes' sampling tests once more on each.
 echo "== pass 3 of 3: the sampling tests on this machine's other compute paths"
 auto=$(.venv/bin/python -c 'from bot.compute import inference_path; print(inference_path().name)')
-for precision in int4 int8 bfloat16; do
+for precision in w8a8 int4 int8 bfloat16; do
   if [ "cpu-$precision" != "$auto" ] && ABC_BOT_PRECISION=$precision .venv/bin/python -m bot.compute >/dev/null 2>&1; then
     echo "-- ABC_BOT_PRECISION=$precision"
     ABC_BOT_PRECISION=$precision .venv/bin/python -m pytest -q tests/test_stepper.py tests/test_engine.py \

@@ -28,15 +28,25 @@ def run_compute(**env) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=120)
 
 
-def cpu_has_bfloat16() -> bool:
-    """The expected answer, read without bot.compute: the CPU's own flags in /proc/cpuinfo, less
-    the AVX2 cap this run's environment may set (scripts/test.sh's second pass)."""
-    flags: set[str] = set()
+def cpu_flags() -> set[str]:
+    """The CPU's own flags in /proc/cpuinfo, read without bot.compute."""
     with open("/proc/cpuinfo") as info:
         for line in info:
             if line.split(":")[0].strip() in ("flags", "Features"):
-                flags = set(line.split(":", 1)[1].split())
-                break
+                return set(line.split(":", 1)[1].split())
+    return set()
+
+
+def cpu_has_vnni() -> bool:
+    """Whether the w8a8 path's product can run: AVX-512 VNNI in the CPU's flags, less the AVX2
+    cap this run's environment may set (fbgemm ignores the cap, so bot.compute honours it)."""
+    return X86 and "avx512_vnni" in cpu_flags() and os.environ.get("ATEN_CPU_CAPABILITY", "").lower() != "avx2"
+
+
+def cpu_has_bfloat16() -> bool:
+    """The expected answer, read without bot.compute: the CPU's own flags in /proc/cpuinfo, less
+    the AVX2 cap this run's environment may set (scripts/test.sh's second pass)."""
+    flags = cpu_flags()
     if X86:
         capped = os.environ.get("ONEDNN_MAX_CPU_ISA", "").upper() == "AVX2"
         return bool({"avx512_bf16", "amx_bf16"} & flags) and not capped
@@ -61,14 +71,16 @@ def test_auto_takes_bfloat16_exactly_where_the_cpu_has_it():
     path = inference_path("auto")
     assert path.bfloat16 == expected and cpu_bfloat16()[0] == expected
     assert path.device == "cpu" and cpu_bfloat16()[1] in path.reason
-    # Where the CPU has bfloat16 on x86 with AVX-512 (the class 4-bit and int8 weights were
-    # measured faster on), auto takes 4-bit weights (int8 where torch lacks their product); its
-    # priming still runs in bfloat16 there.
+    # Where the CPU has bfloat16 on x86 with AVX-512 (the class the quantized paths were measured
+    # faster on), auto takes w8a8 where the CPU has VNNI and torch fbgemm, else 4-bit weights
+    # (int8 where torch lacks their product); its priming still runs in bfloat16 there.
     weighted = X86 and expected and torch.backends.cpu.get_cpu_capability().startswith("AVX512")
-    int4 = weighted and hasattr(torch.ops.aten, "_weight_int4pack_mm_for_cpu")
-    int8 = weighted and not int4 and hasattr(torch.ops.aten, "_weight_int8pack_mm")
-    name = "int4" if int4 else "int8" if int8 else "bfloat16" if expected else "float32"
-    assert path.describe().startswith(f"compute path: cpu-{name}") and (path.int8, path.int4) == (int8, int4)
+    w8a8 = weighted and cpu_has_vnni() and "fbgemm" in torch.backends.quantized.supported_engines
+    int4 = weighted and not w8a8 and hasattr(torch.ops.aten, "_weight_int4pack_mm_for_cpu")
+    int8 = weighted and not w8a8 and not int4 and hasattr(torch.ops.aten, "_weight_int8pack_mm")
+    name = "w8a8" if w8a8 else "int4" if int4 else "int8" if int8 else "bfloat16" if expected else "float32"
+    assert path.describe().startswith(f"compute path: cpu-{name}")
+    assert (path.int8, path.int4, path.w8a8) == (int8, int4, w8a8)
     # What the choice is for: bfloat16 is chosen only where the LSTM runs in it, and a CPU at
     # AVX2 (a laptop, or the capped pass) really cannot run it.
     if path.bfloat16:
@@ -139,17 +151,24 @@ def test_bfloat16_training_is_refused_on_a_gpu_without_it(monkeypatch):
         training_path("bfloat16")
 
 
-@pytest.mark.parametrize("weights", ["int8", "int4"])
-def test_weight_only_paths_can_be_forced_and_are_printed_and_training_stays_in_floating_point(weights):
+@pytest.mark.parametrize("weights", ["int8", "int4", "w8a8"])
+def test_quantized_paths_can_be_forced_and_are_printed_and_training_stays_in_floating_point(weights):
     caps = {k: os.environ[k] for k in AVX2 if k in os.environ}  # this pass's caps, if any, as here
     done = run_compute(ABC_BOT_PRECISION=weights, **caps)
+    if weights == "w8a8" and not cpu_has_vnni():
+        # Refused, with the reason and what to do, never a crash or a silent float path.
+        assert done.returncode == 2 and "ABC_BOT_PRECISION=w8a8, but this machine cannot run it" in done.stderr
+        assert "Unset ABC_BOT_PRECISION" in done.stderr and "Traceback" not in done.stderr
+        with pytest.raises(ComputeError, match="VNNI|x86-only"):
+            inference_path(weights)
+        return
     assert done.returncode == 0, done.stderr
     assert f"inference compute path: cpu-{weights}" in done.stdout and f"{weights} weights forced" in done.stdout
     # Training reads int8 and int4 as auto: the float path this CPU's own flags call for.
     expected = "cpu-bfloat16" if cpu_has_bfloat16() else "cpu-float32"
     assert f"training  compute path: {expected}" in done.stdout
     path = inference_path(weights)
-    assert (path.int8, path.int4) == (weights == "int8", weights == "int4")
+    assert (path.int8, path.int4, path.w8a8) == (weights == "int8", weights == "int4", weights == "w8a8")
     assert path.name == f"cpu-{weights}" and path.device == "cpu" and path.weights == weights
     # Priming (nn.LSTM with its float weights) runs in bfloat16 only where the CPU has it.
     assert path.dtype == (torch.bfloat16 if cpu_has_bfloat16() else torch.float32)
@@ -170,3 +189,19 @@ def test_a_weight_only_path_is_refused_clearly_where_torch_lacks_its_product(mon
         assert inference_path("auto").weights != weights
     finally:
         compute._inference.cache_clear()
+
+
+def test_w8a8_is_refused_clearly_on_a_cpu_without_vnni_and_auto_passes_over_it(monkeypatch):
+    from bot import compute
+
+    flags = compute._cpu_flags() - {"avx512_vnni"}
+    compute._inference.cache_clear()
+    compute.w8a8_available.cache_clear()
+    monkeypatch.setattr(compute, "_cpu_flags", lambda: flags)
+    try:
+        with pytest.raises(ComputeError, match="w8a8, but this machine cannot run it: .*(VNNI|x86-only)"):
+            inference_path("w8a8")
+        assert not inference_path("auto").w8a8  # auto takes the next path, never one that cannot step
+    finally:
+        compute._inference.cache_clear()
+        compute.w8a8_available.cache_clear()

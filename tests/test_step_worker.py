@@ -17,7 +17,7 @@ import torch
 
 from bot import checkpoint
 from bot import stepper as stepper_module
-from bot.compute import ComputeError, ComputePath, cpu_bfloat16, step_thread
+from bot.compute import ComputeError, ComputePath, cpu_bfloat16, step_thread, w8a8_available
 from bot.engine import BatchEngine
 from bot.generate import Settings, generate
 from bot.step_worker import GONE, IDLE, StepWorker, WorkerError, worker_for
@@ -33,6 +33,8 @@ PATHS = {
     "int8": ComputePath("cpu", PRIME, "test", weights="int8"),
     "int4": ComputePath("cpu", PRIME, "test", weights="int4"),
 }
+if w8a8_available()[0]:  # only where the CPU has AVX-512 VNNI (elsewhere refused: tests/test_stepper.py)
+    PATHS["w8a8"] = ComputePath("cpu", PRIME, "test", weights="w8a8")
 # The paths a tune can be written on here: bfloat16 priming needs native bfloat16 (elsewhere that
 # path is refused, `tests/test_compute.py`); its step alone runs anywhere (emulated).
 WRITING = [name for name in PATHS if name != "bfloat16" or NATIVE]
@@ -66,7 +68,7 @@ def test_a_seed_writes_the_same_tune_with_the_step_worker_or_without(shipped, na
 
 
 def test_the_batch_engine_writes_the_same_tunes_with_the_worker_or_without(shipped, monkeypatch):
-    loaded, stepper = loaded_on(shipped, PATHS["int4" if NATIVE else "float32"])
+    loaded, stepper = loaded_on(shipped, PATHS["w8a8" if "w8a8" in PATHS else "int4" if NATIVE else "float32"])
     monkeypatch.setenv("ABC_BOT_STEP_THREAD", "off")
     alone = [generate(text, Settings(seed=seed, bars=8), loaded).abc for text, seed in CASES]
     monkeypatch.setenv("ABC_BOT_STEP_THREAD", "on" if X86 else "off")

@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from bot import checkpoint
-from bot.compute import ComputeError, ComputePath, cpu_bfloat16, inference_path
+from bot.compute import ComputeError, ComputePath, cpu_bfloat16, inference_path, w8a8_available
 from bot.generate import Settings, generate
 from bot.stepper import Stepper
 from together import loaded_on, write_together
@@ -29,7 +29,12 @@ PATHS = {
     # the jig below, at most 0.51 against int8's 0.07); held-out bits/char +0.0023 (test below).
     "int4": (ComputePath("cpu", torch.bfloat16 if NATIVE else torch.float32, "test", weights="int4"), 0.75),
 }
-WEIGHT_ONLY = ["int8", "int4"]
+# int8 weights times int8 inputs, only where the CPU has AVX-512 VNNI (elsewhere the test below
+# checks that it is refused): on the jig below at most 0.07 from the float logits, as int8's.
+W8A8 = w8a8_available()[0]
+if W8A8:
+    PATHS["w8a8"] = (ComputePath("cpu", torch.bfloat16 if NATIVE else torch.float32, "test", weights="w8a8"), 0.15)
+QUANTIZED = ["int8", "int4"] + (["w8a8"] if W8A8 else [])
 
 
 @pytest.fixture(scope="module")
@@ -154,10 +159,11 @@ def test_a_model_trained_in_bfloat16_samples_in_float32(shipped):
     assert "K:G" in tune.abc and tune.bars >= 8
 
 
-@pytest.mark.parametrize("weights", WEIGHT_ONLY)
-def test_weight_only_rows_are_the_same_alone_or_in_a_batch_of_1_to_16(shipped, weights):
-    # Weight-only int8 or int4: nothing is scaled per batch, so a row's logits and state, over
-    # several steps, are the same bits alone as in any batch (a seed's tune is the same beside others).
+@pytest.mark.parametrize("weights", QUANTIZED)
+def test_quantized_rows_are_the_same_alone_or_in_a_batch_of_1_to_16(shipped, weights):
+    # Weight-only int8 or int4, and w8a8's inputs on a fixed scale: nothing is scaled per batch,
+    # so a row's logits and state, over several steps, are the same bits alone as in any batch
+    # (a seed's tune is the same beside others).
     stepper = Stepper(shipped.model, PATHS[weights][0])
     assert stepper.path.weights == weights
     torch.manual_seed(0)
@@ -175,16 +181,16 @@ def test_weight_only_rows_are_the_same_alone_or_in_a_batch_of_1_to_16(shipped, w
             assert torch.equal(alone[row].c[:, 0], together.c[:, row]), (batch, row)
 
 
-@pytest.mark.parametrize("weights", WEIGHT_ONLY)
-def test_weight_only_paths_write_the_same_tune_from_a_seed_alone_or_in_the_batch_engine(shipped, weights):
-    loaded, stepper = loaded_on(shipped, PATHS[weights][0])  # its own Stepper, on the int8 or int4 path
+@pytest.mark.parametrize("weights", QUANTIZED)
+def test_quantized_paths_write_the_same_tune_from_a_seed_alone_or_in_the_batch_engine(shipped, weights):
+    loaded, stepper = loaded_on(shipped, PATHS[weights][0])  # its own Stepper, on a quantized path
     cases = [("a jig in G", 1), ("a reel in D", 2), ("a waltz in A", 3)]
     alone = [generate(text, Settings(seed=seed, bars=4), loaded).abc for text, seed in cases]
     together, _ = write_together(loaded, stepper, cases, bars=4)
     assert together == alone
 
 
-def test_weight_only_paths_keep_held_out_bits_per_char_within_0_01_of_float32(shipped):
+def test_quantized_paths_keep_held_out_bits_per_char_within_0_01_of_float32(shipped):
     # The first 4,096 held-out characters through each path's own step (bench/path_quality.py
     # scores all 82,747). nn.LSTM's float32 score is the independent reference the float32 step
     # must itself match.
@@ -195,10 +201,10 @@ def test_weight_only_paths_keep_held_out_bits_per_char_within_0_01_of_float32(sh
     reference = score(shipped.model, ids)["bits_per_char"]
     float32 = score_steps(Stepper(shipped.model, PATHS["float32"][0]), ids)
     assert abs(float32 - reference) < 1e-3
-    for weights in WEIGHT_ONLY:
+    for weights in QUANTIZED:
         got = score_steps(Stepper(shipped.model, PATHS[weights][0]), ids)
         assert abs(got - float32) <= 0.01, (weights, got, float32)
-        assert got != float32 or weights == "int8"  # 4-bit weights really are not the float ones
+        assert got != float32 or weights == "int8"  # 4 bits, or int8 inputs, really are not the float step
     assert 0.5 < float32 < 3  # the slice really is music the model knows (a flat guess is ~6.4)
 
 
@@ -253,6 +259,37 @@ def test_int4_weights_hold_each_group_in_16_steps_and_the_product_uses_them():
     bound = x.double().abs() @ (step * 0.6 + zero_error).T
     assert torch.all((got.double() - expected).abs() <= bound + expected.abs() * 2**-7 + 1e-3)
     assert not torch.allclose(got.double(), expected, atol=1e-4)  # it really is 4 bits, not the float product
+
+
+def test_w8a8_rounds_each_weight_row_and_each_input_to_a_fixed_step_and_the_product_uses_them():
+    if not W8A8:
+        # Without AVX-512 VNNI (or under the AVX2 cap) the path is refused with the reason.
+        with pytest.raises(ComputeError, match="w8a8.*cannot run it"):
+            inference_path("w8a8")
+        return
+    from bot.step_maths import W8A8Step
+    from bot.stepper import W8A8Weight
+
+    torch.manual_seed(2)
+    w = torch.randn(24, 40) * 0.2
+    w[5] *= 30  # one row far wider: its step must not widen the others'
+    q = W8A8Weight.of(w)
+    assert (q.rows, q.cols) == (24, 40) and q.nbytes == 24 * 40 + 12 * 24
+    packed, _bias = q.packed.unpack()
+    scale = packed.q_per_channel_scales().float()
+    assert torch.allclose(scale, w.abs().amax(1) / 127) and scale[5] > 10 * scale[:5].max()
+    assert packed.int_repr().abs().max() <= 127
+    # The product, against float64 from the rounded weights and the inputs rounded to 1/127:
+    # an h is inside (-1, 1), so that fixed step loses nothing at the ends.
+    x = torch.rand(3, 40) * 2 - 1
+    x[0, :3] = torch.tensor([-1.0, 0.999, 0.0])
+    weights = packed.int_repr().double() * scale.double()[:, None]
+    expected = torch.round(x.double() * 127) / 127 @ weights.T
+    step = W8A8Step(2, torch.zeros(1, 8), [q.packed, q.packed], [torch.zeros(8)], torch.zeros(24), 24)
+    got = step.product(x, 0)
+    assert got.dtype == torch.float32 and got.shape == (3, 24)
+    assert torch.allclose(got.double(), expected, rtol=1e-5, atol=1e-5)
+    assert not torch.allclose(got.double(), x.double() @ w.double().T, atol=1e-4)  # it really is int8
 
 
 @pytest.mark.parametrize("weights, block", [("int8", 16), ("int4", 32)])
