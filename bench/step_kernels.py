@@ -11,6 +11,8 @@ as a step reads them (3.2 MB of int8 weights do not fit one core's L2 on the mac
 * ATen's `_weight_int4pack_mm_for_cpu` (4-bit weights, groups of 32 and 128 along a row);
 * fbgemm's dynamic int8 linear (`torch.ao`: it quantizes the input per tensor, so a row's
   result would depend on the batch it is in, which `bot.engine` must not allow);
+* fbgemm's int8 linear with the input on one fixed scale (the w8a8 path's, `bot.step_maths.W8A8Step`:
+  every input is an LSTM h, inside (-1, 1), so no scale depends on the batch; AVX-512 VNNI only);
 * oneDNN bfloat16 and float32 linear, as the other paths use them.
 
 With --quality: held-out bits/char of the float model with its products' weights rounded to 4
@@ -77,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     from bot.checkpoint import load
+    from bot.compute import w8a8_available
     from bot.step_maths import int8_product
     from bot.stepper import Int8Weight, stepper_for
 
@@ -107,6 +110,18 @@ def main(argv: list[str] | None = None) -> int:
             dynamic.append(torch.ao.quantization.quantize_dynamic(torch.nn.Sequential(linear), {torch.nn.Linear},
                                                                   dtype=torch.qint8)[0])
     kernels["int8 dynamic, fbgemm (batch-dependent)"] = [lambda m=m, x=x: m(x) for m, x in zip(dynamic, xs)]
+    available, missing = w8a8_available()
+    if available:  # the w8a8 path's: fbgemm's int8 product with the inputs on one fixed scale
+        from bot.step_maths import W8A8_INPUT_SCALE, W8A8_INPUT_ZERO
+        from bot.stepper import W8A8Weight
+
+        w8 = [W8A8Weight.of(w).packed for w in weights]
+        hs = [torch.rand(1, w.shape[1]) * 2 - 1 for w in weights]  # an h: inside (-1, 1)
+        kernels["int8 x int8, fbgemm, fixed input scale (w8a8)"] = [
+            lambda p=p, x=x: torch.ops.quantized.linear_with_input_q_dq_qweight_dq_output_fp32(
+                x, W8A8_INPUT_SCALE, W8A8_INPUT_ZERO, p) for p, x in zip(w8, hs)]
+    else:
+        print(f"w8a8's product not timed: {missing}")
     bf16 = [w.to(torch.bfloat16) for w in weights]
     kernels["bfloat16, oneDNN"] = [lambda w=w, x=x: torch.nn.functional.linear(x, w) for w, x in zip(bf16, xb)]
     kernels["float32"] = [lambda w=w, x=x: torch.nn.functional.linear(x, w) for w, x in zip(weights, xs)]

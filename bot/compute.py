@@ -7,35 +7,38 @@ primitive descriptor for the LSTM forward propagation primitive") and bfloat16 m
 are emulated, slower than float32. So the choice is read from the machine when a model is
 loaded, never found by catching the first crash, and `ABC_BOT_PRECISION` overrides it:
 
-    ABC_BOT_PRECISION=auto       # default: 4-bit weights where measured faster (below), else
-                                 # bfloat16 where native, float32 elsewhere
+    ABC_BOT_PRECISION=auto       # default: w8a8 or 4-bit weights where measured faster
+                                 # (below), else bfloat16 where native, float32 elsewhere
     ABC_BOT_PRECISION=float32    # force float32 (the path of a CPU without bfloat16)
     ABC_BOT_PRECISION=bfloat16   # force bfloat16; refused where the CPU cannot run it
     ABC_BOT_PRECISION=int8       # force int8 weights in the sampling step
     ABC_BOT_PRECISION=int4       # force 4-bit weights in the sampling step
+    ABC_BOT_PRECISION=w8a8       # force int8 weights times int8 inputs; refused without AVX-512 VNNI
 
     python -m bot.compute        # prints the path this machine takes, and why
 
-The int8 path (sampling only; training reads it as auto) holds the step's weights as int8 with
-one scale per output row and multiplies them with bfloat16 inputs (`aten._weight_int8pack_mm`,
-weight-only: no scale depends on the batch, so a seed's tune is the same alone or batched): a
-quarter of float32's bytes. The int4 path holds them in 4 bits, with a bfloat16 scale and zero
-per group of 32 along a row (`aten._weight_int4pack_mm_for_cpu`, weight-only too): an eighth.
+The quantized paths are sampling only (training reads them as auto), and each keeps a seed's
+tune the same alone or batched: no scale depends on the batch.
+- int8 holds the step's weights as int8 with one scale per output row and multiplies them with
+  bfloat16 inputs (`aten._weight_int8pack_mm`, weight-only): a quarter of float32's bytes.
+- int4 holds them in 4 bits, with a bfloat16 scale and zero per group of 32 along a row
+  (`aten._weight_int4pack_mm_for_cpu`, weight-only too): an eighth.
+- w8a8 holds them as int8 rows too, packed for fbgemm, and rounds the inputs to int8 on one
+  fixed scale (every input is an LSTM h, inside (-1, 1)), so each product is integer dot
+  products (AVX-512 VNNI), exact in int32 (`bot.step_maths.W8A8Step`).
 
-Auto takes 4-bit weights where they were measured faster, and only there: on an x86 CPU with
-native bfloat16 and AVX-512 (an Intel Xeon with AMX, 2 cores, torch 2.13). There the int8 step
-had already beaten bfloat16's (the step with sampling 2,855 chars/s against 1,484, and
-float32's 1,176; held-out bits/char 1.3752 against float32's 1.3751), and 4-bit weights wrote
-tunes 1.08x as fast again as int8's, in turns in one run (`bench/step_options.py`; the step
-with sampling 1.15x, `bench/generate_speed.py`), at +0.0023 held-out bits/char
-(`bench/path_quality.py`). Their kernel is no faster than int8's for one matrix held in the
-cache; what they save is cache: the int8 step's 3.2 MB of weights overflow one core's 2 MB L2,
-so each step pushes out what the composer reads between steps; 4-bit weights and their scales
-take 2.0 MB. A batch of 16 rows costs the int8 product about 2.8x bfloat16's (it is made for
-one or two rows), yet 16 tunes in one BatchEngine ran as fast as on bfloat16 (2,003 against
-1,933 chars/s, mean batch 4-5); `bench/generate_speed.py` times the BatchEngine on whichever
-path auto takes. On AVX2 (measured only with the ISA capped) and on ARM, auto keeps the float
-path until measured there.
+Auto takes a quantized path where it was measured faster, and only there: on an x86 CPU with
+native bfloat16 and AVX-512 (an Intel Xeon with AMX, 2 cores, torch 2.13), in the order w8a8,
+int4, int8, each where this machine runs it. The weight-only kernels dequantize each weight for
+one row, so at one row they are bound by arithmetic: the int4 step's three products take about
+165 us with their 2.0 MB in the cache. fbgemm's VNNI product does the same work as integer dot
+products; its cost is mostly a fixed 12 us a call. In turns in one run, tunes were written at
+3,689 chars/s with w8a8, 3,168 with int4, 2,610 with int8 and 1,397 with bfloat16 weights
+(`bench/step_options.py`), and w8a8 costs +0.0002 held-out bits/char against float32's step,
+int4 +0.0023 (`bench/path_quality.py`). Its batched product is faster too: the held-out score,
+16 rows at a time, ran 3.5x as fast as int4's. Without VNNI fbgemm sums int8 pairs in 16 bits,
+which saturate, so w8a8 is refused there (int4 next). On AVX2 (measured only with the ISA
+capped) and on ARM, auto keeps the float path until measured there.
 
 Sampling always runs on the CPU: it steps one character at a time, so a step is a few small
 matrix-vector products whose cost on a GPU is launch latency, not arithmetic (not measured
@@ -190,12 +193,10 @@ def w8a8_available() -> tuple[bool, str]:
             torch.ops.quantized, "linear_with_input_q_dq_qweight_dq_output_fp32"):
         return False, f"this torch ({torch.__version__}) has no fbgemm int8 linear"
     try:
-        from bot.stepper import W8A8Weight
-        from bot.step_maths import W8A8_INPUT_SCALE, W8A8_INPUT_ZERO
+        from bot.step_maths import W8A8_INPUT_SCALE, W8A8_INPUT_ZERO, w8a8_pack
 
-        weight = W8A8Weight.of(torch.eye(8, 16))
         out = torch.ops.quantized.linear_with_input_q_dq_qweight_dq_output_fp32(
-            torch.full((1, 16), 0.5), W8A8_INPUT_SCALE, W8A8_INPUT_ZERO, weight.packed)
+            torch.full((1, 16), 0.5), W8A8_INPUT_SCALE, W8A8_INPUT_ZERO, w8a8_pack(torch.eye(8, 16)))
     except (RuntimeError, AttributeError) as err:
         return False, f"this torch ({torch.__version__}) cannot pack fbgemm's int8 weights ({err})"
     if not torch.allclose(out, torch.full((1, 8), 0.5), atol=0.01):
@@ -220,10 +221,11 @@ def _setting(value: str | None) -> str:
 
 
 def weights_chosen_by_auto() -> tuple[str, str]:
-    """(the weight-only path auto takes here, 'int4' or 'int8', or '' for none; why): where it was
-    measured faster. That is an x86 CPU with native bfloat16 and AVX-512 in ATen (an Intel Xeon
-    with AMX: the int8 step 1.8x bfloat16's and 2.3x float32's, and 4-bit weights' tunes 1.08x
-    int8's); not measured on an AVX2 CPU or on ARM, which keep their float path."""
+    """(the quantized path auto takes here, 'w8a8', 'int4' or 'int8', or '' for none; why): where
+    it was measured faster. That is an x86 CPU with native bfloat16 and AVX-512 in ATen (an
+    Intel Xeon with AMX: w8a8's tunes 1.16x int4's, int4's 1.21x int8's, int8's 1.9x
+    bfloat16's, in turns in one run of `bench/step_options.py`), taking the first of WEIGHTS this
+    machine runs; not measured on an AVX2 CPU or on ARM, which keep their float path."""
     native, _ = cpu_bfloat16()
     x86 = platform.machine().lower() in ("x86_64", "amd64")
     avx512 = torch.backends.cpu.get_cpu_capability().startswith("AVX512")

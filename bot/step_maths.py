@@ -14,10 +14,12 @@ kernel still compiles the others):
 - float32 row by row where torch has no oneDNN (the same in any batch, only slower);
 - bfloat16 weights (oneDNN's bfloat16 linear);
 - int8 weights with a scale per row (`aten._weight_int8pack_mm`, bfloat16 inputs);
-- 4-bit weights with a scale and zero per group (`aten._weight_int4pack_mm_for_cpu`).
+- 4-bit weights with a scale and zero per group (`aten._weight_int4pack_mm_for_cpu`);
+- int8 weights times int8 inputs on one fixed scale (fbgemm's VNNI product, `W8A8Step`).
 `bot.stepper` says why each gives a row the same bits alone or in any batch.
 """
 
+import warnings
 from typing import Final, List, Tuple
 
 # (No `from __future__ import annotations`: TorchScript reads these annotations as types.)
@@ -38,7 +40,8 @@ INT4_GROUP = 32  # a scale and zero per 32 weights of a row (see `bot.stepper.In
 class StepMaths(nn.Module):
     """One character per sequence through the LSTM: the first layer's input product is a table
     lookup, each other layer's [input, h] one product; gates in i, f, o, g order (one sigmoid
-    covers three). Weights are lists of tensors, one list per product, read by `product`."""
+    covers three). Each subclass holds its weights as its kernel takes them; `product(x, k)`
+    multiplies by weight k."""
 
     hidden: Final[int]
     layers: Final[int]
@@ -243,3 +246,21 @@ class W8A8Step(StepMaths):
 
 W8A8_INPUT_SCALE = 1.0 / 127  # the inputs' fixed quantization (W8A8Step says why it is fixed)
 W8A8_INPUT_ZERO = 128
+
+
+def w8a8_pack(w: Tensor) -> torch.ScriptObject:
+    """A float weight (N, K) as int8 rows with a float32 scale each (symmetric: its largest
+    magnitude at 127), packed for fbgemm's product (W8A8Step)."""
+    w = w.detach().float().contiguous()
+    scale = (w.abs().amax(1) / 127).clamp_min(1e-12).double()
+    engine = torch.backends.quantized.engine
+    with warnings.catch_warnings():
+        # torch 2.13 marks quantized tensors deprecated; fbgemm's packing still takes one, and
+        # `bot.compute.w8a8_available` packs a weight to check it still does.
+        warnings.filterwarnings("ignore", message=r".*quantized tensor creation functions.*")
+        try:
+            torch.backends.quantized.engine = "fbgemm"  # the packing follows the engine set
+            q = torch.quantize_per_channel(w, scale, torch.zeros(w.shape[0], dtype=torch.long), 0, torch.qint8)
+            return torch.ops.quantized.linear_prepack(q, None)
+        finally:
+            torch.backends.quantized.engine = engine

@@ -23,6 +23,10 @@ On the int4 path (`ABC_BOT_PRECISION=int4`, auto's choice where measured faster)
 with a bfloat16 scale and zero per group of INT4_GROUP along a row, multiplied by ATen's
 `_weight_int4pack_mm_for_cpu`, which also gives each row the same bits in any batch: an eighth
 of float32's bytes, small enough to stay in one core's L2 cache beside the composer.
+On the w8a8 path (auto's choice where the CPU has AVX-512 VNNI) they are int8 rows packed for
+fbgemm, and each product rounds its inputs to int8 on one fixed scale (they are h values, inside
+(-1, 1)): integer sums are exact, and each output is scaled alone, so a row's bits are the same
+in any batch too; h is kept in float32 there, which the product takes.
 State c and the gates stay float32.
 """
 
@@ -38,7 +42,8 @@ import torch
 
 from bot.compute import ComputePath, inference_path
 from bot.model import CharLSTM
-from bot.step_maths import INT4_GROUP, Bf16Step, Int4Step, Int8Step, OnednnF32Step, RowsF32Step, StepMaths, W8A8Step
+from bot.step_maths import (INT4_GROUP, Bf16Step, Int4Step, Int8Step, OnednnF32Step, RowsF32Step, StepMaths, W8A8Step,
+                             w8a8_pack)
 
 # oneDNN's float32 linear, which gives each row the same bits for any batch of 2 or more rows.
 _ONEDNN = torch.backends.mkldnn.is_available() and hasattr(torch.ops.mkldnn, "_linear_pointwise")
@@ -116,20 +121,7 @@ class W8A8Weight(NamedTuple):
     @staticmethod
     def of(w: torch.Tensor) -> W8A8Weight:
         """Symmetric per-row quantization of a float weight, packed for fbgemm."""
-        w = w.detach().float().contiguous()
-        scale = (w.abs().amax(1) / 127).clamp_min(1e-12).double()
-        engine = torch.backends.quantized.engine
-        with warnings.catch_warnings():
-            # torch 2.13 marks quantized tensors deprecated; fbgemm's packing still takes one, and
-            # `bot.compute.w8a8_available` packs a weight to check it still does.
-            warnings.filterwarnings("ignore", message=r".*quantized tensor creation functions.*")
-            try:
-                torch.backends.quantized.engine = "fbgemm"  # the packing follows the engine set
-                q = torch.quantize_per_channel(w, scale, torch.zeros(w.shape[0], dtype=torch.long), 0, torch.qint8)
-                packed = torch.ops.quantized.linear_prepack(q, None)
-            finally:
-                torch.backends.quantized.engine = engine
-        return W8A8Weight(packed, w.shape[0], w.shape[1])
+        return W8A8Weight(w8a8_pack(w), w.shape[0], w.shape[1])
 
 
 def _nbytes(w) -> int:
