@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
 
         w8 = [W8A8Weight.of(w).packed for w in weights]
         hs = [torch.rand(1, w.shape[1]) * 2 - 1 for w in weights]  # an h: inside (-1, 1)
-        kernels["int8 x int8, fbgemm, fixed input scale (w8a8)"] = [
+        kernels["int8 x int8 fixed scale, fbgemm (w8a8)"] = [
             lambda p=p, x=x: torch.ops.quantized.linear_with_input_q_dq_qweight_dq_output_fp32(
                 x, W8A8_INPUT_SCALE, W8A8_INPUT_ZERO, p) for p, x in zip(w8, hs)]
     else:

@@ -30,13 +30,13 @@ tune the same alone or batched: no scale depends on the batch.
 Auto takes a quantized path where it was measured faster, and only there: on an x86 CPU with
 native bfloat16 and AVX-512 (an Intel Xeon with AMX, 2 cores, torch 2.13), in the order w8a8,
 int4, int8, each where this machine runs it. The weight-only kernels dequantize each weight for
-one row, so at one row they are bound by arithmetic: the int4 step's three products take about
-165 us with their 2.0 MB in the cache. fbgemm's VNNI product does the same work as integer dot
-products; its cost is mostly a fixed 12 us a call. In turns in one run, tunes were written at
-3,689 chars/s with w8a8, 3,168 with int4, 2,610 with int8 and 1,397 with bfloat16 weights
-(`bench/step_options.py`), and w8a8 costs +0.0002 held-out bits/char against float32's step,
-int4 +0.0023 (`bench/path_quality.py`). Its batched product is faster too: the held-out score,
-16 rows at a time, ran 3.5x as fast as int4's. Without VNNI fbgemm sums int8 pairs in 16 bits,
+one row, so at one row they are bound by arithmetic; fbgemm's VNNI product does the work as
+integer dot products (alone, with its weights in the cache, 29 and 98 us for the two large
+matrices against int4's 61 and 120: `bench/step_kernels.py`). In turns in one run, tunes were
+written at 3,595 chars/s with w8a8, 3,066 with int4, 2,481 with int8 and 1,390 with bfloat16
+weights (`bench/step_options.py`), and w8a8 costs +0.0002 held-out bits/char against float32's
+step, int4 +0.0023 (`bench/path_quality.py`, which also read w8a8's 16-row batches 3 times as
+fast as int4's: 3 s against 9). Without VNNI fbgemm sums int8 pairs in 16 bits,
 which saturate, so w8a8 is refused there (int4 next). On AVX2 (measured only with the ISA
 capped) and on ARM, auto keeps the float path until measured there.
 
@@ -223,7 +223,7 @@ def _setting(value: str | None) -> str:
 def weights_chosen_by_auto() -> tuple[str, str]:
     """(the quantized path auto takes here, 'w8a8', 'int4' or 'int8', or '' for none; why): where
     it was measured faster. That is an x86 CPU with native bfloat16 and AVX-512 in ATen (an
-    Intel Xeon with AMX: w8a8's tunes 1.16x int4's, int4's 1.21x int8's, int8's 1.9x
+    Intel Xeon with AMX: w8a8's tunes 1.17x int4's, int4's 1.24x int8's, int8's 1.8x
     bfloat16's, in turns in one run of `bench/step_options.py`), taking the first of WEIGHTS this
     machine runs; not measured on an AVX2 CPU or on ARM, which keep their float path."""
     native, _ = cpu_bfloat16()
