@@ -35,6 +35,8 @@ STOP: Final = 3  # leave the loop
 GONE: Final = 4  # the worker left the loop after spinning idle for its limit
 
 INT4_GROUP = 32  # a scale and zero per 32 weights of a row (see `bot.stepper.Int4Weight`)
+W8A8_INPUT_SCALE = 1.0 / 127  # the inputs' fixed quantization (W8A8Step says why it is fixed)
+W8A8_INPUT_ZERO = 128
 
 
 class StepMaths(nn.Module):
@@ -243,9 +245,6 @@ class W8A8Step(StepMaths):
         return torch.ops.quantized.linear_with_input_q_dq_qweight_dq_output_fp32(
             x, self.input_scale, self.input_zero, self.packed[k])
 
-
-W8A8_INPUT_SCALE = 1.0 / 127  # the inputs' fixed quantization (W8A8Step says why it is fixed)
-W8A8_INPUT_ZERO = 128
 
 
 def w8a8_pack(w: Tensor) -> torch.ScriptObject:

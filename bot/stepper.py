@@ -19,7 +19,7 @@ On the int8 path (`ABC_BOT_PRECISION=int8`) the step's weights are int8 with one
 output row (weight-only: the inputs stay bfloat16, never quantized, so no scale depends on the
 batch), multiplied by ATen's `_weight_int8pack_mm`, which gives each row the same bits alone or
 in any batch (tests/test_stepper.py checks 1 to 32); a quarter of float32's bytes per character.
-On the int4 path (`ABC_BOT_PRECISION=int4`, auto's choice where measured faster) they are 4-bit,
+On the int4 path (`ABC_BOT_PRECISION=int4`; auto's where w8a8 cannot run) they are 4-bit,
 with a bfloat16 scale and zero per group of INT4_GROUP along a row, multiplied by ATen's
 `_weight_int4pack_mm_for_cpu`, which also gives each row the same bits in any batch: an eighth
 of float32's bytes, small enough to stay in one core's L2 cache beside the composer.
