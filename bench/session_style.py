@@ -13,8 +13,9 @@ split (`bot.corpus.load_corpus().held_out`); a human tune's rhythm is its R: lin
 file (`bot.rhythm_labels.rhythm_of`).
 
 Per rhythm and overall it prints the share of tunes with: a rest in the music (`z`, `x`), a
-backtick, a rest among a tuplet's notes, a chord with one pitch twice (`[B4B4]`: one letter at
-one octave), a chord whose notes differ in length (`[E4C6]`); and of the titles: present,
+backtick, a rest among a tuplet's notes, a tie between them (`(3A-A-A`), a chord with one pitch
+twice (`[B4B4]`: one letter at one octave), a chord whose notes differ in length (`[E4C6]`); and
+of the titles: present,
 unique in the run, holding a word of the prompt (`bot.titles.prompt_words`), identical to a
 training title (the title model's own key, `bot.titles.text.key`). A prompt word is matched
 as the title model avoids it (`bot.titles.uses_words`: whole words, plurals and possessives).
@@ -76,8 +77,8 @@ RHYTHMS = {"a jig": "jig", "a reel": "reel", "a hornpipe": "hornpipe", "a polka"
            "a waltz": "waltz", "a march": "march", "a slow air": "air", "a strathspey": "strathspey", "": ""}
 # A tuplet mark's numbers: `(p:q:r` covers r notes, `(p` p.
 _TUPLET_NUMBERS = re.compile(r"\((?P<p>\d+)(?::(?P<q>\d*))?(?::(?P<r>\d*))?")
-TRAITS = ("a rest in the music", "a double stop", "a backtick", "a rest in a tuplet", "a chord with a pitch twice",
-          "chord notes of unequal lengths")
+TRAITS = ("a rest in the music", "a double stop", "a backtick", "a rest in a tuplet", "a tie in a tuplet",
+          "a chord with a pitch twice", "chord notes of unequal lengths")
 
 
 def body_of(abc: str) -> str:
@@ -93,7 +94,7 @@ def traits(abc: str) -> dict[str, bool]:
     found = dict.fromkeys(TRAITS, False)
     found["a backtick"] = any(t.kind == "text" and "`" in t.text for t in tokens)
     tuplet_left = 0
-    for tok in tokens:
+    for i, tok in enumerate(tokens):
         if tok.kind == "tuplet":
             match = _TUPLET_NUMBERS.match(tok.text)
             tuplet_left = int(match["r"] or match["p"])
@@ -103,6 +104,9 @@ def traits(abc: str) -> dict[str, bool]:
         if tok.kind in ("note", "rest", "chord"):
             if tuplet_left and (tok.kind == "rest" or (tok.kind == "chord" and "z" in tok.text)):
                 found["a rest in a tuplet"] = True
+            tied = i + 1 < len(tokens) and tokens[i + 1].kind == "text" and tokens[i + 1].text.startswith("-")
+            if tuplet_left > 1 and tied:  # tied to the tuplet's next member (`(3A-A-A`)
+                found["a tie in a tuplet"] = True
             tuplet_left = max(0, tuplet_left - 1)
         if tok.kind == "chord":
             found["a double stop"] = True

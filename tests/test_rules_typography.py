@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from bot.compose.rules.typography import RollLength, ChordLengths, ChordPitches, NoBackticks, NoRestInTuplet, tuplet_left
+from bot.compose.rules.typography import (RollLength, ChordLengths, ChordPitches, NoBackticks, NoRestInTuplet, NoTieInTuplet,
+                                          tuplet_left)
 from rule_states import chars, rule, tune, VOCAB
 
 
@@ -31,6 +32,18 @@ def test_no_rest_while_a_tuplet_waits_for_its_notes():
     assert rule(NoRestInTuplet).banned(tune("A2 (3ABc ")) is False  # the tuplet is full: a rest may follow
     assert rule(NoRestInTuplet).banned(tune("A2 (AB) ")) is False  # a slur is no tuplet
     assert rule(NoRestInTuplet).banned(tune("A2FA d")) is False
+
+
+def test_no_tie_between_a_tuplets_own_notes():
+    assert "-" in chars(rule(NoTieInTuplet).banned(tune("(3A")))  # `(3A-A-A`: not written
+    assert "-" in chars(rule(NoTieInTuplet).banned(tune("B2 (3AB")))  # nor before its last note
+    assert "-" in chars(rule(NoTieInTuplet).banned(tune("B2 (3A2")))  # its length written or not
+    assert "-" in chars(rule(NoTieInTuplet).banned(tune("(3A", paste="A2FA dAFA|")))  # in a continuation too
+    assert "B" not in chars(rule(NoTieInTuplet).banned(tune("B2 (3AB")))  # only the tie
+    assert rule(NoTieInTuplet).banned(tune("B2 (3ABc")) is False  # from its last note on: syncopation
+    assert rule(NoTieInTuplet).banned(tune("B2 (AB")) is False  # a slur is no tuplet
+    assert rule(NoTieInTuplet).banned(tune("B2 A")) is False
+    assert rule(NoTieInTuplet).banned(tune('B2 (3A"C-')) is False  # a chord symbol's text ties nothing
 
 
 def test_no_pitch_twice_in_a_chord():

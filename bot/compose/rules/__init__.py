@@ -23,7 +23,8 @@ from bot.compose.rules.slurs import SlurBalance, SlurClosedAtEnd, SlurInsidePart
 from bot.compose.rules.syntax import NoQuotes, Syntax
 from bot.compose.rules.ties import NoTieIntoCadence, TieAfterNote, TieClosedAtEnd, TieInsidePart, TiePartner
 from bot.compose.rules.note_values import ShortestNote
-from bot.compose.rules.typography import ChordLengths, ChordPitches, NoBackticks, NoRestInTuplet, RollLength, TrillUntied
+from bot.compose.rules.typography import (ChordLengths, ChordPitches, NoBackticks, NoRestInTuplet, NoTieInTuplet, RollLength,
+                                          TrillUntied)
 from bot.compose.state import Closing, TuneState
 from bot.notation.bars import Verdict
 from bot.notation.syntax import SyntaxGuard
@@ -37,6 +38,7 @@ RULES: tuple[type[Rule], ...] = (
     SlurBalance,
     NoBackticks,
     NoRestInTuplet,
+    NoTieInTuplet,
     ChordPitches,
     ChordLengths,
     RollLength,

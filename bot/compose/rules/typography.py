@@ -1,9 +1,9 @@
 """Typography: new music is written as players write it, in every new tune and continuation.
 
-No backtick beam spacing, no rest among a tuplet's notes, chords that are chords: no pitch
-twice (`[B4B4]`) and every note one length (`[E4C6]`), rolls on notes long enough to roll, and
-no trill tied over. Each is a mask, so such text is never
-drawn; all but the first read only a chord or a tuplet, and cost nothing elsewhere.
+No backtick beam spacing, no rest among a tuplet's notes nor a tie between them, chords that
+are chords: no pitch twice (`[B4B4]`) and every note one length (`[E4C6]`), rolls on notes long
+enough to roll, and no trill tied over. Each is a mask, so such text is never drawn; all but the
+first read only a chord or a tuplet, and cost nothing elsewhere.
 """
 
 from __future__ import annotations
@@ -87,6 +87,23 @@ class NoRestInTuplet(Rule):
         elif mode not in ("", "("):
             return False
         return self.rests if tuplet_left(content) else False
+
+
+class NoTieInTuplet(Rule):
+    """No tie between a tuplet's own notes: `(3A-A-A` is one crotchet written as a puzzle.
+
+    None of the NMD's or the held-out corpus's tunes ties two members of a tuplet; generated
+    hornpipes did, now and then (`python bench/session_style.py --typography both` reads both
+    sides). A tie from a tuplet's last note on (`(3ABc-c2`) is syncopation, and stays.
+    """
+
+    phase = ALWAYS
+
+    def banned(self, state: TuneState) -> Mask:
+        split = state.splitter
+        if split.token or split.mode or "(" not in split.content:
+            return False  # a bar line being read, a chord or a quoted string being written, no tuplet
+        return self.syntax.tie if tuplet_left(split.content) else False
 
 
 def _chord(state: TuneState) -> str | None:
