@@ -225,15 +225,19 @@ def weights_chosen_by_auto() -> tuple[str, str]:
     it was measured faster. That is an x86 CPU with native bfloat16 and AVX-512 in ATen (an
     Intel Xeon with AMX: w8a8's tunes 1.17x int4's, int4's 1.24x int8's, int8's 1.8x
     bfloat16's, in turns in one run of `bench/step_options.py`), taking the first of WEIGHTS this
-    machine runs; not measured on an AVX2 CPU or on ARM, which keep their float path."""
+    machine runs; not measured on an AVX2 CPU or on ARM, which keep their float path. A path
+    passed over is named in the why, with what it lacks: never a silent fallback."""
     native, _ = cpu_bfloat16()
     x86 = platform.machine().lower() in ("x86_64", "amd64")
     avx512 = torch.backends.cpu.get_cpu_capability().startswith("AVX512")
+    passed_over = []
     if x86 and native and avx512:
         for weights in WEIGHTS:
-            if _available(weights)[0]:
+            runs, missing = _available(weights)
+            if runs:
                 return weights, (f"{weights} weights chosen (the measured-fastest step on x86 AVX-512 "
-                                 "with native bfloat16)")
+                                 "with native bfloat16)" + "".join(f"; {p} passed over: {m}" for p, m in passed_over))
+            passed_over.append((weights, missing))
     return "", ""
 
 

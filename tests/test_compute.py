@@ -201,7 +201,10 @@ def test_w8a8_is_refused_clearly_on_a_cpu_without_vnni_and_auto_passes_over_it(m
     try:
         with pytest.raises(ComputeError, match="w8a8, but this machine cannot run it: .*(VNNI|x86-only)"):
             inference_path("w8a8")
-        assert not inference_path("auto").w8a8  # auto takes the next path, never one that cannot step
+        auto = inference_path("auto")
+        assert not auto.w8a8  # auto takes the next path, never one that cannot step
+        if auto.weights:  # and says why it passed w8a8 over
+            assert "w8a8 passed over: " in auto.reason and ("VNNI" in auto.reason or "x86-only" in auto.reason)
     finally:
         compute._inference.cache_clear()
         compute.w8a8_available.cache_clear()
