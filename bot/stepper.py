@@ -179,19 +179,14 @@ class Stepper:
         # priming still runs in path.dtype (float32 where the CPU has no bfloat16); float32 on
         # w8a8, whose product takes float32 inputs and quantizes them itself.
         if self.path.w8a8:
-            dtype = self.dtype = torch.float32
+            dtype, maths = torch.float32, W8A8Step
+        elif self.path.weights:
+            dtype, maths = torch.bfloat16, Int8Step if self.path.int8 else Int4Step
+        elif self.path.dtype == torch.bfloat16:
+            dtype, maths = torch.bfloat16, Bf16Step
         else:
-            dtype = self.dtype = torch.bfloat16 if self.path.weights else self.path.dtype
-        if self.path.w8a8:
-            maths = W8A8Step
-        elif self.path.int8:
-            maths = Int8Step
-        elif self.path.int4:
-            maths = Int4Step
-        elif dtype == torch.bfloat16:
-            maths = Bf16Step
-        else:
-            maths = OnednnF32Step if _ONEDNN else RowsF32Step
+            dtype, maths = torch.float32, OnednnF32Step if _ONEDNN else RowsF32Step
+        self.dtype = dtype
         config = model.config
         self.layers, self.hidden, self.vocab_size = config.layers, config.hidden, config.vocab_size
         self.model = model
@@ -204,26 +199,26 @@ class Stepper:
             bias0 = (lstm.bias_ih_l0 + lstm.bias_hh_l0).detach().float()[order]
             # Layer 0's input product for every character: (V, 4H), float32.
             self.input0 = (model.embed.weight.detach().float() @ w_ih0.T + bias0).contiguous()
-            self.w_hh0 = lstm.weight_hh_l0.detach()[order].to(dtype).contiguous()  # (4H, H)
-            # Upper layers: [W_ih | W_hh] so one product takes [x, h] (B, 2H) -> (B, 4H).
-            self.w_upper, self.b_upper = [], []
+            # The products' float32 weights: layer 0's recurrent one (4H, H); each upper layer's
+            # [W_ih | W_hh] (4H, 2H), so one product takes [x, h] (B, 2H) -> (B, 4H); the head's (V, H).
+            floats = [lstm.weight_hh_l0.detach().float()[order]]
+            self.b_upper = []
             for k in range(1, self.layers):
                 w = torch.cat([getattr(lstm, f"weight_ih_l{k}"), getattr(lstm, f"weight_hh_l{k}")], 1)
-                self.w_upper.append(w.detach()[order].to(dtype).contiguous())  # (4H, 2H)
+                floats.append(w.detach().float()[order])
                 b = getattr(lstm, f"bias_ih_l{k}") + getattr(lstm, f"bias_hh_l{k}")
                 self.b_upper.append(b.detach().float()[order].contiguous())
-            self.w_out = model.head.weight.detach().to(dtype).contiguous()  # (V, H)
+            floats.append(model.head.weight.detach().float())
             self.b_out = model.head.bias.detach().float().contiguous()
+            # Each held as the step's kernel reads it (quantized from float32, not from bfloat16).
             if maths is OnednnF32Step:
-                self.w_hh0, self.w_out = pack(self.w_hh0), pack(self.w_out)
-                self.w_upper = [pack(w) for w in self.w_upper]
-            elif self.path.weights:  # quantized from the float32 weights, not from bfloat16
+                held = [pack(w) for w in floats]
+            elif self.path.weights:
                 quantize = {"int8": Int8Weight.of, "int4": Int4Weight.of, "w8a8": W8A8Weight.of}[self.path.weights]
-                self.w_hh0 = quantize(lstm.weight_hh_l0[order])
-                self.w_out = quantize(model.head.weight)
-                self.w_upper = [quantize(torch.cat([getattr(lstm, f"weight_ih_l{k}"),
-                                                    getattr(lstm, f"weight_hh_l{k}")], 1)[order])
-                                for k in range(1, self.layers)]
+                held = [quantize(w) for w in floats]
+            else:
+                held = [w.to(dtype).contiguous() for w in floats]
+            self.w_hh0, *self.w_upper, self.w_out = held
         every = (self.w_hh0, *self.w_upper, self.w_out)
         if maths is W8A8Step:
             step = W8A8Step(self.hidden, self.input0, [w.packed for w in every], self.b_upper, self.b_out, self.vocab_size)
