@@ -13,10 +13,10 @@ split (`bot.corpus.load_corpus().held_out`); a human tune's rhythm is its R: lin
 file (`bot.rhythm_labels.rhythm_of`).
 
 Per rhythm and overall it prints the share of tunes with: a rest in the music (`z`, `x`), a
-backtick, a rest among a tuplet's notes, a tie between them (`(3A-A-A`), a chord with one pitch
-twice (`[B4B4]`: one letter at one octave), a chord whose notes differ in length (`[E4C6]`); and
-of the titles: present,
-unique in the run, holding a word of the prompt (`bot.titles.prompt_words`), identical to a
+backtick, a rest among a tuplet's notes, a tie between them (`(3A-A-A`), a length not in
+lowest terms (`G2/2`), a chord with one pitch twice (`[B4B4]`: one letter at one octave), a
+chord whose notes differ in length (`[E4C6]`); and of the titles: present, unique in the run,
+holding a word of the prompt (`bot.titles.prompt_words`), identical to a
 training title (the title model's own key, `bot.titles.text.key`). A prompt word is matched
 as the title model avoids it (`bot.titles.uses_words`: whole words, plurals and possessives).
 
@@ -65,6 +65,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.machine import describe as machine  # noqa: E402
+from bot.compose.rules.typography import EVEN_LENGTH  # noqa: E402
 from bot.notation.abc import blank_comments, default_unit, normalise_field  # noqa: E402
 from bot.notation.bars import note_length, read_body  # noqa: E402
 from bot.notation.form import read_form, split_abc  # noqa: E402
@@ -77,8 +78,10 @@ RHYTHMS = {"a jig": "jig", "a reel": "reel", "a hornpipe": "hornpipe", "a polka"
            "a waltz": "waltz", "a march": "march", "a slow air": "air", "a strathspey": "strathspey", "": ""}
 # A tuplet mark's numbers: `(p:q:r` covers r notes, `(p` p.
 _TUPLET_NUMBERS = re.compile(r"\((?P<p>\d+)(?::(?P<q>\d*))?(?::(?P<r>\d*))?")
+# A length with an even number before its `/` (`G2/2`: `G`), as the composer's rule reads it.
+_UNREDUCED = re.compile(EVEN_LENGTH + "/")
 TRAITS = ("a rest in the music", "a double stop", "a backtick", "a rest in a tuplet", "a tie in a tuplet",
-          "a chord with a pitch twice", "chord notes of unequal lengths")
+          "a length not in lowest terms", "a chord with a pitch twice", "chord notes of unequal lengths")
 
 
 def body_of(abc: str) -> str:
@@ -107,6 +110,8 @@ def traits(abc: str) -> dict[str, bool]:
             tied = i + 1 < len(tokens) and tokens[i + 1].kind == "text" and tokens[i + 1].text.startswith("-")
             if tuplet_left > 1 and tied:  # tied to the tuplet's next member (`(3A-A-A`)
                 found["a tie in a tuplet"] = True
+            if _UNREDUCED.search(tok.text):  # `G2/2`, `[GB]4/2`
+                found["a length not in lowest terms"] = True
             tuplet_left = max(0, tuplet_left - 1)
         if tok.kind == "chord":
             found["a double stop"] = True

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.compose.rules.typography import (RollLength, ChordLengths, ChordPitches, NoBackticks, NoRestInTuplet, NoTieInTuplet,
-                                          tuplet_left)
+from bot.compose.rules.typography import (RollLength, ChordLengths, ChordPitches, LengthInLowestTerms, NoBackticks,
+                                          NoRestInTuplet, NoTieInTuplet, tuplet_left)
 from rule_states import chars, rule, tune, VOCAB
 
 
@@ -44,6 +44,21 @@ def test_no_tie_between_a_tuplets_own_notes():
     assert rule(NoTieInTuplet).banned(tune("B2 (AB")) is False  # a slur is no tuplet
     assert rule(NoTieInTuplet).banned(tune("B2 A")) is False
     assert rule(NoTieInTuplet).banned(tune('B2 (3A"C-')) is False  # a chord symbol's text ties nothing
+
+
+def test_a_length_is_written_in_lowest_terms():
+    assert "/" in chars(rule(LengthInLowestTerms).banned(tune("B2 G2")))  # `G2/2` is `G`
+    assert "/" in chars(rule(LengthInLowestTerms).banned(tune("B2 e'4")))  # octave marks and any even number
+    assert "/" in chars(rule(LengthInLowestTerms).banned(tune("B2 z12")))  # a rest's too
+    assert "/" in chars(rule(LengthInLowestTerms).banned(tune("B2 [Gd]2")))  # a chord's
+    assert "/" in chars(rule(LengthInLowestTerms).banned(tune("B2 [G2")))  # and a note's inside one
+    assert "/" in chars(rule(LengthInLowestTerms).banned(tune("G2", paste="A2FA dAFA|")))  # in a continuation too
+    assert "2" not in chars(rule(LengthInLowestTerms).banned(tune("B2 G2")))  # only the slash
+    assert rule(LengthInLowestTerms).banned(tune("B2 G3")) is False  # `G3/2`
+    assert rule(LengthInLowestTerms).banned(tune("B2 G")) is False  # `G/2`, `G/`
+    assert rule(LengthInLowestTerms).banned(tune("B2 G3/2")) is False  # a denominator is no numerator
+    assert rule(LengthInLowestTerms).banned(tune('B2 "D2')) is False  # a chord symbol's text is no length
+    assert rule(LengthInLowestTerms).banned(tune("B2 (3")) is False  # nor a tuplet's number
 
 
 def test_no_pitch_twice_in_a_chord():

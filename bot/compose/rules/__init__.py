@@ -23,8 +23,8 @@ from bot.compose.rules.slurs import SlurBalance, SlurClosedAtEnd, SlurInsidePart
 from bot.compose.rules.syntax import NoQuotes, Syntax
 from bot.compose.rules.ties import NoTieIntoCadence, TieAfterNote, TieClosedAtEnd, TieInsidePart, TiePartner
 from bot.compose.rules.note_values import ShortestNote
-from bot.compose.rules.typography import (ChordLengths, ChordPitches, NoBackticks, NoRestInTuplet, NoTieInTuplet, RollLength,
-                                          TrillUntied)
+from bot.compose.rules.typography import (ChordLengths, ChordPitches, LengthInLowestTerms, NoBackticks, NoRestInTuplet,
+                                          NoTieInTuplet, RollLength, TrillUntied)
 from bot.compose.state import Closing, TuneState
 from bot.notation.bars import Verdict
 from bot.notation.syntax import SyntaxGuard
@@ -39,6 +39,7 @@ RULES: tuple[type[Rule], ...] = (
     NoBackticks,
     NoRestInTuplet,
     NoTieInTuplet,
+    LengthInLowestTerms,
     ChordPitches,
     ChordLengths,
     RollLength,

@@ -1,9 +1,9 @@
 """Typography: new music is written as players write it, in every new tune and continuation.
 
-No backtick beam spacing, no rest among a tuplet's notes nor a tie between them, chords that
-are chords: no pitch twice (`[B4B4]`) and every note one length (`[E4C6]`), rolls on notes long
-enough to roll, and no trill tied over. Each is a mask, so such text is never drawn; all but the
-first read only a chord or a tuplet, and cost nothing elsewhere.
+No backtick beam spacing, no rest among a tuplet's notes nor a tie between them, lengths in
+lowest terms (`G` for `G2/2`), chords that are chords: no pitch twice (`[B4B4]`) and every note
+one length (`[E4C6]`), rolls on notes long enough to roll, and no trill tied over. Each is a
+mask, so such text is never drawn.
 """
 
 from __future__ import annotations
@@ -105,6 +105,33 @@ class NoTieInTuplet(Rule):
         if split.token or split.mode or "(" not in split.content:
             return False  # a bar line being read, a chord or a quoted string being written, no tuplet
         return self.syntax.tie if tuplet_left(split.content) else False
+
+
+class LengthInLowestTerms(Rule):
+    """A length is written in lowest terms: `G2/2` is `G`, `B4/2` is `B2`, `e2/4` is `e/`.
+
+    So no `/` follows an even number of a note's, a rest's or a chord's length (in a chord or a
+    grace group too). None of the human tunes writes one (`python bench/session_style.py` reads
+    the held-out corpus and the NMD test split); a few generated tunes in a hundred did.
+    """
+
+    phase = ALWAYS
+
+    def __init__(self, syntax):
+        super().__init__(syntax)
+        self.slash = syntax.char("/")
+
+    def banned(self, state: TuneState) -> Mask:
+        split = state.splitter
+        if split.token or split.mode in _NOT_MUSIC:
+            return False
+        return self.slash if _EVEN_LENGTH.search(split.content[-_TAIL:]) else False
+
+
+# A note's, a rest's or a chord's length that ends in an even number: a `/` may not follow.
+EVEN_LENGTH = r"(?:[A-Ga-gzx][,']*|\])\d*[02468]"
+_EVEN_LENGTH = re.compile(EVEN_LENGTH + r"\Z")
+_TAIL = 12  # characters: longer than any note's letter, octave marks and length
 
 
 def _chord(state: TuneState) -> str | None:
